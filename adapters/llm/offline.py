@@ -1,0 +1,478 @@
+"""The offline analyst: rules and lexicons, no network. It codes reasons for leaving into the
+taxonomy, reads the sentiment, picks verbatim quotes and decides on follow-up questions well
+enough that a team without an LLM still gets useful summaries."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from core.questions import YES, Question
+from core.reporting import Analysis, Sentiment, TranscriptEntry
+from core.taxonomy import Reason
+
+# Word stems that point at each reason. Matched at word starts, case-folded.
+LEXICON: dict[Reason, tuple[str, ...]] = {
+    Reason.CAREER_GROWTH: (
+        "promot",
+        "career",
+        "growth",
+        "grow",
+        "learn",
+        "develop",
+        "progress",
+        "advance",
+        "stagnat",
+        "stuck",
+        "plateau",
+        "ladder",
+        "mentor",
+        "skills",
+        "next level",
+        "senior role",
+    ),
+    Reason.COMPENSATION: (
+        "pay",
+        "paid",
+        "salary",
+        "salaries",
+        "raise",
+        "bonus",
+        "equity",
+        "stock",
+        "compensation",
+        "underpaid",
+        "money",
+        "benefits",
+        "pension",
+        "wage",
+        "market rate",
+        "payroll",
+    ),
+    Reason.MANAGER: (
+        "manager",
+        "boss",
+        "micromanag",
+        "my lead",
+        "supervisor",
+        "team lead",
+        "one-on-one",
+        "1:1",
+        "line manager",
+    ),
+    Reason.WORK_LIFE_BALANCE: (
+        "hours",
+        "overtime",
+        "weekend",
+        "evenings",
+        "on-call",
+        "on call",
+        "flexib",
+        "remote",
+        "hybrid",
+        "return to office",
+        "back to the office",
+        "rto",
+        "schedule",
+        "balance",
+        "work-life",
+        "work life",
+    ),
+    Reason.WELLBEING: (
+        "burnout",
+        "burned out",
+        "burnt out",
+        "stress",
+        "exhaust",
+        "mental health",
+        "health",
+        "anxiety",
+        "anxious",
+        "sick",
+        "overwhelm",
+        "drained",
+    ),
+    Reason.JOB_FIT: (
+        "boring",
+        "bored",
+        "the work itself",
+        "scope",
+        "workload",
+        "tools",
+        "tooling",
+        "resources",
+        "process",
+        "bureaucra",
+        "repetitive",
+        "not challeng",
+        "role wasn",
+        "responsibilit",
+        "legacy",
+    ),
+    Reason.CULTURE: (
+        "culture",
+        "colleague",
+        "toxic",
+        "values",
+        "inclusi",
+        "diversity",
+        "politic",
+        "leadership",
+        "direction",
+        "strategy",
+        "communicat",
+        "reorg",
+        "restructur",
+        "morale",
+        "atmosphere",
+        "coworker",
+        "co-worker",
+        "team spirit",
+    ),
+    Reason.RELOCATION: (
+        "moving",
+        "relocat",
+        "move to",
+        "moved to",
+        "commute",
+        "another city",
+        "abroad",
+        "another country",
+        "partner's job",
+        "spouse",
+    ),
+    Reason.PERSONAL: (
+        "family",
+        "baby",
+        "kids",
+        "children",
+        "parent",
+        "caregiv",
+        "caring for",
+        "studies",
+        "study",
+        "degree",
+        "university",
+        "school",
+        "sabbatical",
+        "travel",
+        "personal",
+    ),
+    Reason.RETIREMENT: ("retire",),
+    Reason.INVOLUNTARY: (
+        "laid off",
+        "layoff",
+        "lay off",
+        "redundan",
+        "let go",
+        "fired",
+        "dismiss",
+        "terminat",
+        "contract ended",
+        "end of contract",
+        "end of my contract",
+        "position was eliminated",
+        "role was eliminated",
+    ),
+    Reason.OTHER_OPPORTUNITY: (
+        "offer",
+        "new job",
+        "another company",
+        "opportunit",
+        "startup",
+        "start-up",
+        "recruiter",
+        "headhunt",
+        "dream job",
+    ),
+}
+
+NEGATORS = {"not", "no", "never", "wasn't", "isn't", "wasnt", "isnt", "nothing", "without"}
+POSITIVE = (
+    "great",
+    "good",
+    "love",
+    "loved",
+    "enjoy",
+    "enjoyed",
+    "grateful",
+    "thank",
+    "amazing",
+    "supportive",
+    "happy",
+    "fantastic",
+    "excellent",
+    "helpful",
+    "kind",
+    "fun",
+    "proud",
+    "appreciat",
+    "wonderful",
+    "best",
+    "fair",
+    "brilliant",
+)
+NEGATIVE = (
+    "bad",
+    "poor",
+    "toxic",
+    "frustrat",
+    "unfair",
+    "hate",
+    "hated",
+    "stress",
+    "burn",
+    "ignored",
+    "disappoint",
+    "exhaust",
+    "angry",
+    "worst",
+    "awful",
+    "terrible",
+    "lack",
+    "never",
+    "unclear",
+    "chaos",
+    "chaotic",
+    "micromanag",
+    "undervalued",
+    "unsupported",
+    "overwork",
+    "unhappy",
+    "sad",
+    "lonely",
+    "isolat",
+    "blame",
+    "dismissive",
+)
+NOTHING_ANSWERS = {
+    "nothing",
+    "no",
+    "none",
+    "n/a",
+    "na",
+    "not sure",
+    "dunno",
+    "don't know",
+    "idk",
+    "no idea",
+    "nope",
+    "nothing really",
+    "nothing else",
+    "no comment",
+}
+VAGUE = (
+    "things",
+    "stuff",
+    "various",
+    "many reasons",
+    "a lot of things",
+    "it was fine",
+    "it's fine",
+    "ok",
+    "okay",
+    "fine",
+    "just because",
+    "it is what it is",
+    "you know",
+)
+WHY_MARKERS = ("because", "since", "as ", "so ", "when", "after", "due to", "for example", "e.g")
+
+FOLLOW_UPS: dict[Reason, str] = {
+    Reason.CAREER_GROWTH: "What kind of growth were you looking for that you couldn't find here?",
+    Reason.COMPENSATION: (
+        "Would a better offer on pay have kept you here, and roughly what would it have taken?"
+    ),
+    Reason.MANAGER: "What could your manager have done differently?",
+    Reason.WORK_LIFE_BALANCE: "What part of the schedule or hours was the hardest to live with?",
+    Reason.WELLBEING: "I'm sorry it took that toll. What was it about the work that wore you down?",
+    Reason.JOB_FIT: "What would the role have needed to look like for you to enjoy it?",
+    Reason.CULTURE: "Could you give an example of what you mean about the culture?",
+    Reason.OTHER_OPPORTUNITY: "What did the new role offer that you couldn't get here?",
+}
+GENERIC_FOLLOW_UP = "Could you say a little more about that? One example is plenty."
+
+SUGGESTED_ACTIONS: dict[Reason, str] = {
+    Reason.CAREER_GROWTH: "Review growth paths and promotion criteria for this role and team.",
+    Reason.COMPENSATION: "Benchmark pay for this role against the market.",
+    Reason.MANAGER: "Follow up with the manager's own lead about support and feedback.",
+    Reason.WORK_LIFE_BALANCE: "Look at hours, on-call load and flexibility in this team.",
+    Reason.WELLBEING: "Check workload and stress signals in the team they leave behind.",
+    Reason.JOB_FIT: "Revisit the role's scope, workload and tooling.",
+    Reason.CULTURE: "Look into team dynamics and leadership communication here.",
+    Reason.OTHER_OPPORTUNITY: "Compare what the new offer gave them with this role's package.",
+    Reason.INVOLUNTARY: "Review how the ending was communicated and supported.",
+}
+
+REASONS_BY_ID = {reason.value: reason for reason in Reason}
+_WORD = re.compile(r"[\w'\u2019:-]+")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.replace("\u2019", "'") for t in _WORD.findall(text.casefold())]
+
+
+def _hits(text: str, stems: Sequence[str]) -> int:
+    """How many times a stem starts a word (or a phrase) in text, unless negated just before."""
+    tokens = _tokens(text)
+    count = 0
+    for stem in stems:
+        parts = stem.split()
+        for i in range(len(tokens) - len(parts) + 1):
+            negated = NEGATORS.intersection(tokens[max(0, i - 3) : i])
+            if _phrase_at(tokens, i, parts) and not negated:
+                count += 1
+    return count
+
+
+def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
+    """Whole words, but the last may be a stem: `career grow` matches `career growth`."""
+    *whole, stem = parts
+    return tokens[i : i + len(whole)] == whole and tokens[i + len(whole)].startswith(stem)
+
+
+def reason_scores(text: str) -> Counter[Reason]:
+    return Counter({reason: n for reason, stems in LEXICON.items() if (n := _hits(text, stems))})
+
+
+def _folded(text: str) -> str:
+    return " ".join(_tokens(text))
+
+
+class OfflineAnalyst:
+    """Implements core.ports.Analyst without a model."""
+
+    def follow_up(
+        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+    ) -> str | None:
+        folded = _folded(answer)
+        words = folded.split()
+        if not words or folded in NOTHING_ANSWERS:
+            return None
+        scores = reason_scores(answer)
+        explained = any(marker in f" {folded} " for marker in WHY_MARKERS)
+        if len(words) < 4 and not scores:
+            return GENERIC_FOLLOW_UP
+        if folded in VAGUE or (
+            len(words) < 8 and any(v == folded or f" {v} " in f" {folded} " for v in VAGUE)
+        ):
+            return "What's one specific example that comes to mind?"
+        # A reason named without its why, unless the question was already about that reason.
+        named = [r for r, _ in scores.most_common() if r != question.category]
+        if named and not explained and len(words) < 12:
+            asked = FOLLOW_UPS.get(named[0])
+            if (
+                asked
+                and _folded(asked) != _folded(question.text)
+                and not any(e.followup_question == asked for e in earlier)
+            ):
+                return asked
+        return None
+
+    def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis:
+        written = [text for entry in entries for text in entry.written()]
+        scores: Counter[Reason] = Counter()
+        for text in written:
+            scores.update(reason_scores(text))
+        primary = self._primary(entries, scores)
+        secondary = [r for r, _ in scores.most_common() if r != primary]
+        secondary += [r for r in self._low_rated(entries) if r != primary and r not in secondary]
+        return Analysis(
+            primary_reason=primary,
+            secondary_reasons=secondary[:5],
+            sentiment=self._sentiment(entries, written),
+            quotes=self._quotes(written),
+            kept_by=self._answer_of(entries, "retention"),
+            would_return=self._would_return(entries),
+            suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
+        )
+
+    def _primary(
+        self, entries: Sequence[TranscriptEntry], scores: Counter[Reason]
+    ) -> Reason | None:
+        chosen = next((e.value for e in entries if e.role == "primary_reason" and e.value), None)
+        chosen_reason = REASONS_BY_ID.get(chosen or "")
+        drivers = [
+            (r, n)
+            for r, n in scores.most_common()
+            if r not in (Reason.OTHER, Reason.OTHER_OPPORTUNITY)
+        ]
+        # "Another opportunity" or "something else" with a named driver is coded as the driver.
+        if (
+            chosen_reason in (None, Reason.OTHER, Reason.OTHER_OPPORTUNITY)
+            and drivers
+            and (chosen_reason is None or drivers[0][1] >= 2)
+        ):
+            return drivers[0][0]
+        if chosen_reason is None and scores:
+            return scores.most_common(1)[0][0]
+        return chosen_reason
+
+    def _low_rated(self, entries: Sequence[TranscriptEntry]) -> list[Reason]:
+        low = []
+        for entry in entries:
+            if entry.kind == "rating" and entry.category and entry.value and entry.answer:
+                value, top = (int(x) for x in entry.answer.split("/"))
+                if value <= max(1, round(top * 0.4)):
+                    low.append(entry.category)
+        return low
+
+    def _sentiment(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Sentiment:
+        positive = sum(_hits(t, POSITIVE) for t in written)
+        negative = sum(_hits(t, NEGATIVE) for t in written)
+        signals: list[float] = []
+        if positive or negative:
+            signals.append((positive - negative) / (positive + negative))
+        ratings = [
+            int(v) / int(top)
+            for e in entries
+            if e.kind == "rating" and e.answer and e.value
+            for v, top in [e.answer.split("/")]
+        ]
+        if ratings:
+            signals.append((sum(ratings) / len(ratings) - 0.5) * 2)
+        if not signals:
+            return "neutral"
+        score = sum(signals) / len(signals)
+        if positive >= 2 and negative >= 2 and abs(score) < 0.4:
+            return "mixed"
+        if score > 0.25:
+            return "positive"
+        if score < -0.25:
+            return "negative"
+        return "mixed" if positive and negative else "neutral"
+
+    def _quotes(self, written: Sequence[str]) -> list[str]:
+        scored: list[tuple[float, int, str]] = []
+        for text in written:
+            for match in _SENTENCE.finditer(text):
+                sentence = match.group().strip()
+                words = len(sentence.split())
+                if words < 5 or _folded(sentence) in NOTHING_ANSWERS:
+                    continue
+                weight = (
+                    2 * sum(reason_scores(sentence).values())
+                    + _hits(sentence, NEGATIVE)
+                    + _hits(sentence, POSITIVE)
+                    + min(words, 30) / 10
+                    - max(0, words - 45) / 5
+                )
+                scored.append((weight, len(scored), sentence))
+        best = sorted(scored, key=lambda s: (-s[0], s[1]))
+        quotes: list[str] = []
+        for _, _, sentence in best:
+            if sentence not in quotes:
+                quotes.append(sentence)
+            if len(quotes) == 3:
+                break
+        return quotes
+
+    def _answer_of(self, entries: Sequence[TranscriptEntry], role: str) -> str | None:
+        entry = next((e for e in entries if e.role == role and e.answer), None)
+        return entry.answer if entry else None
+
+    def _would_return(self, entries: Sequence[TranscriptEntry]) -> bool | None:
+        entry = next((e for e in entries if e.role == "return" and e.value), None)
+        return None if entry is None else entry.value == YES

@@ -1,0 +1,175 @@
+"""SQLAlchemy 2 tables. Migrations are generated from this metadata (Alembic autogenerate)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+OPEN_STATES_SQL = "state IN ('SCHEDULED', 'IN_PROGRESS')"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in Python, UTC in the database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}  # noqa: RUF012
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(200))
+    manager: Mapped[str | None] = mapped_column(String(200))
+
+
+class InterviewRow(Base):
+    __tablename__ = "interviews"
+    __table_args__ = (
+        Index("ix_interviews_state_due_at", "state", "due_at"),
+        # At most one open interview per person, whatever races between HR commands.
+        Index(
+            "uq_interviews_one_open_per_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text(OPEN_STATES_SQL),
+            postgresql_where=text(OPEN_STATES_SQL),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    due_at: Mapped[datetime | None]
+    pending_question: Mapped[str | None] = mapped_column(String(63))
+    pending_followup: Mapped[str | None] = mapped_column(Text)
+    followups_asked: Mapped[int] = mapped_column(Integer, default=0)
+    paused_until: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    history: Mapped[list[str]] = mapped_column(default=list)
+    analysis: Mapped[dict[str, Any] | None]
+    # Optimistic lock: each write says which version it read; a stale write fails.
+    version: Mapped[int] = mapped_column(Integer)
+
+    person: Mapped[PersonRow] = relationship(lazy="joined")
+    answers: Mapped[list[AnswerRow]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AnswerRow.id",
+        lazy="selectin",
+    )
+    transitions: Mapped[list[TransitionRow]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TransitionRow.id",
+        lazy="selectin",
+    )
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
+
+
+class AnswerRow(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("interview_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(63))
+    value: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime]
+    followup_question: Mapped[str | None] = mapped_column(Text)
+    followup_answer: Mapped[str | None] = mapped_column(Text)
+
+
+class TransitionRow(Base):
+    __tablename__ = "interview_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    interview_id: Mapped[str] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class InboundEventRow(Base):
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    # Messages carry employee words: they go when the interview is erased.
+    interview_id: Mapped[str | None] = mapped_column(
+        ForeignKey("interviews.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    address_kind: Mapped[str] = mapped_column(String(8))
+    address_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    platform_ref: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,304 @@
+"""Repositories: the domain objects in, rows out, and back. The core never sees a row."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapters.storage.models import (
+    AnswerRow,
+    InboundEventRow,
+    InterviewRow,
+    OutboxRow,
+    PersonRow,
+    TransitionRow,
+)
+from core.interview import (
+    OPEN_STATES,
+    Answer,
+    Interview,
+    InterviewState,
+    Person,
+    Transition,
+    Trigger,
+)
+from core.messages import OUTBOUND, Address, OutboundMessage
+from core.ports import OutboxItem
+
+PERSON_FIELDS = (
+    "platform",
+    "user_id",
+    "display_name",
+    "email",
+    "timezone",
+    "department",
+    "manager",
+)
+INTERVIEW_FIELDS = (
+    "created_at",
+    "created_by",
+    "due_at",
+    "pending_question",
+    "pending_followup",
+    "followups_asked",
+    "paused_until",
+    "last_activity_at",
+    "analysis",
+)
+
+
+def person_from_row(row: PersonRow) -> Person:
+    return Person(id=row.id, **{f: getattr(row, f) for f in PERSON_FIELDS})
+
+
+def copy_person(person: Person, row: PersonRow) -> None:
+    for name in PERSON_FIELDS:
+        setattr(row, name, getattr(person, name))
+
+
+class SqlPersonRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._seen: dict[str, tuple[Person, PersonRow]] = {}
+
+    def find(self, platform: str, user_id: str) -> Person | None:
+        row = self.session.scalars(
+            select(PersonRow).filter_by(platform=platform, user_id=user_id)
+        ).one_or_none()
+        return self.track(row) if row else None
+
+    def add(self, person: Person) -> None:
+        row = PersonRow(id=person.id)
+        copy_person(person, row)
+        self.session.add(row)
+        self._seen[person.id] = (person, row)
+
+    def track(self, row: PersonRow) -> Person:
+        if row.id not in self._seen:
+            self._seen[row.id] = (person_from_row(row), row)
+        return self._seen[row.id][0]
+
+    def sync(self) -> None:
+        for person, row in self._seen.values():
+            copy_person(person, row)
+
+
+class SqlInterviewRepository:
+    def __init__(self, session: Session, people: SqlPersonRepository) -> None:
+        self.session = session
+        self.people = people
+        # Each loaded interview with its row and how it looked when loaded.
+        self._seen: dict[str, tuple[Interview, InterviewRow, Interview | None]] = {}
+
+    def add(self, interview: Interview) -> None:
+        row = InterviewRow(id=interview.id, person_id=interview.employee.id, version=0)
+        self.session.add(row)
+        self._seen[interview.id] = (interview, row, None)
+
+    def get(self, interview_id: str) -> Interview | None:
+        if interview_id in self._seen:
+            return self._seen[interview_id][0]
+        row = self.session.get(InterviewRow, interview_id)
+        return self._track(row) if row else None
+
+    def current_for(self, person: Person) -> Interview | None:
+        open_state = [s.value for s in OPEN_STATES]
+        query = (
+            select(InterviewRow)
+            .where(InterviewRow.person_id == person.id)
+            .order_by(InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc())
+            .limit(1)
+        )
+        row = self.session.scalars(query).first()
+        return self._track(row) if row else None
+
+    def _track(self, row: InterviewRow) -> Interview:
+        if row.id in self._seen:
+            return self._seen[row.id][0]
+        interview = Interview(
+            id=row.id,
+            employee=self.people.track(row.person),
+            state=InterviewState(row.state),
+            history=list(row.history or []),
+            transitions=[
+                Transition(
+                    InterviewState(t.from_state),
+                    InterviewState(t.to_state),
+                    Trigger(t.trigger),
+                    t.at,
+                    t.reason,
+                )
+                for t in row.transitions
+            ],
+            answers={
+                a.question_id: Answer(
+                    a.question_id, a.value, a.answered_at, a.followup_question, a.followup_answer
+                )
+                for a in row.answers
+            },
+            **{f: getattr(row, f) for f in INTERVIEW_FIELDS},
+        )
+        self._seen[row.id] = (interview, row, copy.deepcopy(interview))
+        return interview
+
+    def sync(self) -> None:
+        """Write back every interview that changed, bumping its version (the lock check)."""
+        for interview, row, loaded in self._seen.values():
+            if loaded is not None and interview == loaded:
+                continue
+            row.state = interview.state.value
+            row.history = list(interview.history)
+            for name in INTERVIEW_FIELDS:
+                setattr(row, name, getattr(interview, name))
+            answers = {a.question_id: a for a in row.answers}
+            for qid, answer in interview.answers.items():
+                answer_row = answers.get(qid)
+                if answer_row is None:
+                    answer_row = AnswerRow(question_id=qid)
+                    row.answers.append(answer_row)
+                answer_row.value = answer.value
+                answer_row.answered_at = answer.answered_at
+                answer_row.followup_question = answer.followup_question
+                answer_row.followup_answer = answer.followup_answer
+            for qid, answer_row in answers.items():
+                if qid not in interview.answers:
+                    row.answers.remove(answer_row)
+            for t in interview.transitions[len(row.transitions) :]:
+                row.transitions.append(
+                    TransitionRow(
+                        from_state=t.from_state.value,
+                        to_state=t.to_state.value,
+                        trigger=t.trigger.value,
+                        at=t.at,
+                        reason=t.reason,
+                    )
+                )
+            row.version = (row.version or 0) + 1
+
+
+class SqlOutbox:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # Held back until the interviews they belong to are written (no ORM link orders them).
+        self._new: list[OutboxRow] = []
+
+    def add(self, to: Address, message: OutboundMessage, interview_id: str | None = None) -> None:
+        now = _now_of(self.session)
+        self._new.append(
+            OutboxRow(
+                interview_id=interview_id,
+                platform=to.platform,
+                address_kind=to.kind,
+                address_id=to.id,
+                payload=OUTBOUND.dump_python(message, mode="json"),
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
+
+    def write_new(self) -> None:
+        self.session.add_all(self._new)
+        self._new.clear()
+
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
+        pending = self.session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+            .order_by(OutboxRow.id)
+            .limit(limit * 10)
+        ).all()
+        claimed: list[OutboxItem] = []
+        waiting: set[tuple[str, str, str]] = set()
+        for row in pending:
+            key = (row.platform, row.address_kind, row.address_id)
+            if key in waiting:
+                continue  # an earlier message to the same place goes first
+            waiting.add(key)
+            if row.next_attempt_at > now or (row.lease_until and row.lease_until > now):
+                continue
+            taken = self.session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == row.id,
+                    OutboxRow.sent_at.is_(None),
+                    or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now),
+                )
+                .values(lease_until=now + timedelta(seconds=lease_seconds))
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(
+                    OutboxItem(
+                        id=row.id,
+                        to=Address(
+                            platform=row.platform,
+                            kind=row.address_kind,
+                            id=row.address_id,
+                        ),
+                        message=OUTBOUND.validate_python(row.payload),
+                        attempts=row.attempts,
+                        interview_id=row.interview_id,
+                    )
+                )
+            if len(claimed) == limit:
+                break
+        return claimed
+
+    def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
+        self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(
+                sent_at=at,
+                platform_ref=platform_ref,
+                lease_until=None,
+                attempts=OutboxRow.attempts + 1,
+            )
+        )
+
+    def mark_failed(
+        self, item_id: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        values: dict[str, object] = {
+            "last_error": error[:2000],
+            "lease_until": None,
+            "attempts": OutboxRow.attempts + 1,
+        }
+        if retry_at is None:
+            values["failed_at"] = at
+        else:
+            values["next_attempt_at"] = retry_at
+        self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+
+class SqlInboundLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.duplicate = False
+
+    def seen(self, platform: str, event_id: str) -> bool:
+        query = select(InboundEventRow.id).filter_by(platform=platform, event_id=event_id)
+        return self.session.scalars(query).first() is not None
+
+    def record(self, platform: str, event_id: str, at: datetime) -> None:
+        # A savepoint, so that losing the race to a concurrent retry fails only this insert.
+        try:
+            with self.session.begin_nested():
+                self.session.add(
+                    InboundEventRow(platform=platform, event_id=event_id, received_at=at)
+                )
+        except IntegrityError:
+            self.duplicate = True
+
+
+def _now_of(session: Session) -> datetime:
+    clock = session.info.get("clock")
+    if clock is None:
+        raise RuntimeError("the session has no clock")
+    now: datetime = clock.now()
+    return now

@@ -1,0 +1,112 @@
+"""The `exitbot` command. Bad input: exit code 2 and one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from sqlalchemy.exc import OperationalError
+
+from bot.settings import SettingsError, load_settings
+from core.questions import BankError, parse_bank
+
+
+class UsageError(Exception):
+    """Bad input to a command: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exitbot", description="Exit interviews in Slack and Microsoft Teams.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="run a whole interview in this terminal, offline")
+    demo.add_argument("--name", default="Alex", help="the employee's name in the demo")
+    demo.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+
+    commands.add_parser("migrate", help="bring the database (DATABASE_URL) up to date")
+
+    questions = commands.add_parser(
+        "questions", help="check a question bank file and list its questions"
+    )
+    questions.add_argument("file", nargs="?", help="default: EXITBOT_QUESTIONS or the bundled bank")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return _run(args)
+    except (UsageError, SettingsError) as exc:
+        print(f"exitbot: {exc}", file=sys.stderr)
+        return 2
+    except BankError as exc:
+        problems = str(exc).splitlines()
+        more = (
+            f" (+{len(problems) - 1} more; `exitbot questions FILE` lists all)"
+            if len(problems) > 1
+            else ""
+        )
+        print(f"exitbot: {problems[0]}{more}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(
+            f"exitbot: cannot use the database: {str(exc.orig).strip().splitlines()[0]}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print("\nexitbot: interrupted; nothing answered so far is lost.", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh)
+    if args.command == "migrate":
+        from bot.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("exitbot: database is up to date")
+        return 0
+    if args.command == "questions":
+        return _check_questions(args.file, settings)
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _check_questions(file: str | None, settings: object) -> int:
+    from pathlib import Path
+
+    from bot.container import load_bank
+    from bot.settings import Settings
+
+    assert isinstance(settings, Settings)
+    if file is None:
+        bank = load_bank(settings)
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise UsageError(f"{file}: no such file")
+        try:
+            bank = parse_bank(path.read_text(encoding="utf-8"), file)
+        except BankError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    for number, question in enumerate(bank.questions, start=1):
+        condition = f"  [only when {question.when.question} …]" if question.when else ""
+        print(f"{number:2}. {question.id} ({question.kind}){condition}\n    {question.text}")
+    print(f"\n{len(bank.questions)} questions, all valid.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The composition root: settings in, a wired application out. The only place that knows
+which adapter implements which port."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from importlib import resources
+
+from sqlalchemy import Engine
+
+from adapters.llm.offline import OfflineAnalyst
+from adapters.storage.database import make_engine, make_sessions
+from adapters.storage.unit_of_work import SqlUnitOfWork
+from bot.clock import SystemClock
+from bot.settings import Settings
+from core.delivery import Delivery
+from core.dialogue import Dialogue, DialoguePolicy
+from core.ports import Analyst, ChatPort, Clock
+from core.questions import QuestionBank, parse_bank
+from core.service import InterviewService
+
+
+def load_bank(settings: Settings) -> QuestionBank:
+    """The bank in EXITBOT_QUESTIONS, or the bundled one. Raises BankError."""
+    if settings.questions is not None:
+        path = settings.questions
+        return parse_bank(path.read_text(encoding="utf-8"), str(path))
+    bundled = resources.files("core") / "banks" / "default.yaml"
+    return parse_bank(bundled.read_text(encoding="utf-8"), "bundled question bank")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    service: InterviewService
+    delivery: Delivery
+    clock: Clock
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_app(
+    settings: Settings,
+    ports: Mapping[str, ChatPort],
+    *,
+    clock: Clock | None = None,
+    analyst: Analyst | None = None,
+) -> App:
+    clock = clock or SystemClock()
+    bank = load_bank(settings)
+    analyst = analyst or OfflineAnalyst()
+    engine = make_engine(settings.database_url)
+    uow = partial(SqlUnitOfWork, make_sessions(engine), clock)
+    policy = DialoguePolicy(
+        max_followups=settings.max_followups, retention_days=settings.retention_days
+    )
+    service = InterviewService(
+        uow=uow,
+        bank=bank,
+        analyst=analyst,
+        clock=clock,
+        dialogue=Dialogue(bank=bank, analyst=analyst, policy=policy),
+    )
+    delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=service.mark_unreachable)
+    return App(settings=settings, engine=engine, service=service, delivery=delivery, clock=clock)

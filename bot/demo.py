@@ -1,0 +1,62 @@
+"""`exitbot demo`: a whole interview in the terminal, offline, on SQLite. Answers are read
+line by line, so `printf '...' | exitbot demo` scripts it. Stopping half-way keeps the
+answers: the next run picks up at the next unanswered question."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from adapters.console.chat import PLATFORM, ConsoleChat
+from bot.container import build_app
+from bot.migrate import upgrade
+from bot.settings import Settings
+from core.events import UserMessage
+from core.interview import InterviewState, Person
+
+DEMO_USER = "demo"
+
+
+def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh: bool) -> int:
+    upgrade(settings.database_url)
+    app = build_app(settings, {PLATFORM: ConsoleChat(stdout)})
+    service = app.service
+    try:
+        current = service.current(PLATFORM, DEMO_USER)
+        if current is not None and current.state is InterviewState.IN_PROGRESS:
+            if fresh:
+                service.cancel(current.employee, by="exitbot demo --fresh")
+                app.delivery.drain()
+            else:
+                stdout.write(
+                    "(Picking up your unfinished interview; "
+                    "`exitbot demo --fresh` starts over.)\n\n"
+                )
+                service.resume(PLATFORM, DEMO_USER)
+        if current is None or fresh or current.state is not InterviewState.IN_PROGRESS:
+            person = Person(platform=PLATFORM, user_id=DEMO_USER, display_name=name)
+            service.start_now(person, by="exitbot demo")
+        app.delivery.drain()
+        interactive = stdin.isatty()
+        while True:
+            if interactive:
+                stdout.write("> ")
+                stdout.flush()
+            line = stdin.readline()
+            if not line:
+                stdout.write(
+                    "\n(Your answers so far are saved. Run `exitbot demo` again to pick up "
+                    "where you left off.)\n"
+                )
+                return 0
+            text = line.rstrip("\r\n")
+            if not interactive:
+                stdout.write(f"> {text}\n\n")
+            if not text.strip():
+                continue
+            service.handle_message(UserMessage(platform=PLATFORM, user_id=DEMO_USER, text=text))
+            app.delivery.drain()
+            interview = service.current(PLATFORM, DEMO_USER)
+            if interview is None or interview.state is not InterviewState.IN_PROGRESS:
+                return 0
+    finally:
+        app.close()

@@ -1,0 +1,113 @@
+"""All configuration, from the environment or `.env`, validated at start. The names are part
+of ExitBot's external interface (docs/design.md): keep them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SettingsError(ValueError):
+    """One line naming the setting that is wrong and why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: str = Field("sqlite:///./exitbot.db", validation_alias="DATABASE_URL")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    hr_channel: str | None = Field(None, validation_alias="EXITBOT_HR_CHANNEL")
+    hr_users: Annotated[list[str], NoDecode] = Field([], validation_alias="EXITBOT_HR_USERS")
+
+    microsoft_app_id: str | None = Field(None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    teams_hr_channel: str | None = Field(None, validation_alias="EXITBOT_TEAMS_HR_CHANNEL")
+    teams_dev: bool = Field(False, validation_alias="EXITBOT_TEAMS_DEV")
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    llm_model: str = Field("gpt-4o-mini", validation_alias="EXITBOT_LLM_MODEL")
+
+    host: str = Field("127.0.0.1", validation_alias="EXITBOT_HOST")
+    port: int = Field(3000, ge=1, le=65535, validation_alias="EXITBOT_PORT")
+    send_time: str = Field("10:00", validation_alias="EXITBOT_SEND_TIME")
+    lead_days: int = Field(0, ge=0, le=30, validation_alias="EXITBOT_LEAD_DAYS")
+    sweep_seconds: float = Field(60, gt=0, le=86400, validation_alias="EXITBOT_SWEEP_SECONDS")
+    questions: Path | None = Field(None, validation_alias="EXITBOT_QUESTIONS")
+    retention_days: int | None = Field(None, ge=1, validation_alias="EXITBOT_RETENTION_DAYS")
+    encryption_key: SecretStr | None = Field(None, validation_alias="EXITBOT_ENCRYPTION_KEY")
+    max_followups: int = Field(2, ge=0, le=10, validation_alias="EXITBOT_MAX_FOLLOWUPS")
+
+    @field_validator("hr_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL, e.g. sqlite:///./exitbot.db") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("send_time")
+    @classmethod
+    def _send_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if not match:
+            raise ValueError("must be a time of day as HH:MM, e.g. 10:00")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"https?://", value):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a bad value is one line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        name = _env_name(field)
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    return alias if isinstance(alias, str) else field.upper()

@@ -1,0 +1,232 @@
+"""The employee's side of the conversation: what ExitBot says to each thing they send.
+
+`Dialogue` changes the Interview and returns the messages to send; it never stores or sends
+anything itself. The employee's words `skip`, `later`, `back`, `stop` (and `help`) work at
+any question, and a button question also takes its answer typed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.interview import Interview, InterviewState, Trigger
+from core.messages import ChoiceItem, QuestionMessage, TextMessage
+from core.ports import Analyst
+from core.questions import Question, QuestionBank
+from core.reporting import transcript
+
+Reply = list[TextMessage | QuestionMessage]
+
+CONTROL_WORDS = frozenset({"skip", "later", "back", "stop", "help"})
+
+CONTROLS = (
+    "You can type *skip* to pass on a question, *back* to change your last answer, "
+    "*later* to pause, or *stop* to end the interview. *help* shows this again."
+)
+
+
+@dataclass(frozen=True)
+class DialoguePolicy:
+    max_followups: int = 2
+    retention_days: int | None = None
+    snooze: timedelta = timedelta(hours=24)
+
+
+def control_word(text: str) -> str | None:
+    """`Skip`, ` skip. ` and `SKIP!` are the word skip; `skip this one` is an answer."""
+    folded = re.sub(r"[\s.!?]+", " ", text.casefold()).strip()
+    return folded if folded in CONTROL_WORDS else None
+
+
+def first_name(display_name: str) -> str:
+    return display_name.split()[0] if display_name.strip() else "there"
+
+
+@dataclass
+class Dialogue:
+    bank: QuestionBank
+    analyst: Analyst
+    policy: DialoguePolicy = DialoguePolicy()
+
+    # -- entry points ---------------------------------------------------------------------
+    def open(self, interview: Interview, now: datetime, reason: str) -> Reply:
+        """Start the interview: who ExitBot is, the controls, the first question."""
+        interview.fire(Trigger.START, now, reason)
+        interview.last_activity_at = now
+        intro = self.bank.intro.format(**self._template(interview))
+        return [TextMessage(text=intro), TextMessage(text=CONTROLS), *self._advance(interview, now)]
+
+    def resume(self, interview: Interview) -> Reply:
+        """Ask again whatever is waiting for an answer (after a pause or a restart)."""
+        if interview.pending_followup:
+            return [TextMessage(text=interview.pending_followup)]
+        if interview.pending_question:
+            return [self._question(interview, self.bank.get(interview.pending_question))]
+        return []
+
+    def on_text(self, interview: Interview, text: str, now: datetime) -> Reply:
+        word = control_word(text)
+        greeting: Reply = []
+        if interview.paused_until is not None:
+            interview.paused_until = None
+            if word is None or word == "later":
+                return [
+                    TextMessage(text="Welcome back! Here's where we were:"),
+                    *self.resume(interview),
+                ]
+            greeting = [TextMessage(text="Welcome back!")]
+        handler = {
+            "help": self._help,
+            "stop": self._stop,
+            "later": self._later,
+            "back": self._back,
+            "skip": self._skip,
+        }.get(word or "")
+        if handler is not None:
+            return greeting + handler(interview, now)
+        if interview.pending_followup:
+            interview.record_followup_answer(text.strip(), now)
+            return self._advance(interview, now)
+        question = self._pending(interview)
+        if question is None:
+            return self._advance(interview, now)
+        value = question.interpret(text)
+        if value is None:
+            return [self._did_not_fit(question), self._question(interview, question)]
+        return self._answer(interview, question, value, now)
+
+    def on_choice(self, interview: Interview, question_id: str, value: str, now: datetime) -> Reply:
+        interview.paused_until = None
+        question = self._pending(interview)
+        if question is None or question.id != question_id:
+            return self._stale_click(interview, question_id)
+        if value not in {c.value for c in question.choices()}:
+            return [self._did_not_fit(question), self._question(interview, question)]
+        return self._answer(interview, question, value, now)
+
+    # -- the words ----------------------------------------------------------------------------
+    def _help(self, interview: Interview, now: datetime) -> Reply:
+        return [TextMessage(text=CONTROLS), *self.resume(interview)]
+
+    def _stop(self, interview: Interview, now: datetime) -> Reply:
+        interview.fire(Trigger.DECLINE, now, "the employee said stop")
+        return [
+            TextMessage(
+                text="Understood, we'll stop here. The answers you already gave will still "
+                "reach HR; nothing more will be asked. Thank you for your time, and all the best."
+            )
+        ]
+
+    def _later(self, interview: Interview, now: datetime) -> Reply:
+        interview.paused_until = now + self.policy.snooze
+        interview.last_activity_at = now
+        return [
+            TextMessage(
+                text="No problem, your answers so far are saved. Send me any message when "
+                "you're ready and we'll pick up right where you left off."
+            )
+        ]
+
+    def _back(self, interview: Interview, now: datetime) -> Reply:
+        previous = interview.step_back()
+        if previous is None:
+            return [
+                TextMessage(text="This is the first question, so there's nothing to go back to."),
+                *self.resume(interview),
+            ]
+        return [self._question(interview, self.bank.get(previous))]
+
+    def _skip(self, interview: Interview, now: datetime) -> Reply:
+        if interview.pending_followup:
+            interview.record_followup_answer(None, now)
+            return self._advance(interview, now)
+        question = self._pending(interview)
+        if question is None:
+            return self._advance(interview, now)
+        if question.id in interview.answers:
+            # Revisited with `back`: skipping keeps what they said the first time.
+            interview.keep_answer(question.id, now)
+        elif question.required:
+            return [
+                TextMessage(
+                    text="This one matters most for the interview, so I can't skip it. A short "
+                    "answer is fine, or say *stop* if you'd rather end here."
+                ),
+                self._question(interview, question),
+            ]
+        else:
+            interview.record_answer(question.id, None, now)
+        return self._advance(interview, now)
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _answer(self, interview: Interview, question: Question, value: str, now: datetime) -> Reply:
+        interview.record_answer(question.id, value, now)
+        followup = self._followup(interview, question, value)
+        if followup:
+            interview.ask_followup(followup)
+            return [TextMessage(text=followup)]
+        return self._advance(interview, now)
+
+    def _followup(self, interview: Interview, question: Question, value: str) -> str | None:
+        if not question.probe or interview.followups_asked >= self.policy.max_followups:
+            return None
+        earlier = [e for e in transcript(interview, self.bank) if e.question_id != question.id]
+        text = self.analyst.follow_up(question, value, earlier)
+        return text.strip() if text and text.strip() else None
+
+    def _advance(self, interview: Interview, now: datetime) -> Reply:
+        values = {qid: a.value for qid, a in interview.answers.items()}
+        question = self.bank.next_question(values)
+        if question is None:
+            interview.fire(Trigger.COMPLETE, now, "all questions answered")
+            return [TextMessage(text=self.bank.closing.format(**self._template(interview)))]
+        interview.ask(question.id)
+        return [self._question(interview, question)]
+
+    def _pending(self, interview: Interview) -> Question | None:
+        qid = interview.pending_question
+        return self.bank.get(qid) if qid and qid in self.bank else None
+
+    def _question(self, interview: Interview, question: Question) -> QuestionMessage:
+        values = {qid: a.value for qid, a in interview.answers.items() if qid != question.id}
+        position, total = self.bank.progress(values)
+        earlier = interview.answers.get(question.id)
+        return QuestionMessage(
+            interview_id=interview.id,
+            question_id=question.id,
+            text=question.text,
+            choices=[ChoiceItem(value=c.value, label=c.label) for c in question.choices()],
+            position=position,
+            total=total,
+            previous_answer=(
+                question.label_of(earlier.value) if earlier and earlier.value is not None else None
+            ),
+        )
+
+    def _did_not_fit(self, question: Question) -> TextMessage:
+        if question.kind == "rating":
+            scale = question.choices()
+            hint = f"a number from {scale[0].value} to {scale[-1].value}"
+        elif question.kind == "yes_no":
+            hint = "yes or no"
+        else:
+            hint = "one of the options (its number or its name)"
+        return TextMessage(
+            text=f"Sorry, I didn't catch that. Please answer with {hint}, or say *skip*."
+        )
+
+    def _stale_click(self, interview: Interview, question_id: str) -> Reply:
+        if interview.state is not InterviewState.IN_PROGRESS:
+            return [TextMessage(text="This interview has already ended, thank you.")]
+        if question_id in interview.answers:
+            note = "You've already answered that one. To change your last answer, type *back*."
+        else:
+            note = "That button belongs to an earlier message."
+        return [TextMessage(text=note), *self.resume(interview)]
+
+    def _template(self, interview: Interview) -> dict[str, str]:
+        days = self.policy.retention_days
+        kept = f"for {days} days, then deleted" if days else "until HR delete them"
+        return {"name": first_name(interview.employee.display_name), "kept": kept}

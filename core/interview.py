@@ -1,0 +1,221 @@
+"""The Interview aggregate: one employee's exit interview and its explicit state machine.
+
+Every change of state goes through `TRANSITIONS`, is recorded (from, to, at, why), and
+anything not in the table raises `IllegalTransition`. Answers can only change while the
+interview is IN_PROGRESS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class InterviewState(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    ABANDONED = "ABANDONED"
+    DECLINED = "DECLINED"
+    CANCELLED = "CANCELLED"
+    UNREACHABLE = "UNREACHABLE"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATES
+
+
+OPEN_STATES = frozenset({InterviewState.SCHEDULED, InterviewState.IN_PROGRESS})
+
+
+class Trigger(StrEnum):
+    """The named transitions; `TRANSITIONS` says from which states each one is legal."""
+
+    START = "start"
+    COMPLETE = "complete"
+    ABANDON = "abandon"
+    DECLINE = "decline"
+    CANCEL = "cancel"
+    MARK_UNREACHABLE = "mark_unreachable"
+
+
+S = InterviewState
+TRANSITIONS: dict[tuple[InterviewState, Trigger], InterviewState] = {
+    (S.SCHEDULED, Trigger.START): S.IN_PROGRESS,
+    (S.IN_PROGRESS, Trigger.COMPLETE): S.COMPLETED,
+    (S.IN_PROGRESS, Trigger.ABANDON): S.ABANDONED,
+    (S.IN_PROGRESS, Trigger.DECLINE): S.DECLINED,
+    (S.SCHEDULED, Trigger.CANCEL): S.CANCELLED,
+    (S.IN_PROGRESS, Trigger.CANCEL): S.CANCELLED,
+    (S.SCHEDULED, Trigger.MARK_UNREACHABLE): S.UNREACHABLE,
+    (S.IN_PROGRESS, Trigger.MARK_UNREACHABLE): S.UNREACHABLE,
+}
+del S
+
+
+class IllegalTransition(Exception):
+    def __init__(self, state: InterviewState, trigger: Trigger) -> None:
+        super().__init__(f"cannot {trigger.value} an interview that is {state.value}")
+        self.state = state
+        self.trigger = trigger
+
+
+class InterviewNotInProgress(Exception):
+    def __init__(self, state: InterviewState) -> None:
+        super().__init__(f"answers can only change while IN_PROGRESS, not {state.value}")
+        self.state = state
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_state: InterviewState
+    to_state: InterviewState
+    trigger: Trigger
+    at: datetime
+    reason: str
+
+
+@dataclass
+class Person:
+    """Someone ExitBot talks to. The platform is part of the identity: U123 on Slack is not
+    U123 on Teams."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+    email: str | None = None
+    timezone: str | None = None
+    department: str | None = None
+    manager: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user_id
+
+
+@dataclass
+class Answer:
+    """One question's answer. `value` is the normalised answer (an option id, a number, `yes`
+    or `no`, or the text itself); None when the question was skipped."""
+
+    question_id: str
+    value: str | None
+    answered_at: datetime
+    followup_question: str | None = None
+    followup_answer: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.value is None
+
+
+@dataclass
+class Interview:
+    employee: Person
+    created_at: datetime
+    state: InterviewState = InterviewState.SCHEDULED
+    due_at: datetime | None = None
+    created_by: str | None = None
+    transitions: list[Transition] = field(default_factory=list)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    # Questions answered or skipped, in the order they were; `back` walks it backwards.
+    history: list[str] = field(default_factory=list)
+    pending_question: str | None = None
+    # A follow-up asked about the last question in `history`, awaiting its answer.
+    pending_followup: str | None = None
+    followups_asked: int = 0
+    paused_until: datetime | None = None
+    last_activity_at: datetime | None = None
+    analysis: dict[str, Any] | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    # -- state machine -------------------------------------------------------------------
+    def can(self, trigger: Trigger) -> bool:
+        return (self.state, trigger) in TRANSITIONS
+
+    def fire(self, trigger: Trigger, at: datetime, reason: str) -> Transition:
+        target = TRANSITIONS.get((self.state, trigger))
+        if target is None:
+            raise IllegalTransition(self.state, trigger)
+        transition = Transition(self.state, target, trigger, at, reason)
+        self.transitions.append(transition)
+        self.state = target
+        if not target.is_open:
+            self.pending_question = None
+            self.pending_followup = None
+            self.paused_until = None
+        return transition
+
+    @property
+    def started_at(self) -> datetime | None:
+        return self._entered(InterviewState.IN_PROGRESS)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        if self.state.is_open:
+            return None
+        return self._entered(self.state)
+
+    def _entered(self, state: InterviewState) -> datetime | None:
+        return next((t.at for t in reversed(self.transitions) if t.to_state is state), None)
+
+    # -- answers -------------------------------------------------------------------------
+    def _require_in_progress(self) -> None:
+        if self.state is not InterviewState.IN_PROGRESS:
+            raise InterviewNotInProgress(self.state)
+
+    def ask(self, question_id: str) -> None:
+        self._require_in_progress()
+        self.pending_question = question_id
+        self.pending_followup = None
+
+    def record_answer(self, question_id: str, value: str | None, at: datetime) -> None:
+        """Answer (or, with None, skip) a question. Answering again replaces the old answer
+        and its follow-up, which may no longer fit."""
+        self._require_in_progress()
+        self.answers[question_id] = Answer(question_id, value, at)
+        if question_id in self.history:
+            self.history.remove(question_id)
+        self.history.append(question_id)
+        self.pending_question = None
+        self.last_activity_at = at
+
+    def keep_answer(self, question_id: str, at: datetime) -> None:
+        """Move past a revisited question without changing its earlier answer."""
+        self._require_in_progress()
+        if question_id not in self.history:
+            self.history.append(question_id)
+        self.pending_question = None
+        self.last_activity_at = at
+
+    def ask_followup(self, text: str) -> None:
+        self._require_in_progress()
+        self.pending_followup = text
+        self.followups_asked += 1
+        answer = self.answers[self.history[-1]]
+        answer.followup_question = text
+
+    def record_followup_answer(self, text: str | None, at: datetime) -> None:
+        self._require_in_progress()
+        if text is not None:
+            self.answers[self.history[-1]].followup_answer = text
+        self.pending_followup = None
+        self.last_activity_at = at
+
+    def step_back(self) -> str | None:
+        """Return to the last answered question so it can be answered again; None at the start."""
+        self._require_in_progress()
+        if not self.history:
+            return None
+        previous = self.history.pop()
+        self.pending_question = previous
+        self.pending_followup = None
+        return previous
+
+    def answer_value(self, question_id: str) -> str | None:
+        answer = self.answers.get(question_id)
+        return answer.value if answer else None

@@ -1,0 +1,68 @@
+"""Neutral outbound messages. Adapters render them (Block Kit, Adaptive Cards, a terminal);
+the outbox stores them as JSON, so they are pydantic models. `raw` is the adapter's own
+escape hatch and is never stored."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from core.reporting import InterviewSummary
+
+
+class Address(BaseModel):
+    """Where a message goes: a person on a platform, or that platform's HR channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    kind: Literal["user", "hr"] = "user"
+    id: str = ""
+
+    @classmethod
+    def hr(cls, platform: str) -> Address:
+        return cls(platform=platform, kind="hr")
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    raw: Any = Field(default=None, exclude=True)
+
+
+class TextMessage(_Message):
+    kind: Literal["text"] = "text"
+    text: str
+
+
+class ChoiceItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    value: str
+    label: str
+
+
+class QuestionMessage(_Message):
+    """A question; `choices` become buttons where the platform has them."""
+
+    kind: Literal["question"] = "question"
+    interview_id: str
+    question_id: str
+    text: str
+    choices: list[ChoiceItem] = []
+    position: int
+    total: int
+    # Set when revisiting a question: how it was answered before.
+    previous_answer: str | None = None
+
+
+class SummaryMessage(_Message):
+    """The HR summary card posted when an interview ends."""
+
+    kind: Literal["summary"] = "summary"
+    summary: InterviewSummary
+
+
+OutboundMessage = Annotated[
+    TextMessage | QuestionMessage | SummaryMessage, Field(discriminator="kind")
+]
+OUTBOUND = TypeAdapter[OutboundMessage](OutboundMessage)

@@ -1,0 +1,142 @@
+"""What the core needs from the outside world. Adapters implement these; tests use fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.interview import Interview, Person
+from core.messages import Address, OutboundMessage
+from core.questions import Question
+from core.reporting import Analysis, TranscriptEntry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A send that failed. `retry_after` (seconds) when the platform said when to retry."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(DeliveryError):
+    """The person cannot be reached at all: deactivated, app not installed, bot blocked."""
+
+
+class ChatPort(Protocol):
+    platform: str
+
+    def send(self, to: Address, message: OutboundMessage) -> str | None:
+        """Deliver a message; return the platform's id for it, if it has one. Raises
+        DeliveryError (retry later) or RecipientUnreachable (never retry)."""
+        ...
+
+
+class Analyst(Protocol):
+    def follow_up(
+        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+    ) -> str | None:
+        """One short follow-up question about this answer, or None when it needs none."""
+        ...
+
+    def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis: ...
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the interview since it was read; the use case should run again."""
+
+
+class DuplicateEvent(Exception):
+    """The inbound event was already handled (a platform retry)."""
+
+
+class PersonRepository(Protocol):
+    def find(self, platform: str, user_id: str) -> Person | None: ...
+
+    def add(self, person: Person) -> None: ...
+
+
+class InterviewRepository(Protocol):
+    def add(self, interview: Interview) -> None: ...
+
+    def get(self, interview_id: str) -> Interview | None: ...
+
+    def current_for(self, person: Person) -> Interview | None:
+        """The person's open interview if they have one, else their latest, else None."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    to: Address
+    message: OutboundMessage
+    attempts: int
+    interview_id: str | None
+
+
+class Outbox(Protocol):
+    def add(
+        self, to: Address, message: OutboundMessage, interview_id: str | None = None
+    ) -> None: ...
+
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
+        """Due messages, oldest first, at most one in flight per address, leased to this
+        caller so another replica does not send them too."""
+        ...
+
+    def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None: ...
+
+    def mark_failed(
+        self, item_id: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; retry at `retry_at`, or never when it is None."""
+        ...
+
+
+class InboundLog(Protocol):
+    def seen(self, platform: str, event_id: str) -> bool: ...
+
+    def record(self, platform: str, event_id: str, at: datetime) -> None:
+        """Remember the event; committing a second record of it raises DuplicateEvent."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def people(self) -> PersonRepository: ...
+
+    @property
+    def interviews(self) -> InterviewRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def inbound(self) -> InboundLog: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Raises ConcurrentUpdate or DuplicateEvent when the change cannot be kept."""
+        ...
+
+    def rollback(self) -> None: ...

@@ -1,0 +1,236 @@
+"""The use cases. Each runs in one unit of work: the state change and the messages it sends
+are committed together (the outbox), so a crash loses nothing and sends nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from core.dialogue import Dialogue, Reply
+from core.events import ChoicePicked, UserMessage
+from core.interview import Interview, InterviewState, Person, Trigger
+from core.messages import Address, OutboundMessage, SummaryMessage, TextMessage
+from core.ports import Analyst, Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
+from core.questions import QuestionBank
+from core.reporting import Analysis, InterviewSummary, build_summary, transcript
+
+T = TypeVar("T")
+
+# Terminal states HR hear about in their channel; a CANCELLED one is their own doing.
+REPORTED_ENDINGS = frozenset(
+    {
+        InterviewState.COMPLETED,
+        InterviewState.DECLINED,
+        InterviewState.ABANDONED,
+        InterviewState.UNREACHABLE,
+    }
+)
+STRANGER_REPLY = (
+    "Hi! I'm ExitBot, the HR team's exit-interview assistant. I don't have an interview "
+    "for you right now, so there's nothing you need to do."
+)
+CLOSED_REPLY = (
+    "Your exit interview is closed, thank you. If there's anything you'd like to add, "
+    "please reach out to HR directly."
+)
+
+
+class ServiceError(Exception):
+    """A request the service refuses, with a message fit to show the person who asked."""
+
+
+@dataclass
+class InterviewService:
+    uow: Callable[[], UnitOfWork]
+    bank: QuestionBank
+    analyst: Analyst
+    clock: Clock
+    dialogue: Dialogue
+    attempts: int = 3
+
+    # -- HR -----------------------------------------------------------------------------
+    def start_now(self, person: Person, by: str | None = None) -> Interview:
+        """Open an interview with this person now (a SCHEDULED one is brought forward)."""
+
+        def run(uow: UnitOfWork) -> Interview:
+            now = self.clock.now()
+            known = self._person(uow, person)
+            interview = uow.interviews.current_for(known)
+            if interview is not None and interview.state is InterviewState.IN_PROGRESS:
+                raise ServiceError(f"{known.name} already has an interview in progress.")
+            if interview is None or not interview.state.is_open:
+                interview = Interview(employee=known, created_at=now, created_by=by)
+                uow.interviews.add(interview)
+            reason = f"started by {by}" if by else "started"
+            self._send(uow, interview, self.dialogue.open(interview, now, reason))
+            return interview
+
+        return self._transaction(run)
+
+    def cancel(self, person: Person, by: str) -> Interview:
+        def run(uow: UnitOfWork) -> Interview:
+            known = uow.people.find(person.platform, person.user_id)
+            interview = uow.interviews.current_for(known) if known else None
+            if interview is None or not interview.can(Trigger.CANCEL):
+                raise ServiceError(f"{person.name} has no open interview to cancel.")
+            was_running = interview.state is InterviewState.IN_PROGRESS
+            interview.fire(Trigger.CANCEL, self.clock.now(), f"cancelled by {by}")
+            if was_running:
+                self._send(
+                    uow,
+                    interview,
+                    [
+                        TextMessage(
+                            text="HR have closed your exit interview, so there's nothing more to "
+                            "answer. Thank you for your time."
+                        )
+                    ],
+                )
+            return interview
+
+        return self._transaction(run)
+
+    def mark_unreachable(self, interview_id: str, why: str) -> None:
+        """The platform says the person cannot be reached (deactivated, blocked, not
+        installed): close the interview and tell HR."""
+
+        def run(uow: UnitOfWork) -> None:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not interview.can(Trigger.MARK_UNREACHABLE):
+                return
+            interview.fire(Trigger.MARK_UNREACHABLE, self.clock.now(), why)
+            self._send(uow, interview, [])
+
+        self._transaction(run)
+
+    # -- the employee ---------------------------------------------------------------------
+    def handle_message(self, event: UserMessage) -> None:
+        def run(uow: UnitOfWork) -> None:
+            now = self.clock.now()
+            interview = self._interview_of(uow, event.platform, event.user_id)
+            if interview is None:
+                reply: Reply = [TextMessage(text=STRANGER_REPLY)]
+                uow.outbox.add(Address(platform=event.platform, id=event.user_id), reply[0])
+                return
+            if interview.state is InterviewState.IN_PROGRESS:
+                reply = self.dialogue.on_text(interview, event.text, now)
+            elif interview.state is InterviewState.SCHEDULED:
+                reply = [TextMessage(text=self._not_yet(interview))]
+            else:
+                reply = [TextMessage(text=CLOSED_REPLY)]
+            self._send(uow, interview, reply)
+
+        self._transaction(run, event.platform, event.event_id)
+
+    def handle_choice(self, event: ChoicePicked) -> None:
+        def run(uow: UnitOfWork) -> None:
+            interview = uow.interviews.get(event.interview_id)
+            if interview is None or (interview.employee.platform, interview.employee.user_id) != (
+                event.platform,
+                event.user_id,
+            ):
+                # Someone else's button, or an interview since forgotten: say nothing of it.
+                uow.outbox.add(
+                    Address(platform=event.platform, id=event.user_id),
+                    TextMessage(text=STRANGER_REPLY),
+                )
+                return
+            if interview.state is not InterviewState.IN_PROGRESS:
+                self._send(uow, interview, [TextMessage(text=CLOSED_REPLY)])
+                return
+            reply = self.dialogue.on_choice(
+                interview, event.question_id, event.value, self.clock.now()
+            )
+            self._send(uow, interview, reply)
+
+        self._transaction(run, event.platform, event.event_id)
+
+    def resume(self, platform: str, user_id: str) -> Interview | None:
+        """Re-send what the person's open interview is waiting for (a terminal reattached)."""
+
+        def run(uow: UnitOfWork) -> Interview | None:
+            interview = self._interview_of(uow, platform, user_id)
+            if interview is None or interview.state is not InterviewState.IN_PROGRESS:
+                return interview
+            interview.paused_until = None
+            reply: Reply = [TextMessage(text="Welcome back! Here's where we were:")]
+            self._send(uow, interview, reply + self.dialogue.resume(interview))
+            return interview
+
+        return self._transaction(run)
+
+    # -- reading ---------------------------------------------------------------------------
+    def current(self, platform: str, user_id: str) -> Interview | None:
+        with self.uow() as uow:
+            return self._interview_of(uow, platform, user_id)
+
+    def summary(self, interview_id: str) -> InterviewSummary | None:
+        """The summary HR got when the interview ended, None while it is still open."""
+        with self.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or interview.analysis is None:
+                return None
+            return build_summary(interview, self.bank, Analysis.model_validate(interview.analysis))
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _transaction(
+        self, run: Callable[[UnitOfWork], T], platform: str = "", event_id: str | None = None
+    ) -> T:
+        """Run a use case in a unit of work, again if another writer got there first. An
+        inbound event id is recorded with the change, so a platform retry changes nothing."""
+        for attempt in range(1, self.attempts + 1):
+            with self.uow() as uow:
+                if event_id and uow.inbound.seen(platform, event_id):
+                    return None  # type: ignore[return-value]
+                result = run(uow)
+                if event_id:
+                    uow.inbound.record(platform, event_id, self.clock.now())
+                try:
+                    uow.commit()
+                except DuplicateEvent:
+                    return None  # type: ignore[return-value]
+                except ConcurrentUpdate:
+                    if attempt == self.attempts:
+                        raise
+                    continue
+                return result
+        raise AssertionError("unreachable")
+
+    def _send(
+        self, uow: UnitOfWork, interview: Interview, reply: Iterable[OutboundMessage]
+    ) -> None:
+        to = Address(platform=interview.employee.platform, id=interview.employee.user_id)
+        for message in reply:
+            uow.outbox.add(to, message, interview.id)
+        if interview.state in REPORTED_ENDINGS and interview.analysis is None:
+            self._report_ending(uow, interview)
+
+    def _report_ending(self, uow: UnitOfWork, interview: Interview) -> None:
+        analysis = self.analyst.summarize(transcript(interview, self.bank))
+        interview.analysis = analysis.model_dump(mode="json")
+        summary = build_summary(interview, self.bank, analysis)
+        uow.outbox.add(
+            Address.hr(interview.employee.platform), SummaryMessage(summary=summary), interview.id
+        )
+
+    def _person(self, uow: UnitOfWork, person: Person) -> Person:
+        known = uow.people.find(person.platform, person.user_id)
+        if known is None:
+            uow.people.add(person)
+            return person
+        for attr in ("display_name", "email", "timezone", "department", "manager"):
+            if getattr(person, attr):
+                setattr(known, attr, getattr(person, attr))
+        return known
+
+    def _interview_of(self, uow: UnitOfWork, platform: str, user_id: str) -> Interview | None:
+        person = uow.people.find(platform, user_id)
+        return uow.interviews.current_for(person) if person else None
+
+    def _not_yet(self, interview: Interview) -> str:
+        when = f" on {interview.due_at:%A %-d %B}" if interview.due_at else " soon"
+        return (
+            f"Hi! Your exit interview opens{when}; I'll message you then. "
+            "There's nothing you need to do before that."
+        )
