@@ -275,7 +275,7 @@ def parse_bank(text: str, source: str) -> QuestionBank:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise BankError(f"{source}:{line} {problem}") from None
+        raise BankError(f"{source}{line}: {problem}") from None
     if not isinstance(data, dict):
         raise BankError(f"{source}: expected a mapping with intro, closing and questions")
     try:
