@@ -213,9 +213,8 @@ class Dialogue:
             hint = "yes or no"
         else:
             hint = "one of the options (its number or its name)"
-        return TextMessage(
-            text=f"Sorry, I didn't catch that. Please answer with {hint}, or say *skip*."
-        )
+        escape = "" if question.required else ", or say *skip*"
+        return TextMessage(text=f"Sorry, I didn't catch that. Please answer with {hint}{escape}.")
 
     def _stale_click(self, interview: Interview, question_id: str) -> Reply:
         if interview.state is not InterviewState.IN_PROGRESS:

@@ -76,7 +76,9 @@ def _postgres_available() -> bool:
 def postgres_admin() -> Iterator[str]:
     if not _postgres_available():
         if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (EXITBOT_REQUIRE_POSTGRES=1) but {POSTGRES_URL} is down")
+            pytest.fail(
+                f"PostgreSQL is required (EXITBOT_REQUIRE_POSTGRES=1) but {POSTGRES_URL} is down"
+            )
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
     yield POSTGRES_URL
 

@@ -15,7 +15,8 @@ from core.messages import QuestionMessage, TextMessage
 from core.questions import Question, parse_bank
 from core.reporting import Analysis, TranscriptEntry
 
-BANK = parse_bank(dedent("""\
+BANK = parse_bank(
+    dedent("""\
     intro: Hi {name}, answers are kept {kept}.
     closing: Thanks {name}, HR will read this.
     questions:
@@ -48,7 +49,9 @@ BANK = parse_bank(dedent("""\
         text: Advice?
         kind: text
         probe: true
-"""), "test bank")
+"""),
+    "test bank",
+)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -59,7 +62,9 @@ class ScriptedAnalyst:
     followup: str | None = "Can you give an example?"
     asked_about: list[str] = field(default_factory=list)
 
-    def follow_up(self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]) -> str | None:
+    def follow_up(
+        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+    ) -> str | None:
         self.asked_about.append(question.id)
         return self.followup
 
@@ -72,8 +77,11 @@ class Chat:
     """One employee talking to a Dialogue; keeps what the bot said."""
 
     dialogue: Dialogue
-    interview: Interview = field(default_factory=lambda: Interview(
-        employee=Person(platform="test", user_id="U1", display_name="Jane Doe"), created_at=NOW))
+    interview: Interview = field(
+        default_factory=lambda: Interview(
+            employee=Person(platform="test", user_id="U1", display_name="Jane Doe"), created_at=NOW
+        )
+    )
     said: list[TextMessage | QuestionMessage] = field(default_factory=list)
 
     def open(self) -> None:
@@ -109,7 +117,10 @@ def chat(followup: str | None = None, max_followups: int = 2) -> Chat:
 def test_opening_says_who_reads_how_long_and_the_words() -> None:
     c = chat()
     intro, controls, first = c.said
-    assert isinstance(intro, TextMessage) and intro.text == "Hi Jane, answers are kept for 90 days, then deleted."
+    assert (
+        isinstance(intro, TextMessage)
+        and intro.text == "Hi Jane, answers are kept for 90 days, then deleted."
+    )
     assert controls == TextMessage(text=CONTROLS)
     assert all(f"*{w}*" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
     assert isinstance(first, QuestionMessage) and first.question_id == "reason"
@@ -124,7 +135,10 @@ def test_a_whole_interview_typed_ends_with_the_closing() -> None:
     assert c.texts == ["Thanks Jane, HR will read this."]
     assert c.interview.state is InterviewState.COMPLETED
     assert {k: a.value for k, a in c.interview.answers.items()} == {
-        "reason": "pay", "why": "They froze salaries.", "manager": "4", "return": "no",
+        "reason": "pay",
+        "why": "They froze salaries.",
+        "manager": "4",
+        "return": "no",
         "advice": "Listen more.",
     }
 
@@ -226,11 +240,15 @@ def test_help_repeats_the_words_and_the_question() -> None:
     assert c.texts[0] == CONTROLS and c.last_question == "reason"
 
 
-@pytest.mark.parametrize(("question_answers", "typed", "hint"), [
-    ([], "the commute", "one of the options"),
-    (["pay", "x"], "great", "a number from 1 to 5"),
-    (["pay", "x", "5"], "perhaps", "yes or no"),
-])
+@pytest.mark.parametrize(
+    ("question_answers", "typed", "hint"),
+    [
+        # The first question is required: skipping it is not offered.
+        ([], "the commute", "one of the options (its number or its name)."),
+        (["pay", "x"], "great", "a number from 1 to 5, or say *skip*."),
+        (["pay", "x", "5"], "perhaps", "yes or no, or say *skip*."),
+    ],
+)
 def test_an_answer_that_fits_no_option_gets_a_short_re_ask(
     question_answers: list[str], typed: str, hint: str
 ) -> None:
@@ -238,7 +256,7 @@ def test_an_answer_that_fits_no_option_gets_a_short_re_ask(
     c.say(*question_answers)
     waiting = c.last_question
     c.say(typed)
-    assert c.texts[0] == f"Sorry, I didn't catch that. Please answer with {hint}, or say *skip*."
+    assert c.texts[0] == f"Sorry, I didn't catch that. Please answer with {hint}"
     assert c.last_question == waiting and waiting not in c.interview.answers
 
 
@@ -249,7 +267,8 @@ def test_follow_up_is_asked_and_its_answer_kept_with_the_question() -> None:
     c.say("Rent went up 20%.")
     answer = c.interview.answers["why"]
     assert (answer.followup_question, answer.followup_answer) == (
-        "What made the freeze hurt most?", "Rent went up 20%.",
+        "What made the freeze hurt most?",
+        "Rent went up 20%.",
     )
     assert c.last_question == "manager"
 
@@ -286,9 +305,18 @@ def test_a_forged_button_value_is_refused() -> None:
     assert "reason" not in c.interview.answers
 
 
-@pytest.mark.parametrize(("text", "word"), [
-    ("stop", "stop"), ("Stop.", "stop"), ("LATER", "later"), ("back!", "back"),
-    ("help?", "help"), ("stop it", None), ("go back", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("stop", "stop"),
+        ("Stop.", "stop"),
+        ("LATER", "later"),
+        ("back!", "back"),
+        ("help?", "help"),
+        ("stop it", None),
+        ("go back", None),
+        ("", None),
+    ],
+)
 def test_control_words(text: str, word: str | None) -> None:
     assert control_word(text) == word

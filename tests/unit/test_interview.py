@@ -51,14 +51,14 @@ def test_legal_transition_moves_and_is_recorded(state: InterviewState, trigger: 
     assert interview.state is LEGAL[(state, trigger)]
     [recorded] = interview.transitions
     assert (recorded.from_state, recorded.to_state, recorded.trigger) == (
-        state, LEGAL[(state, trigger)], trigger,
+        state,
+        LEGAL[(state, trigger)],
+        trigger,
     )
     assert (recorded.at, recorded.reason) == (AT, "because")
 
 
-@pytest.mark.parametrize(
-    ("state", "trigger"), [pair for pair in ALL_PAIRS if pair not in LEGAL]
-)
+@pytest.mark.parametrize(("state", "trigger"), [pair for pair in ALL_PAIRS if pair not in LEGAL])
 def test_illegal_transition_is_rejected_and_changes_nothing(
     state: InterviewState, trigger: Trigger
 ) -> None:
@@ -113,6 +113,8 @@ def test_answering_again_replaces_the_answer_and_its_follow_up() -> None:
     interview.record_answer("q1", "a longer answer", AT)
     answer = interview.answers["q1"]
     assert (answer.value, answer.followup_question, answer.followup_answer) == (
-        "a longer answer", None, None,
+        "a longer answer",
+        None,
+        None,
     )
     assert interview.history == ["q1"]

@@ -43,7 +43,9 @@ def test_manager_detail_only_after_a_low_manager_rating(bank: QuestionBank) -> N
     assert "manager_detail" in _walk(bank, {"primary_reason": "manager", "manager_rating": "2"})
     assert "manager_detail" not in _walk(bank, {"primary_reason": "manager", "manager_rating": "3"})
     # Skipped rating: nothing says the manager was poor, so no deeper question.
-    assert "manager_detail" not in _walk(bank, {"primary_reason": "manager", "manager_rating": None})
+    assert "manager_detail" not in _walk(
+        bank, {"primary_reason": "manager", "manager_rating": None}
+    )
 
 
 def _walk(bank: QuestionBank, given: dict[str, str | None]) -> list[str]:
@@ -74,30 +76,36 @@ def q(**fields: object) -> Question:
     return Question.model_validate({"id": "q", "text": "?", **fields})
 
 
-CHOICE = q(kind="choice", options=[
-    {"id": "career_growth", "label": "Career growth"},
-    {"id": "compensation", "label": "Pay or benefits"},
-    {"id": "manager", "label": "My manager"},
-    {"id": "other", "label": "Something else"},
-])
+CHOICE = q(
+    kind="choice",
+    options=[
+        {"id": "career_growth", "label": "Career growth"},
+        {"id": "compensation", "label": "Pay or benefits"},
+        {"id": "manager", "label": "My manager"},
+        {"id": "other", "label": "Something else"},
+    ],
+)
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("2", "compensation"),
-    (" 2. ", "compensation"),
-    ("Career growth", "career_growth"),
-    ("career GROWTH!", "career_growth"),
-    ("career", "career_growth"),
-    ("pay", "compensation"),
-    ("manager", "manager"),
-    ("my manager", "manager"),
-    ("something else", "other"),
-    ("5", None),
-    ("0", None),
-    ("my", None),
-    ("because of the commute", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2", "compensation"),
+        (" 2. ", "compensation"),
+        ("Career growth", "career_growth"),
+        ("career GROWTH!", "career_growth"),
+        ("career", "career_growth"),
+        ("pay", "compensation"),
+        ("manager", "manager"),
+        ("my manager", "manager"),
+        ("something else", "other"),
+        ("5", None),
+        ("0", None),
+        ("my", None),
+        ("because of the commute", None),
+        ("", None),
+    ],
+)
 def test_choice_question_takes_its_answer_typed(typed: str, expected: str | None) -> None:
     assert CHOICE.interpret(typed) == expected
 
@@ -105,18 +113,38 @@ def test_choice_question_takes_its_answer_typed(typed: str, expected: str | None
 RATING = q(kind="rating", scale={"min": 1, "max": 5, "labels": {1: "Very poor", 5: "Excellent"}})
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("4", "4"), ("4/5", "4"), ("4 out of 5", "4"), ("four", "4"), ("Excellent", "5"),
-    ("very poor", "1"), ("6", None), ("0", None), ("great", None), ("3.5", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("4", "4"),
+        ("4/5", "4"),
+        ("4 out of 5", "4"),
+        ("four", "4"),
+        ("Excellent", "5"),
+        ("very poor", "1"),
+        ("6", None),
+        ("0", None),
+        ("great", None),
+        ("3.5", None),
+    ],
+)
 def test_rating_question_takes_a_number_or_a_label(typed: str, expected: str | None) -> None:
     assert RATING.interpret(typed) == expected
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("yes", "yes"), ("Y", "yes"), ("Yeah!", "yes"), ("1", "yes"), ("no", "no"),
-    ("Nope.", "no"), ("2", "no"), ("maybe", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("yes", "yes"),
+        ("Y", "yes"),
+        ("Yeah!", "yes"),
+        ("1", "yes"),
+        ("no", "no"),
+        ("Nope.", "no"),
+        ("2", "no"),
+        ("maybe", None),
+    ],
+)
 def test_yes_no_question(typed: str, expected: str | None) -> None:
     assert q(kind="yes_no").interpret(typed) == expected
 
@@ -158,37 +186,70 @@ def test_a_valid_small_bank_parses() -> None:
     assert [x.id for x in bank.questions] == ["reason", "rating", "detail"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("kind: rating", "kind: stars"),
-     "hr.yaml: question 'rating' (#2) field 'kind': Input should be 'text', 'rating', 'choice' or 'yes_no'"),
-    (("    text: How was it?\n", ""),
-     "hr.yaml: question 'rating' (#2) field 'text': Field required"),
-    (("category: manager", "category: bosses"),
-     "hr.yaml: question 'reason' (#1) field 'options.1.category': Input should be"),
-    (("question: rating, at_most: 2", "question: later, at_most: 2"),
-     "hr.yaml: question 'detail' (#3) field 'when.question': 'later' is not an earlier question"),
-    (("question: rating, at_most: 2", "question: reason, equals: salary"),
-     "hr.yaml: question 'detail' (#3) field 'when.equals': 'salary' is not an answer of 'reason'"),
-    (("question: rating, at_most: 2", "question: reason, at_most: 2"),
-     "hr.yaml: question 'detail' (#3) field 'when.at_most': only works on a rating question"),
-    (("question: rating, at_most: 2", "question: rating"),
-     "hr.yaml: question 'detail' (#3) field 'when': needs exactly one of"),
-    (("- id: detail", "- id: rating"),
-     "hr.yaml: question 'rating' (#3) field 'id': 'rating' is used twice"),
-    (("probe: true", "probe: true\n    required: maybe"),
-     "hr.yaml: question 'detail' (#3) field 'required': Input should be a valid boolean"),
-    (("kind: rating", "kind: rating\n    probe: true"),
-     "hr.yaml: question 'rating' (#2) field 'probe': only text questions get follow-ups"),
-    (("intro: Hi {name}", "intro: Hi {first_name}"),
-     "hr.yaml: field 'intro': unknown placeholder {first_name}"),
-    (("text: Why?", "text: Why?\n    colour: red"),
-     "hr.yaml: question 'reason' (#1) field 'colour': Extra inputs are not permitted"),
-    (("- {id: boss, label: Boss, category: manager}", ""),
-     "hr.yaml: question 'reason' (#1) field 'options': a choice question needs at least 2 options"),
-    (("questions:", "questions: []\nold:"),
-     "hr.yaml: field 'questions': List should have at least 1 item"),
-])
-def test_a_broken_bank_names_file_question_and_field(change: tuple[str, str], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("kind: rating", "kind: stars"),
+            "hr.yaml: question 'rating' (#2) field 'kind': Input should be 'text', 'rating', 'choice' or 'yes_no'",
+        ),
+        (
+            ("    text: How was it?\n", ""),
+            "hr.yaml: question 'rating' (#2) field 'text': Field required",
+        ),
+        (
+            ("category: manager", "category: bosses"),
+            "hr.yaml: question 'reason' (#1) field 'options.1.category': Input should be",
+        ),
+        (
+            ("question: rating, at_most: 2", "question: later, at_most: 2"),
+            "hr.yaml: question 'detail' (#3) field 'when.question': 'later' is not an earlier question",
+        ),
+        (
+            ("question: rating, at_most: 2", "question: reason, equals: salary"),
+            "hr.yaml: question 'detail' (#3) field 'when.equals': 'salary' is not an answer of 'reason'",
+        ),
+        (
+            ("question: rating, at_most: 2", "question: reason, at_most: 2"),
+            "hr.yaml: question 'detail' (#3) field 'when.at_most': only works on a rating question",
+        ),
+        (
+            ("question: rating, at_most: 2", "question: rating"),
+            "hr.yaml: question 'detail' (#3) field 'when': needs exactly one of",
+        ),
+        (
+            ("- id: detail", "- id: rating"),
+            "hr.yaml: question 'rating' (#3) field 'id': 'rating' is used twice",
+        ),
+        (
+            ("probe: true", "probe: true\n    required: maybe"),
+            "hr.yaml: question 'detail' (#3) field 'required': Input should be a valid boolean",
+        ),
+        (
+            ("kind: rating", "kind: rating\n    probe: true"),
+            "hr.yaml: question 'rating' (#2) field 'probe': only text questions get follow-ups",
+        ),
+        (
+            ("intro: Hi {name}", "intro: Hi {first_name}"),
+            "hr.yaml: field 'intro': unknown placeholder {first_name}",
+        ),
+        (
+            ("text: Why?", "text: Why?\n    colour: red"),
+            "hr.yaml: question 'reason' (#1) field 'colour': Extra inputs are not permitted",
+        ),
+        (
+            ("- {id: boss, label: Boss, category: manager}", ""),
+            "hr.yaml: question 'reason' (#1) field 'options': a choice question needs at least 2 options",
+        ),
+        (
+            ("questions:", "questions: []\nold:"),
+            "hr.yaml: field 'questions': List should have at least 1 item",
+        ),
+    ],
+)
+def test_a_broken_bank_names_file_question_and_field(
+    change: tuple[str, str], expected: str
+) -> None:
     old, new = change
     assert old in VALID
     with pytest.raises(BankError) as raised:
