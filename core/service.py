@@ -47,7 +47,7 @@ class InterviewService:
     analyst: Analyst
     clock: Clock
     dialogue: Dialogue
-    attempts: int = 3
+    attempts: int = 5
 
     # -- HR -----------------------------------------------------------------------------
     def start_now(self, person: Person, by: str | None = None) -> Interview:

@@ -6,7 +6,6 @@ import copy
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.storage.models import (
@@ -279,21 +278,14 @@ class SqlOutbox:
 class SqlInboundLog:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.duplicate = False
 
     def seen(self, platform: str, event_id: str) -> bool:
         query = select(InboundEventRow.id).filter_by(platform=platform, event_id=event_id)
         return self.session.scalars(query).first() is not None
 
     def record(self, platform: str, event_id: str, at: datetime) -> None:
-        # A savepoint, so that losing the race to a concurrent retry fails only this insert.
-        try:
-            with self.session.begin_nested():
-                self.session.add(
-                    InboundEventRow(platform=platform, event_id=event_id, received_at=at)
-                )
-        except IntegrityError:
-            self.duplicate = True
+        # A concurrent retry of the same event fails the commit on the unique key.
+        self.session.add(InboundEventRow(platform=platform, event_id=event_id, received_at=at))
 
 
 def _now_of(session: Session) -> datetime:

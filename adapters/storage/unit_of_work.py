@@ -18,11 +18,15 @@ from adapters.storage.repositories import (
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent
 
 
-def is_unique_violation(exc: IntegrityError) -> bool:
-    # PostgreSQL's SQLSTATE for unique_violation; SQLite only says it in words.
-    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(
-        exc.orig
-    )
+def unique_violation_table(exc: IntegrityError) -> str | None:
+    """The table whose unique key a write broke, or None for any other integrity error."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return str(orig.diag.table_name)  # type: ignore[union-attr]
+    message = str(orig)
+    if message.startswith("UNIQUE constraint failed: "):  # SQLite says it only in words
+        return message.removeprefix("UNIQUE constraint failed: ").split(".")[0]
+    return None
 
 
 class SqlUnitOfWork:
@@ -54,9 +58,6 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
-        if self.inbound.duplicate:
-            self.rollback()
-            raise DuplicateEvent()
         self.people.sync()
         self.interviews.sync()
         try:
@@ -68,7 +69,10 @@ class SqlUnitOfWork:
             raise ConcurrentUpdate(str(exc)) from exc
         except IntegrityError as exc:
             self.rollback()
-            if is_unique_violation(exc):
+            table = unique_violation_table(exc)
+            if table == "inbound_events":
+                raise DuplicateEvent() from exc
+            if table is not None:
                 # A key another writer took first (a person, an open interview): run again.
                 raise ConcurrentUpdate(str(exc.orig)) from exc
             raise

@@ -1,0 +1,256 @@
+"""Use cases end to end over a real database, with a fake chat platform at the edge: a whole
+interview, restarts, retries, delivery failures, and what HR are told."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.container import App
+from core.events import ChoicePicked, UserMessage
+from core.interview import InterviewState, Person
+from core.messages import QuestionMessage, SummaryMessage, TextMessage
+from core.ports import DeliveryError, RecipientUnreachable
+from core.service import CLOSED_REPLY, STRANGER_REPLY, ServiceError
+from core.taxonomy import Reason
+from tests.conftest import PLATFORM, AppFactory, FakeChat, FakeClock
+
+JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe", department="Support")
+
+# One answer per question of the bundled bank, for someone leaving for growth whose manager
+# was poor: 12 questions, two of them with an offline follow-up.
+ANSWERS = {
+    "primary_reason": "1",
+    "trigger": "I was passed over for promotion twice and nobody could tell me why.",
+    "manager_rating": "2",
+    "manager_detail": "My manager cancelled most of our 1:1s and never gave me feedback.",
+    "growth_rating": "1",
+    "recognition_rating": "2",
+    "workload": "Heavy but manageable",
+    "tools_rating": "4",
+    "team_culture": "I loved my colleagues. I would change how leadership communicates decisions.",
+    "retention": "A clear path to a senior role and a manager who had time for me.",
+    "would_return": "yes",
+    "recommend": "7",
+    "advice": "Invest in your managers, they make or break teams.",
+}
+
+
+def say(app: App, text: str, user: str = "UJANE", event_id: str | None = None) -> None:
+    app.service.handle_message(
+        UserMessage(platform=PLATFORM, user_id=user, text=text, event_id=event_id)
+    )
+    app.delivery.drain()
+
+
+def waiting_for(chat: FakeChat, user: str = "UJANE") -> str | None:
+    """The question id the employee was last asked (None if the last message was no question)."""
+    last = chat.to_user(user)[-1]
+    return last.question_id if isinstance(last, QuestionMessage) else None
+
+
+def answer_until_done(app: App, chat: FakeChat) -> list[str]:
+    asked: list[str] = []
+    for _ in range(40):
+        interview = app.service.current(PLATFORM, "UJANE")
+        assert interview is not None
+        if interview.state is not InterviewState.IN_PROGRESS:
+            return asked
+        if interview.pending_followup:
+            say(app, "Mostly the lack of feedback, for over a year.")
+            continue
+        question = waiting_for(chat)
+        assert question is not None
+        asked.append(question)
+        say(app, ANSWERS[question])
+    raise AssertionError("the interview never ended")
+
+
+def test_a_whole_interview_reaches_hr_as_one_summary(app: App, chat: FakeChat) -> None:
+    app.service.start_now(JANE, by="UHR")
+    app.delivery.drain()
+    intro, controls, first = chat.to_user("UJANE")
+    assert isinstance(intro, TextMessage) and intro.text.startswith("Hi Jane, I'm ExitBot.")
+    assert isinstance(controls, TextMessage) and "*stop*" in controls.text
+    assert isinstance(first, QuestionMessage) and first.question_id == "primary_reason"
+
+    asked = answer_until_done(app, chat)
+
+    assert asked == list(ANSWERS)  # every question once, in order, none repeated
+    assert chat.to_user("UJANE")[-1].text.startswith("That's everything. Thank you, Jane.")  # type: ignore[union-attr]
+    [summary_message] = chat.to_hr()
+    assert isinstance(summary_message, SummaryMessage)
+    summary = summary_message.summary
+    assert summary.outcome == "COMPLETED" and summary.employee == "Jane Doe"
+    assert summary.department == "Support"
+    assert summary.primary_reason is Reason.CAREER_GROWTH
+    assert Reason.MANAGER in summary.secondary_reasons
+    assert summary.kept_by == ANSWERS["retention"]
+    assert summary.would_return is True and summary.recommend == 7
+    assert {(r.question, r.value) for r in summary.ratings} >= {
+        ("How would you rate the support you got from your manager?", 2)
+    }
+    assert summary.quotes and all(
+        any(q in text for text in ANSWERS.values()) or "feedback" in q for q in summary.quotes
+    )
+    assert summary.answered == summary.asked == len(ANSWERS)
+
+
+def test_a_restart_between_answers_loses_nothing(make_app: AppFactory, chat: FakeChat) -> None:
+    first = make_app()
+    first.service.start_now(JANE, by="UHR")
+    first.delivery.drain()
+    for question in ("primary_reason", "trigger", "manager_rating"):
+        assert waiting_for(chat) == question
+        say(first, ANSWERS[question])
+    first.close()  # the process dies here; a new one starts over the same database
+
+    second = make_app()
+    assert waiting_for(chat) == "manager_detail"
+    say(second, ANSWERS["manager_detail"])
+    interview = second.service.current(PLATFORM, "UJANE")
+    assert interview is not None
+    assert list(interview.answers) == [
+        "primary_reason",
+        "trigger",
+        "manager_rating",
+        "manager_detail",
+    ]
+    asked_after = answer_until_done(second, chat)
+    assert not set(asked_after) & {"primary_reason", "trigger", "manager_rating", "manager_detail"}
+    assert len(chat.to_hr()) == 1
+
+
+def test_messages_committed_but_not_sent_go_out_after_a_restart(
+    make_app: AppFactory, chat: FakeChat
+) -> None:
+    first = make_app()
+    first.service.start_now(JANE, by="UHR")  # committed; the process dies before sending
+    first.close()
+    assert chat.sent == []
+    second = make_app()
+    assert second.delivery.drain().sent == 3
+    assert waiting_for(chat) == "primary_reason"
+
+
+def test_a_retried_event_is_handled_once(app: App, chat: FakeChat) -> None:
+    app.service.start_now(JANE, by="UHR")
+    app.delivery.drain()
+    say(app, "1", event_id="Ev1")
+    sent = len(chat.sent)
+    say(app, "1", event_id="Ev1")  # the platform retries the same event
+    say(app, "1", event_id="Ev1")
+    assert len(chat.sent) == sent
+    interview = app.service.current(PLATFORM, "UJANE")
+    assert interview is not None and list(interview.answers) == ["primary_reason"]
+
+
+def test_concurrent_messages_are_each_applied_once(app: App, chat: FakeChat) -> None:
+    app.service.start_now(JANE, by="UHR")
+    say(app, "1")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = [pool.submit(say, app, "skip", event_id=f"Ev{n}") for n in range(4)]
+        for run in runs:
+            run.result()  # re-raises whatever failed in the thread
+    interview = app.service.current(PLATFORM, "UJANE")
+    assert interview is not None
+    assert len(interview.history) == 5  # the first answer and four skips, none lost
+
+
+def test_a_stranger_is_told_there_is_nothing_to_do(app: App, chat: FakeChat) -> None:
+    say(app, "hello?", user="USTRANGER")
+    assert [m.text for m in chat.to_user("USTRANGER")] == [STRANGER_REPLY]  # type: ignore[union-attr]
+    assert app.service.current(PLATFORM, "USTRANGER") is None
+
+
+def test_someone_elses_button_changes_nothing(app: App, chat: FakeChat) -> None:
+    interview = app.service.start_now(JANE, by="UHR")
+    app.delivery.drain()
+    app.service.handle_choice(
+        ChoicePicked(PLATFORM, "UMALLORY", interview.id, "primary_reason", "manager")
+    )
+    app.delivery.drain()
+    current = app.service.current(PLATFORM, "UJANE")
+    assert current is not None and current.answers == {}
+    assert [m.text for m in chat.to_user("UMALLORY")] == [STRANGER_REPLY]  # type: ignore[union-attr]
+
+
+def test_clicking_a_button_answers(app: App, chat: FakeChat) -> None:
+    interview = app.service.start_now(JANE, by="UHR")
+    app.delivery.drain()
+    app.service.handle_choice(
+        ChoicePicked(PLATFORM, "UJANE", interview.id, "primary_reason", "manager", "Ev9")
+    )
+    app.delivery.drain()
+    assert waiting_for(chat) == "trigger"
+
+
+def test_stop_declines_and_hr_get_what_was_said(app: App, chat: FakeChat) -> None:
+    app.service.start_now(JANE, by="UHR")
+    say(app, "2")
+    say(app, "stop")
+    [summary] = chat.to_hr()
+    assert isinstance(summary, SummaryMessage)
+    assert summary.summary.outcome == "DECLINED"
+    assert summary.summary.primary_reason is Reason.COMPENSATION
+    say(app, "wait, one more thing")
+    assert chat.to_user("UJANE")[-1].text == CLOSED_REPLY  # type: ignore[union-attr]
+
+
+def test_hr_cancel_tells_the_employee_and_sends_no_summary(app: App, chat: FakeChat) -> None:
+    app.service.start_now(JANE, by="UHR")
+    app.service.cancel(JANE, by="UHR")
+    app.delivery.drain()
+    assert "HR have closed your exit interview" in chat.to_user("UJANE")[-1].text  # type: ignore[union-attr]
+    assert chat.to_hr() == []
+    with pytest.raises(ServiceError, match="no open interview"):
+        app.service.cancel(JANE, by="UHR")
+
+
+def test_starting_twice_is_refused(app: App) -> None:
+    app.service.start_now(JANE, by="UHR")
+    with pytest.raises(ServiceError, match="already has an interview in progress"):
+        app.service.start_now(JANE, by="UHR2")
+
+
+def test_a_rate_limited_send_waits_for_retry_after_and_keeps_order(
+    app: App, chat: FakeChat, clock: FakeClock
+) -> None:
+    chat.failures.append(DeliveryError("ratelimited", retry_after=30))
+    app.service.start_now(JANE, by="UHR")
+    report = app.delivery.drain()
+    assert report.retrying == 1 and chat.sent == []  # the intro failed; the rest wait behind it
+    clock.advance(seconds=29)
+    assert app.delivery.drain().sent == 0
+    clock.advance(seconds=2)
+    assert app.delivery.drain().sent == 3
+    assert [type(m).__name__ for m in chat.to_user("UJANE")] == [
+        "TextMessage",
+        "TextMessage",
+        "QuestionMessage",
+    ]
+
+
+def test_a_send_that_keeps_failing_is_given_up(app: App, chat: FakeChat, clock: FakeClock) -> None:
+    chat.failures.extend(DeliveryError("500") for _ in range(8))
+    app.service.start_now(JANE, by="UHR")
+    failed = 0
+    for _ in range(10):
+        failed += app.delivery.drain().failed
+        clock.advance(minutes=16)
+    assert failed == 1  # after 8 attempts the intro is given up, then the rest go out
+    assert len(chat.to_user("UJANE")) == 2
+
+
+def test_an_unreachable_employee_closes_the_interview_and_hr_are_told(
+    app: App, chat: FakeChat
+) -> None:
+    chat.failures.append(RecipientUnreachable("account_inactive"))
+    app.service.start_now(JANE, by="UHR")
+    app.delivery.drain()
+    interview = app.service.current(PLATFORM, "UJANE")
+    assert interview is not None and interview.state is InterviewState.UNREACHABLE
+    assert interview.transitions[-1].reason == "account_inactive"
+    [summary] = chat.to_hr()
+    assert isinstance(summary, SummaryMessage) and summary.summary.outcome == "UNREACHABLE"
