@@ -188,7 +188,35 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
     ),
 }
 
-NEGATORS = {"not", "no", "never", "wasn't", "isn't", "wasnt", "isnt", "nothing", "without"}
+# Facts, not feelings: when one is stated it outweighs an incidental word ("laid off in the
+# restructuring" is involuntary, not culture).
+WEIGHTS: dict[Reason, int] = {
+    Reason.INVOLUNTARY: 3,
+    Reason.RETIREMENT: 3,
+    Reason.RELOCATION: 2,
+}
+NEGATORS = {
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "without",
+    "wasn't",
+    "isn't",
+    "didn't",
+    "don't",
+    "doesn't",
+    "wasnt",
+    "isnt",
+    "didnt",
+    "dont",
+    "doesnt",
+    "hardly",
+}
+# "No growth" names a reason; "never about the money or the salary" rules one out. So a
+# negation excludes words only after one of these, to the end of its clause.
+EXCLUDERS = {"about", "because", "due", "with", "reason", "issue", "problem"}
+CLAUSE_ENDS = {".", ",", ";", "!", "?", "but", "though", "although", "however"}
 POSITIVE = (
     "great",
     "good",
@@ -306,23 +334,37 @@ SUGGESTED_ACTIONS: dict[Reason, str] = {
 }
 
 REASONS_BY_ID = {reason.value: reason for reason in Reason}
-_WORD = re.compile(r"[\w'\u2019:-]+")
+_TOKEN = re.compile(r"[\w'\u2019:/-]+|[.,;!?]")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def _tokens(text: str) -> list[str]:
-    return [t.replace("\u2019", "'") for t in _WORD.findall(text.casefold())]
+    """Words and clause punctuation, case-folded."""
+    return [t.replace("\u2019", "'") for t in _TOKEN.findall(text.casefold())]
+
+
+def _negated(tokens: Sequence[str]) -> list[bool]:
+    flags, negator, excluded = [], False, False
+    for token in tokens:
+        if token in CLAUSE_ENDS:
+            negator = excluded = False
+        flags.append(excluded)
+        if token in NEGATORS:
+            negator = True
+        elif negator and token in EXCLUDERS:
+            excluded = True
+    return flags
 
 
 def _hits(text: str, stems: Sequence[str]) -> int:
-    """How many times a stem starts a word (or a phrase) in text, unless negated just before."""
+    """How many times a stem starts a word (or a phrase) in text, outside a negation."""
     tokens = _tokens(text)
+    negated = _negated(tokens)
     count = 0
     for stem in stems:
         parts = stem.split()
         for i in range(len(tokens) - len(parts) + 1):
-            negated = NEGATORS.intersection(tokens[max(0, i - 3) : i])
-            if _phrase_at(tokens, i, parts) and not negated:
+            if _phrase_at(tokens, i, parts) and not negated[i]:
                 count += 1
     return count
 
@@ -334,11 +376,13 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
 
 
 def reason_scores(text: str) -> Counter[Reason]:
-    return Counter({reason: n for reason, stems in LEXICON.items() if (n := _hits(text, stems))})
+    return Counter(
+        {r: n * WEIGHTS.get(r, 1) for r, stems in LEXICON.items() if (n := _hits(text, stems))}
+    )
 
 
 def _folded(text: str) -> str:
-    return " ".join(_tokens(text))
+    return " ".join(t for t in _tokens(text) if t not in CLAUSE_ENDS)
 
 
 class OfflineAnalyst:
@@ -353,12 +397,10 @@ class OfflineAnalyst:
             return None
         scores = reason_scores(answer)
         explained = any(marker in f" {folded} " for marker in WHY_MARKERS)
+        if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
+            return "What's one specific example that comes to mind?"
         if len(words) < 4 and not scores:
             return GENERIC_FOLLOW_UP
-        if folded in VAGUE or (
-            len(words) < 8 and any(v == folded or f" {v} " in f" {folded} " for v in VAGUE)
-        ):
-            return "What's one specific example that comes to mind?"
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
         if named and not explained and len(words) < 12:

@@ -1,0 +1,197 @@
+"""The offline analyst on small labelled exit answers: reasons, sentiment, quotes, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.llm.offline import GENERIC_FOLLOW_UP, OfflineAnalyst, reason_scores
+from core.questions import Question
+from core.reporting import TranscriptEntry
+from core.taxonomy import Reason
+
+analyst = OfflineAnalyst()
+PROBE = Question(id="trigger", text="What happened?", kind="text", probe=True)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("I was passed over for promotion twice.", Reason.CAREER_GROWTH),
+        ("There was no path to the next level for me.", Reason.CAREER_GROWTH),
+        ("The new company pays 30% more salary.", Reason.COMPENSATION),
+        ("My manager micromanaged everything I did.", Reason.MANAGER),
+        ("Constant on-call and weekend work.", Reason.WORK_LIFE_BALANCE),
+        ("Honestly I was burned out.", Reason.WELLBEING),
+        ("The culture turned toxic after the reorg.", Reason.CULTURE),
+        ("We are moving to another city for my partner's job.", Reason.RELOCATION),
+        ("I need time to care for my parents and family.", Reason.PERSONAL),
+        ("I was laid off in the restructuring.", Reason.INVOLUNTARY),
+        ("I'm going to retire and travel.", Reason.RETIREMENT),
+    ],
+)
+def test_reason_lexicon(answer: str, reason: Reason) -> None:
+    assert reason_scores(answer).most_common(1)[0][0] is reason
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "It was never about the money or the salary.",
+        "Not because of the pay, to be clear.",
+        "It had nothing to do with compensation.",
+    ],
+)
+def test_reasons_ruled_out_do_not_count(answer: str) -> None:
+    assert Reason.COMPENSATION not in reason_scores(answer)
+
+
+def test_a_lack_is_still_a_reason() -> None:
+    assert reason_scores("No raise in three years, but I loved the team.")[Reason.COMPENSATION] == 1
+
+
+def entry(
+    qid: str,
+    value: str | None,
+    *,
+    kind: str = "text",
+    role: str | None = None,
+    category: Reason | None = None,
+    answer: str | None = None,
+    followup_answer: str | None = None,
+) -> TranscriptEntry:
+    return TranscriptEntry(
+        qid,
+        qid,
+        kind,
+        category,
+        role,
+        value,  # type: ignore[arg-type]
+        answer if answer is not None else value,
+        None,
+        followup_answer,
+    )
+
+
+def test_the_chosen_reason_is_primary_and_low_ratings_are_secondary() -> None:
+    analysis = analyst.summarize(
+        [
+            entry(
+                "primary_reason",
+                "career_growth",
+                kind="choice",
+                role="primary_reason",
+                answer="Career growth",
+            ),
+            entry("manager_rating", "1", kind="rating", category=Reason.MANAGER, answer="1/5"),
+            entry("trigger", "No promotion in three years, and my requests were ignored."),
+        ]
+    )
+    assert analysis.primary_reason is Reason.CAREER_GROWTH
+    assert Reason.MANAGER in analysis.secondary_reasons
+    assert Reason.CAREER_GROWTH not in analysis.secondary_reasons
+
+
+def test_another_opportunity_with_a_named_driver_is_coded_as_the_driver() -> None:
+    analysis = analyst.summarize(
+        [
+            entry("primary_reason", "other_opportunity", kind="choice", role="primary_reason"),
+            entry(
+                "trigger",
+                "The offer paid far more. My salary here had been frozen for years and the bonus was cut.",
+            ),
+        ]
+    )
+    assert analysis.primary_reason is Reason.COMPENSATION
+    assert Reason.OTHER_OPPORTUNITY in analysis.secondary_reasons
+
+
+def test_another_opportunity_alone_stays_as_it_is() -> None:
+    analysis = analyst.summarize(
+        [
+            entry("primary_reason", "other_opportunity", kind="choice", role="primary_reason"),
+            entry("trigger", "A friend asked me to join her startup."),
+        ]
+    )
+    assert analysis.primary_reason is Reason.OTHER_OPPORTUNITY
+
+
+def test_quotes_are_verbatim_sentences_of_what_they_wrote() -> None:
+    texts = [
+        "I loved the people. My manager cancelled every one-on-one for six months and I felt invisible.",
+        "ok",
+        "Pay was fine, honestly.",
+    ]
+    analysis = analyst.summarize([entry(f"q{n}", t) for n, t in enumerate(texts)])
+    assert analysis.quotes
+    assert all(any(q in t for t in texts) for q in analysis.quotes)
+    assert (
+        analysis.quotes[0]
+        == "My manager cancelled every one-on-one for six months and I felt invisible."
+    )
+
+
+@pytest.mark.parametrize(
+    ("texts", "ratings", "sentiment"),
+    [
+        (["I loved my team and I'm grateful for everything."], ["5/5", "4/5"], "positive"),
+        (["It was toxic and I felt ignored and unsupported."], ["1/5", "2/5"], "negative"),
+        (
+            ["Great colleagues, brilliant team. But the chaos and unfair reviews were awful."],
+            ["3/5"],
+            "mixed",
+        ),
+        ([], [], "neutral"),
+    ],
+)
+def test_sentiment(texts: list[str], ratings: list[str], sentiment: str) -> None:
+    entries = [entry(f"t{n}", t) for n, t in enumerate(texts)]
+    entries += [
+        entry(f"r{n}", r.split("/")[0], kind="rating", answer=r) for n, r in enumerate(ratings)
+    ]
+    assert analyst.summarize(entries).sentiment == sentiment
+
+
+def test_what_would_have_kept_them_and_would_they_return() -> None:
+    analysis = analyst.summarize(
+        [
+            entry("retention", "A real career path.", role="retention"),
+            entry("would_return", "yes", kind="yes_no", role="return", answer="Yes"),
+        ]
+    )
+    assert analysis.kept_by == "A real career path."
+    assert analysis.would_return is True
+
+
+@pytest.mark.parametrize(
+    ("answer", "followup"),
+    [
+        (
+            "pay",
+            "Would a better offer on pay have kept you here, and roughly what would it have taken?",
+        ),
+        ("my manager", "What could your manager have done differently?"),
+        ("meh", GENERIC_FOLLOW_UP),
+        ("stuff", "What's one specific example that comes to mind?"),
+        ("It was fine", "What's one specific example that comes to mind?"),
+        ("nothing", None),
+        ("n/a", None),
+        ("My manager never gave feedback because she was stretched across three teams.", None),
+        (
+            "I wanted to lead a team, and after two years of asking there was still no opening for it.",
+            None,
+        ),
+    ],
+)
+def test_follow_up_decisions(answer: str, followup: str | None) -> None:
+    assert analyst.follow_up(PROBE, answer, []) == followup
+
+
+def test_no_follow_up_about_what_the_question_already_asked() -> None:
+    about_manager = Question(
+        id="m",
+        text="What could your manager have done differently?",
+        kind="text",
+        probe=True,
+        category=Reason.MANAGER,
+    )
+    assert analyst.follow_up(about_manager, "My manager cancelled our 1:1s", []) is None
