@@ -1,0 +1,223 @@
+"""The `exitbot` command as a user runs it: a scripted demo, a resumed demo, migrations, and
+bad input answered with exit code 2 and one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+EXITBOT = str(Path(sys.executable).parent / "exitbot")
+
+# Career growth, a decent manager; every free-text answer says why, so no follow-up comes.
+ANSWERS = [
+    "1",
+    "I was passed over for promotion twice because the criteria were never written down.",
+    "4",
+    "2",
+    "3",
+    "about right",
+    "4",
+    "I would keep the kindness of the team and change how slowly decisions get made, because we waited months.",
+    "A clear path to senior engineer, because that is what I asked for at every review.",
+    "yes",
+    "8",
+    "Write down how promotions work, because nobody could tell me.",
+]
+
+
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("EXITBOT_", "DATABASE_URL"))
+    }
+    environment.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    environment.update(env)
+    return subprocess.run(
+        [EXITBOT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
+    )
+
+
+def states(tmp_path: Path) -> list[str]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with engine.connect() as connection:
+        found = [row[0] for row in connection.execute(text("SELECT state FROM interviews"))]
+    engine.dispose()
+    return found
+
+
+def test_a_scripted_demo_runs_a_whole_interview_and_prints_the_hr_summary(tmp_path: Path) -> None:
+    result = run(["demo"], tmp_path, stdin="\n".join(ANSWERS) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Hi Alex, I'm ExitBot.")
+    assert "[1/12] What is the main reason you decided to leave?" in out
+    assert "[12/12] Last one." in out
+    assert "That's everything. Thank you, Alex." in out
+    summary = out[out.index("What HR would see") :]
+    assert "Exit interview: Alex (completed, 12 of 12 questions answered)" in summary
+    assert "Primary reason: Career growth" in summary
+    assert "What would have kept them: A clear path to senior engineer" in summary
+    assert "Would come back: yes" in summary and "Would recommend working here: 8/10" in summary
+    assert "I was passed over for promotion twice" in summary  # a quote, verbatim
+    assert states(tmp_path) == ["COMPLETED"]
+
+
+def test_a_demo_stopped_half_way_resumes_at_the_next_question(tmp_path: Path) -> None:
+    first = run(["demo", "--name", "Sam"], tmp_path, stdin="\n".join(ANSWERS[:4]) + "\n")
+    assert first.returncode == 0, first.stderr
+    assert "answers so far are saved" in first.stdout
+    assert "What HR would see" not in first.stdout
+
+    second = run(["demo"], tmp_path, stdin="\n".join(ANSWERS[4:]) + "\n")
+    assert second.returncode == 0, second.stderr
+    out = second.stdout
+    assert out.startswith("(Picking up your unfinished interview")
+    assert "[5/12] How valued and recognised" in out
+    assert "main reason you decided to leave" not in out  # nothing answered is asked again
+    assert "Exit interview: Sam (completed, 12 of 12 questions answered)" in out
+    assert states(tmp_path) == ["COMPLETED"]
+
+
+def test_demo_words_work_from_a_script(tmp_path: Path) -> None:
+    script = [
+        "skip",
+        "2",
+        "back",
+        "5",
+        "The pay was below market because raises were frozen.",
+        "stop",
+    ]
+    result = run(["demo", "--fresh"], tmp_path, stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "This one matters most for the interview, so I can't skip it." in out
+    assert "(you answered: Pay or benefits; *skip* keeps it)" in out
+    assert "Primary reason: Health and wellbeing (also: Pay and benefits)" in out
+    assert "Exit interview: Alex (declined, 2 of 2 questions answered)" in out
+    assert states(tmp_path) == ["DECLINED"]
+
+
+def test_fresh_starts_over(tmp_path: Path) -> None:
+    run(["demo"], tmp_path, stdin="1\n")
+    result = run(["demo", "--fresh"], tmp_path, stdin="")
+    assert "[1/12] What is the main reason" in result.stdout
+    assert sorted(states(tmp_path)) == ["CANCELLED", "IN_PROGRESS"]
+
+
+def test_migrate_on_sqlite(tmp_path: Path) -> None:
+    result = run(["migrate"], tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "exitbot: database is up to date")
+    assert states(tmp_path) == []
+
+
+@pytest.mark.postgres
+def test_migrate_on_postgres(tmp_path: Path, empty_postgres: str) -> None:
+    result = run(["migrate"], tmp_path, DATABASE_URL=empty_postgres)
+    assert result.returncode == 0, result.stderr
+    engine = create_engine(empty_postgres)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM interviews")).scalar() == 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["demo"],
+            {"EXITBOT_PORT": "eighty"},
+            "exitbot: EXITBOT_PORT: Input should be a valid integer",
+        ),
+        (
+            ["demo"],
+            {"EXITBOT_SEND_TIME": "25:00"},
+            "exitbot: EXITBOT_SEND_TIME: must be a time of day as HH:MM",
+        ),
+        (
+            ["demo"],
+            {"DATABASE_URL": "mysql://x"},
+            "exitbot: DATABASE_URL: must be a sqlite:// or postgresql+psycopg:// URL",
+        ),
+        (
+            ["demo"],
+            {"EXITBOT_QUESTIONS": "missing.yaml"},
+            "exitbot: EXITBOT_QUESTIONS: missing.yaml is not a file",
+        ),
+        (["dance"], {}, "exitbot: argument command: invalid choice: 'dance'"),
+        (["demo", "--nmae", "x"], {}, "exitbot: unrecognized arguments: --nmae x"),
+        (["questions", "nope.yaml"], {}, "exitbot: nope.yaml: no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run(args, tmp_path, **env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+BROKEN_BANK = """\
+intro: Hi {name}
+closing: Bye
+questions:
+  - id: reason
+    text: Why?
+    kind: choice
+    options: [{id: a, label: A}, {id: b, label: B}]
+  - id: more
+    text: More?
+    kind: txt
+  - id: back_again
+    text: Would you?
+    kind: yes_no
+    when: {question: reason, equals: c}
+"""
+
+
+def test_a_broken_question_bank_stops_the_demo_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bank.yaml").write_text(BROKEN_BANK)
+    result = run(["demo"], tmp_path, EXITBOT_QUESTIONS="bank.yaml")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "exitbot: bank.yaml: question 'more' (#2) field 'kind': Input should be 'text', "
+        "'rating', 'choice' or 'yes_no'\n"
+    )
+
+
+def test_questions_lists_every_problem_of_a_broken_bank(tmp_path: Path) -> None:
+    (tmp_path / "bank.yaml").write_text(BROKEN_BANK.replace("kind: txt", "kind: text"))
+    result = run(["questions", "bank.yaml"], tmp_path)
+    assert result.returncode == 2
+    assert (
+        "question 'back_again' (#3) field 'when.equals': 'c' is not an answer of 'reason'"
+        in result.stderr
+    )
+
+
+def test_questions_lists_a_valid_bank(tmp_path: Path) -> None:
+    result = run(["questions"], tmp_path)
+    assert result.returncode == 0
+    assert " 1. primary_reason (choice)" in result.stdout
+    assert result.stdout.strip().endswith("14 questions, all valid.")
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["migrate"], tmp_path, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("exitbot: cannot use the database:")
+    assert "Traceback" not in result.stderr
