@@ -8,48 +8,41 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class UserMessage:
-    """Something a person typed to the bot in a direct conversation."""
+class Event:
+    """Who it came from; `event_id` is the platform's id for it, used to drop retries."""
 
     platform: str
     user_id: str
-    text: str
-    event_id: str | None = None
-    raw: Any = field(default=None, compare=False, repr=False)
+    event_id: str | None = field(default=None, kw_only=True)
+    raw: Any = field(default=None, compare=False, repr=False, kw_only=True)
 
 
 @dataclass(frozen=True)
-class ChoicePicked:
+class UserMessage(Event):
+    """Something a person typed to the bot in a direct conversation."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ChoicePicked(Event):
     """A button or card choice on a question message."""
 
-    platform: str
-    user_id: str
     interview_id: str
     question_id: str
     value: str
-    event_id: str | None = None
-    raw: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
-class Installed:
+class Installed(Event):
     """The bot was added for a person (Teams install, Slack app home opened)."""
 
-    platform: str
-    user_id: str
-    event_id: str | None = None
-    raw: Any = field(default=None, compare=False, repr=False)
-
 
 @dataclass(frozen=True)
-class Command:
+class Command(Event):
     """An HR command: `/exitbot <text>` on Slack, the same words typed to the bot on Teams."""
 
-    platform: str
-    user_id: str
     text: str
-    event_id: str | None = None
-    raw: Any = field(default=None, compare=False, repr=False)
 
 
 InboundEvent = UserMessage | ChoicePicked | Installed | Command

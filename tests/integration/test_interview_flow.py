@@ -180,7 +180,7 @@ def test_clicking_a_button_answers(app: App, chat: FakeChat) -> None:
     interview = app.service.start_now(JANE, by="UHR")
     app.delivery.drain()
     app.service.handle_choice(
-        ChoicePicked(PLATFORM, "UJANE", interview.id, "primary_reason", "manager", "Ev9")
+        ChoicePicked(PLATFORM, "UJANE", interview.id, "primary_reason", "manager", event_id="Ev9")
     )
     app.delivery.drain()
     assert waiting_for(chat) == "trigger"
