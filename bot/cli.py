@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from core.questions import BankError, parse_bank
 
 
@@ -83,13 +84,9 @@ def _run(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown command {args.command!r}")
 
 
-def _check_questions(file: str | None, settings: object) -> int:
-    from pathlib import Path
-
+def _check_questions(file: str | None, settings: Settings) -> int:
     from bot.container import load_bank
-    from bot.settings import Settings
 
-    assert isinstance(settings, Settings)
     if file is None:
         bank = load_bank(settings)
     else:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.interview import Interview, InterviewState, Trigger
+from core.interview import Interview, Trigger
 from core.messages import ChoiceItem, QuestionMessage, TextMessage
 from core.ports import Analyst
 from core.questions import Question, QuestionBank
@@ -217,8 +217,6 @@ class Dialogue:
         return TextMessage(text=f"Sorry, I didn't catch that. Please answer with {hint}{escape}.")
 
     def _stale_click(self, interview: Interview, question_id: str) -> Reply:
-        if interview.state is not InterviewState.IN_PROGRESS:
-            return [TextMessage(text="This interview has already ended, thank you.")]
         if question_id in interview.answers:
             note = "You've already answered that one. To change your last answer, type *back*."
         else:

@@ -215,7 +215,3 @@ class Interview:
         self.pending_question = previous
         self.pending_followup = None
         return previous
-
-    def answer_value(self, question_id: str) -> str | None:
-        answer = self.answers.get(question_id)
-        return answer.value if answer else None

@@ -13,7 +13,7 @@ from core.interview import Interview, InterviewState, Person, Trigger
 from core.messages import Address, OutboundMessage, SummaryMessage, TextMessage
 from core.ports import Analyst, Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
 from core.questions import QuestionBank
-from core.reporting import Analysis, InterviewSummary, build_summary, transcript
+from core.reporting import build_summary, transcript
 
 T = TypeVar("T")
 
@@ -105,7 +105,7 @@ class InterviewService:
         self._transaction(run)
 
     # -- the employee ---------------------------------------------------------------------
-    def handle_message(self, event: UserMessage) -> None:
+    def handle_message(self, event: UserMessage) -> bool:
         def run(uow: UnitOfWork) -> None:
             now = self.clock.now()
             interview = self._interview_of(uow, event.platform, event.user_id)
@@ -121,9 +121,9 @@ class InterviewService:
                 reply = [TextMessage(text=CLOSED_REPLY)]
             self._send(uow, interview, reply)
 
-        self._transaction(run, event.platform, event.event_id)
+        return self._once(event.platform, event.event_id, run)
 
-    def handle_choice(self, event: ChoicePicked) -> None:
+    def handle_choice(self, event: ChoicePicked) -> bool:
         def run(uow: UnitOfWork) -> None:
             interview = uow.interviews.get(event.interview_id)
             if interview is None or (interview.employee.platform, interview.employee.user_id) != (
@@ -144,7 +144,7 @@ class InterviewService:
             )
             self._send(uow, interview, reply)
 
-        self._transaction(run, event.platform, event.event_id)
+        return self._once(event.platform, event.event_id, run)
 
     def resume(self, platform: str, user_id: str) -> Interview | None:
         """Re-send what the person's open interview is waiting for (a terminal reattached)."""
@@ -165,37 +165,37 @@ class InterviewService:
         with self.uow() as uow:
             return self._interview_of(uow, platform, user_id)
 
-    def summary(self, interview_id: str) -> InterviewSummary | None:
-        """The summary HR got when the interview ended, None while it is still open."""
-        with self.uow() as uow:
-            interview = uow.interviews.get(interview_id)
-            if interview is None or interview.analysis is None:
-                return None
-            return build_summary(interview, self.bank, Analysis.model_validate(interview.analysis))
-
     # -- plumbing ----------------------------------------------------------------------------
-    def _transaction(
-        self, run: Callable[[UnitOfWork], T], platform: str = "", event_id: str | None = None
-    ) -> T:
-        """Run a use case in a unit of work, again if another writer got there first. An
-        inbound event id is recorded with the change, so a platform retry changes nothing."""
+    def _transaction(self, run: Callable[[UnitOfWork], T]) -> T:
+        """Run a use case in a unit of work, again if another writer got there first."""
         for attempt in range(1, self.attempts + 1):
             with self.uow() as uow:
-                if event_id and uow.inbound.seen(platform, event_id):
-                    return None  # type: ignore[return-value]
                 result = run(uow)
-                if event_id:
-                    uow.inbound.record(platform, event_id, self.clock.now())
                 try:
                     uow.commit()
-                except DuplicateEvent:
-                    return None  # type: ignore[return-value]
                 except ConcurrentUpdate:
                     if attempt == self.attempts:
                         raise
                     continue
                 return result
         raise AssertionError("unreachable")
+
+    def _once(self, platform: str, event_id: str | None, run: Callable[[UnitOfWork], None]) -> bool:
+        """Handle an inbound event unless it was handled before (a platform retry). Its id
+        is committed with the change it caused. False when it was a repeat."""
+
+        def handle(uow: UnitOfWork) -> bool:
+            if event_id and uow.inbound.seen(platform, event_id):
+                return False
+            run(uow)
+            if event_id:
+                uow.inbound.record(platform, event_id, self.clock.now())
+            return True
+
+        try:
+            return self._transaction(handle)
+        except DuplicateEvent:
+            return False
 
     def _send(
         self, uow: UnitOfWork, interview: Interview, reply: Iterable[OutboundMessage]

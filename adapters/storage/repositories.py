@@ -26,7 +26,7 @@ from core.interview import (
     Trigger,
 )
 from core.messages import OUTBOUND, Address, OutboundMessage
-from core.ports import OutboxItem
+from core.ports import Clock, OutboxItem
 
 PERSON_FIELDS = (
     "platform",
@@ -180,13 +180,14 @@ class SqlInterviewRepository:
 
 
 class SqlOutbox:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
+        self.clock = clock
         # Held back until the interviews they belong to are written (no ORM link orders them).
         self._new: list[OutboxRow] = []
 
     def add(self, to: Address, message: OutboundMessage, interview_id: str | None = None) -> None:
-        now = _now_of(self.session)
+        now = self.clock.now()
         self._new.append(
             OutboxRow(
                 interview_id=interview_id,
@@ -286,11 +287,3 @@ class SqlInboundLog:
     def record(self, platform: str, event_id: str, at: datetime) -> None:
         # A concurrent retry of the same event fails the commit on the unique key.
         self.session.add(InboundEventRow(platform=platform, event_id=event_id, received_at=at))
-
-
-def _now_of(session: Session) -> datetime:
-    clock = session.info.get("clock")
-    if clock is None:
-        raise RuntimeError("the session has no clock")
-    now: datetime = clock.now()
-    return now

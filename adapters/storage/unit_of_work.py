@@ -41,10 +41,10 @@ class SqlUnitOfWork:
         self._clock = clock
 
     def __enter__(self) -> Self:
-        self.session = self._sessions(info={"clock": self._clock})
+        self.session = self._sessions()
         self.people = SqlPersonRepository(self.session)
         self.interviews = SqlInterviewRepository(self.session, self.people)
-        self.outbox = SqlOutbox(self.session)
+        self.outbox = SqlOutbox(self.session, self._clock)
         self.inbound = SqlInboundLog(self.session)
         return self
 
