@@ -69,6 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if settings.encryption_key is not None:
+        # Said out loud: a security setting must never be silently ignored.
+        print(
+            "exitbot: warning: EXITBOT_ENCRYPTION_KEY is set, but encryption at rest is not "
+            "implemented yet; answers are stored unencrypted",
+            file=sys.stderr,
+        )
     if args.command == "demo":
         from bot.demo import run_demo
 

@@ -221,3 +221,9 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("exitbot: cannot use the database:")
     assert "Traceback" not in result.stderr
+
+
+def test_an_encryption_key_that_does_nothing_yet_is_said_out_loud(tmp_path: Path) -> None:
+    result = run(["migrate"], tmp_path, EXITBOT_ENCRYPTION_KEY="k")
+    assert result.returncode == 0
+    assert "encryption at rest is not implemented yet" in result.stderr
