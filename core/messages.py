@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from core.reporting import InterviewSummary
+from core.reporting import Digest, InterviewReport, InterviewSummary
 
 
 class Address(BaseModel):
@@ -62,7 +62,29 @@ class SummaryMessage(_Message):
     summary: InterviewSummary
 
 
+class ReportMessage(_Message):
+    """One person's whole interview, for HR's eyes only."""
+
+    kind: Literal["report"] = "report"
+    report: InterviewReport
+
+
+class DigestMessage(_Message):
+    kind: Literal["digest"] = "digest"
+    digest: Digest
+
+
+class FileMessage(_Message):
+    """A file for HR (an export); adapters attach it or show it inline."""
+
+    kind: Literal["file"] = "file"
+    filename: str
+    title: str
+    content: str
+
+
 OutboundMessage = Annotated[
-    TextMessage | QuestionMessage | SummaryMessage, Field(discriminator="kind")
+    TextMessage | QuestionMessage | SummaryMessage | ReportMessage | DigestMessage | FileMessage,
+    Field(discriminator="kind"),
 ]
 OUTBOUND = TypeAdapter[OutboundMessage](OutboundMessage)

@@ -51,6 +51,19 @@ class Analyst(Protocol):
     def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis: ...
 
 
+class UnknownPerson(Exception):
+    """A person the platform cannot find, or one ExitBot must not interview (a bot, a
+    deactivated account); the message says which, fit for HR to read."""
+
+
+class Directory(Protocol):
+    """A platform's people directory: profile, time zone, e-mail."""
+
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        """The person's current profile; raises UnknownPerson."""
+        ...
+
+
 class ConcurrentUpdate(Exception):
     """Someone else changed the interview since it was read; the use case should run again."""
 
@@ -64,6 +77,10 @@ class PersonRepository(Protocol):
 
     def add(self, person: Person) -> None: ...
 
+    def remove(self, person: Person) -> None:
+        """Erase the person and, with them, every interview, answer and message about them."""
+        ...
+
 
 class InterviewRepository(Protocol):
     def add(self, interview: Interview) -> None: ...
@@ -72,6 +89,16 @@ class InterviewRepository(Protocol):
 
     def current_for(self, person: Person) -> Interview | None:
         """The person's open interview if they have one, else their latest, else None."""
+        ...
+
+    def open(self) -> list[Interview]:
+        """SCHEDULED and IN_PROGRESS interviews, soonest first."""
+        ...
+
+    def ended_between(self, since: datetime, until: datetime) -> list[Interview]: ...
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of SCHEDULED interviews whose time has come, oldest first."""
         ...
 
 
@@ -111,6 +138,12 @@ class InboundLog(Protocol):
         ...
 
 
+class AuditLog(Protocol):
+    def record(self, at: datetime, actor: str, action: str, subject: str) -> None:
+        """Who read or erased what, and when: kept for accountability."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def people(self) -> PersonRepository: ...
@@ -123,6 +156,9 @@ class UnitOfWork(Protocol):
 
     @property
     def inbound(self) -> InboundLog: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> Self: ...
 

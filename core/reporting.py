@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.questions import Scale
 from core.taxonomy import Reason
 
 if TYPE_CHECKING:
     from core.interview import Interview
     from core.questions import QuestionBank, Role
+
+_DEFAULT_SCALE = Scale()
 
 Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 
@@ -162,4 +165,122 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         ratings=ratings,
         choices=choices,
         suggested_action=analysis.suggested_action,
+    )
+
+
+class TranscriptLine(BaseModel):
+    question: str
+    answer: str | None  # None: skipped
+    followup_question: str | None = None
+    followup_answer: str | None = None
+
+
+class InterviewReport(BaseModel):
+    """Everything about one interview, for `report`: where it stands and every answer."""
+
+    employee: str
+    employee_user_id: str
+    outcome: str
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    lines: list[TranscriptLine] = []
+    summary: InterviewSummary | None = None
+
+
+def build_report(interview: Interview, bank: QuestionBank) -> InterviewReport:
+    analysis = Analysis.model_validate(interview.analysis) if interview.analysis else None
+    return InterviewReport(
+        employee=interview.employee.name,
+        employee_user_id=interview.employee.user_id,
+        outcome=interview.state.value,
+        created_at=interview.created_at,
+        started_at=interview.started_at,
+        ended_at=interview.ended_at,
+        lines=[
+            TranscriptLine(
+                question=e.question,
+                answer=e.answer,
+                followup_question=e.followup_question,
+                followup_answer=e.followup_answer,
+            )
+            for e in transcript(interview, bank)
+        ],
+        summary=build_summary(interview, bank, analysis) if analysis else None,
+    )
+
+
+class ReasonCount(BaseModel):
+    reason: Reason
+    count: int
+
+
+class RatingAverage(BaseModel):
+    question: str
+    average: float
+    answers: int
+    max: int
+
+
+class Digest(BaseModel):
+    """Interviews that ended in a period, in numbers."""
+
+    since: datetime
+    until: datetime
+    by_state: dict[str, int]
+    open_now: int
+    response_rate: float | None  # completed / all that ended
+    reasons: list[ReasonCount]
+    ratings: list[RatingAverage]
+    recommend_score: int | None  # promoters (9-10) minus detractors (0-6), in points
+    recommend_answers: int
+
+
+def build_digest(
+    ended: list[Interview], open_now: int, bank: QuestionBank, since: datetime, until: datetime
+) -> Digest:
+    by_state: dict[str, int] = {}
+    reasons: dict[Reason, int] = {}
+    rating_values: dict[str, list[int]] = {}
+    recommend: list[int] = []
+    for interview in ended:
+        by_state[interview.state.value] = by_state.get(interview.state.value, 0) + 1
+        analysis = Analysis.model_validate(interview.analysis) if interview.analysis else None
+        if analysis and analysis.primary_reason:
+            reasons[analysis.primary_reason] = reasons.get(analysis.primary_reason, 0) + 1
+        for question in bank.questions:
+            answer = interview.answers.get(question.id)
+            if question.kind != "rating" or answer is None or answer.value is None:
+                continue
+            if question.role == "recommend":
+                recommend.append(int(answer.value))
+            else:
+                rating_values.setdefault(question.id, []).append(int(answer.value))
+    completed = by_state.get("COMPLETED", 0)
+    score = None
+    if recommend:
+        promoters = sum(1 for v in recommend if v >= 9)
+        detractors = sum(1 for v in recommend if v <= 6)
+        score = round(100 * (promoters - detractors) / len(recommend))
+    return Digest(
+        since=since,
+        until=until,
+        by_state=by_state,
+        open_now=open_now,
+        response_rate=completed / len(ended) if ended else None,
+        reasons=[
+            ReasonCount(reason=r, count=n)
+            for r, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0].value))
+        ],
+        ratings=[
+            RatingAverage(
+                question=bank.get(qid).text,
+                average=sum(v) / len(v),
+                answers=len(v),
+                max=(bank.get(qid).scale or _DEFAULT_SCALE).max,
+            )
+            for qid, v in rating_values.items()
+        ],
+        recommend_score=score,
+        recommend_answers=len(recommend),
     )

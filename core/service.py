@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from core.dialogue import Dialogue, Reply
@@ -67,6 +69,44 @@ class InterviewService:
             return interview
 
         return self._transaction(run)
+
+    def schedule(self, person: Person, due_at: datetime, by: str | None = None) -> Interview:
+        """Interview this person at `due_at`; a SCHEDULED interview is moved there."""
+
+        def run(uow: UnitOfWork) -> Interview:
+            known = self._person(uow, person)
+            interview = uow.interviews.current_for(known)
+            if interview is not None and interview.state is InterviewState.IN_PROGRESS:
+                raise ServiceError(f"{known.name} already has an interview in progress.")
+            if interview is not None and interview.state is InterviewState.SCHEDULED:
+                interview.due_at = due_at
+                return interview
+            interview = Interview(
+                employee=known, created_at=self.clock.now(), created_by=by, due_at=due_at
+            )
+            uow.interviews.add(interview)
+            return interview
+
+        return self._transaction(run)
+
+    def send_due_invitations(self, limit: int = 100) -> int:
+        """Open every SCHEDULED interview whose time has come. Safe to run in several
+        processes at once: the version column lets only one of them start each interview."""
+        with self.uow() as uow:
+            due = uow.interviews.due(self.clock.now(), limit)
+        return sum(
+            1 for interview_id in due if self._transaction(partial(self._open_if_due, interview_id))
+        )
+
+    def _open_if_due(self, interview_id: str, uow: UnitOfWork) -> bool:
+        now = self.clock.now()
+        interview = uow.interviews.get(interview_id)
+        if interview is None or interview.state is not InterviewState.SCHEDULED:
+            return False  # another process got there first, or HR cancelled it
+        if interview.due_at is None or interview.due_at > now:
+            return False
+        self._send(uow, interview, self.dialogue.open(interview, now, "its day came"))
+        return True
 
     def cancel(self, person: Person, by: str) -> Interview:
         def run(uow: UnitOfWork) -> Interview:

@@ -88,6 +88,8 @@ class InterviewRow(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(128))
     due_at: Mapped[datetime | None]
+    # Derived from the transitions, stored so that period queries (digest, export) can index it.
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     pending_question: Mapped[str | None] = mapped_column(String(63))
     pending_followup: Mapped[str | None] = mapped_column(Text)
     followups_asked: Mapped[int] = mapped_column(Integer, default=0)
@@ -173,3 +175,15 @@ class OutboxRow(Base):
     failed_at: Mapped[datetime | None]
     platform_ref: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    """Every HR read (report, export) and erasure: who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(Text)

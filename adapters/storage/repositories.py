@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.storage.models import (
     AnswerRow,
+    AuditRow,
     InboundEventRow,
     InterviewRow,
     OutboxRow,
@@ -76,6 +77,13 @@ class SqlPersonRepository:
         self.session.add(row)
         self._seen[person.id] = (person, row)
 
+    def remove(self, person: Person) -> None:
+        row = self.session.get(PersonRow, person.id)
+        if row is not None:
+            # The database cascades to interviews, answers, transitions and outbox rows.
+            self.session.execute(delete(PersonRow).where(PersonRow.id == person.id))
+        self._seen.pop(person.id, None)
+
     def track(self, row: PersonRow) -> Person:
         if row.id not in self._seen:
             self._seen[row.id] = (person_from_row(row), row)
@@ -115,6 +123,31 @@ class SqlInterviewRepository:
         row = self.session.scalars(query).first()
         return self._track(row) if row else None
 
+    def open(self) -> list[Interview]:
+        query = (
+            select(InterviewRow)
+            .where(InterviewRow.state.in_([s.value for s in OPEN_STATES]))
+            .order_by(func.coalesce(InterviewRow.due_at, InterviewRow.created_at))
+        )
+        return [self._track(row) for row in self.session.scalars(query)]
+
+    def ended_between(self, since: datetime, until: datetime) -> list[Interview]:
+        query = (
+            select(InterviewRow)
+            .where(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
+            .order_by(InterviewRow.ended_at)
+        )
+        return [self._track(row) for row in self.session.scalars(query)]
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        query = (
+            select(InterviewRow.id)
+            .where(InterviewRow.state == InterviewState.SCHEDULED.value, InterviewRow.due_at <= now)
+            .order_by(InterviewRow.due_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def _track(self, row: InterviewRow) -> Interview:
         if row.id in self._seen:
             return self._seen[row.id][0]
@@ -150,6 +183,7 @@ class SqlInterviewRepository:
             if loaded is not None and interview == loaded:
                 continue
             row.state = interview.state.value
+            row.ended_at = interview.ended_at
             row.history = list(interview.history)
             for name in INTERVIEW_FIELDS:
                 setattr(row, name, getattr(interview, name))
@@ -287,3 +321,11 @@ class SqlInboundLog:
     def record(self, platform: str, event_id: str, at: datetime) -> None:
         # A concurrent retry of the same event fails the commit on the unique key.
         self.session.add(InboundEventRow(platform=platform, event_id=event_id, received_at=at))
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, at: datetime, actor: str, action: str, subject: str) -> None:
+        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.storage.repositories import (
+    SqlAuditLog,
     SqlInboundLog,
     SqlInterviewRepository,
     SqlOutbox,
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     interviews: SqlInterviewRepository
     outbox: SqlOutbox
     inbound: SqlInboundLog
+    audit: SqlAuditLog
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
         self.interviews = SqlInterviewRepository(self.session, self.people)
         self.outbox = SqlOutbox(self.session, self._clock)
         self.inbound = SqlInboundLog(self.session)
+        self.audit = SqlAuditLog(self.session)
         return self
 
     def __exit__(

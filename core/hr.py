@@ -1,0 +1,282 @@
+"""The HR desk: runs HR commands and answers the person who typed them. Only HR users get
+anything; everyone else gets the same polite refusal, whatever they asked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.commands import HELP, CommandError, HrCommand, PersonRef, parse
+from core.events import Command
+from core.interview import Interview, InterviewState, Person
+from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
+from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
+from core.questions import QuestionBank
+from core.reporting import Analysis, build_digest, build_report
+from core.service import InterviewService, ServiceError
+
+REFUSAL = "Sorry, `/exitbot` is only for the HR team. If you think you should have access, ask HR."
+DEFAULT_DAYS = 30
+EXPORT_COLUMNS = (
+    "interview_id",
+    "employee",
+    "user_id",
+    "department",
+    "manager",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "primary_reason",
+    "secondary_reasons",
+    "sentiment",
+    "would_return",
+    "recommend",
+    "answered",
+)
+
+
+def local(moment: datetime, timezone: str | None) -> str:
+    """A time as the employee lives it: `Fri 27 Mar 2026 10:00 (Asia/Tokyo)`."""
+    zone = _zone(timezone)
+    return f"{moment.astimezone(zone):%a %d %b %Y %H:%M} ({zone.key})"
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def send_moment(day: date, at: time, timezone: str | None) -> datetime:
+    return datetime.combine(day, at, tzinfo=_zone(timezone))
+
+
+@dataclass
+class HrDesk:
+    service: InterviewService
+    uow: Callable[[], UnitOfWork]
+    bank: QuestionBank
+    clock: Clock
+    directories: Mapping[str, Directory]
+    hr_users: frozenset[str]
+    send_time: time = time(10, 0)
+
+    def handle(self, command: Command) -> OutboundMessage:
+        if command.user_id not in self.hr_users:
+            return TextMessage(text=REFUSAL)
+        try:
+            return self._run(command.platform, command.user_id, parse(command.text))
+        except (CommandError, ServiceError, UnknownPerson) as exc:
+            return TextMessage(text=str(exc))
+
+    def _run(self, platform: str, actor: str, command: HrCommand) -> OutboundMessage:
+        verb = command.verb
+        if verb == "help":
+            return TextMessage(text=HELP)
+        if verb == "list":
+            return self._list()
+        if verb == "digest":
+            return self._digest(command.days or DEFAULT_DAYS)
+        if verb == "export":
+            return self._export(actor, command.days or DEFAULT_DAYS)
+        if verb == "status" and command.person is None:
+            return self._counts()
+        assert command.person is not None
+        if verb == "start":
+            person = self._profile(platform, command.person)
+            self.service.start_now(person, by=actor)
+            return TextMessage(
+                text=f"Started {person.name}'s exit interview: ExitBot has messaged them directly."
+            )
+        if verb == "schedule":
+            assert command.day is not None
+            return self._schedule(platform, actor, command.person, command.day, command.at)
+        if verb == "cancel":
+            interview = self.service.cancel(self._known(platform, command.person), by=actor)
+            return TextMessage(text=f"Cancelled {interview.employee.name}'s exit interview.")
+        if verb == "status":
+            return self._status(self._known(platform, command.person))
+        if verb == "report":
+            return self._report(actor, self._known(platform, command.person))
+        if verb == "forget":
+            return self._forget(actor, self._known(platform, command.person))
+        raise CommandError(f"`{verb}` is not available.")
+
+    # -- people ------------------------------------------------------------------------------
+    def _directory(self, platform: str) -> Directory:
+        directory = self.directories.get(platform)
+        if directory is None:
+            raise UnknownPerson(f"ExitBot cannot look people up on {platform}.")
+        return directory
+
+    def _profile(self, platform: str, ref: PersonRef) -> Person:
+        """The person's current profile from the platform (name, time zone, e-mail)."""
+        return self._directory(platform).lookup(user_id=ref.user_id, email=ref.email)
+
+    def _known(self, platform: str, ref: PersonRef) -> Person:
+        """A person ExitBot has interviewed or scheduled; e-mails are looked up first."""
+        user_id = ref.user_id or self._profile(platform, ref).user_id
+        with self.uow() as uow:
+            person = uow.people.find(platform, user_id)
+        if person is None:
+            raise UnknownPerson(f"ExitBot has no exit interview for {ref}.")
+        return person
+
+    # -- commands -----------------------------------------------------------------------------
+    def _schedule(
+        self, platform: str, actor: str, ref: PersonRef, day: date, at: time | None
+    ) -> OutboundMessage:
+        person = self._profile(platform, ref)
+        due = send_moment(day, at or self.send_time, person.timezone)
+        with self.uow() as uow:
+            known = uow.people.find(platform, person.user_id)
+            before = uow.interviews.current_for(known) if known else None
+        moved = before is not None and before.state is InterviewState.SCHEDULED
+        self.service.schedule(person, due, by=actor)
+        when = local(due, person.timezone)
+        note = (
+            " That time has already passed, so it goes out within a minute."
+            if due <= self.clock.now()
+            else ""
+        )
+        verb = "Moved" if moved else "Scheduled"
+        return TextMessage(text=f"{verb} {person.name}'s exit interview to {when}.{note}")
+
+    def _counts(self) -> OutboundMessage:
+        now = self.clock.now()
+        with self.uow() as uow:
+            open_now = uow.interviews.open()
+            ended = uow.interviews.ended_between(now - timedelta(days=DEFAULT_DAYS), now)
+        scheduled = sum(1 for i in open_now if i.state is InterviewState.SCHEDULED)
+        lines = [
+            f"*Now:* {scheduled} scheduled, {len(open_now) - scheduled} in progress.",
+            f"*Ended in the last {DEFAULT_DAYS} days:* "
+            + (
+                ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in _tally(ended).items())
+                or "none"
+            ),
+        ]
+        return TextMessage(text="\n".join(lines))
+
+    def _status(self, person: Person) -> OutboundMessage:
+        with self.uow() as uow:
+            interview = uow.interviews.current_for(person)
+        return TextMessage(text=f"{person.name}: {self._where(interview)}")
+
+    def _where(self, interview: Interview | None) -> str:
+        if interview is None:
+            return "no exit interview."
+        tz = interview.employee.timezone
+        if interview.state is InterviewState.SCHEDULED:
+            return (
+                f"scheduled for {local(interview.due_at, tz)}."
+                if interview.due_at
+                else "scheduled."
+            )
+        if interview.state is InterviewState.IN_PROGRESS:
+            answered = sum(1 for a in interview.answers.values() if not a.skipped)
+            paused = " (paused by them)" if interview.paused_until else ""
+            last = interview.last_activity_at or interview.started_at
+            active = f", last active {local(last, tz)}" if last else ""
+            return f"in progress{paused}, {answered} questions answered{active}."
+        ended = interview.ended_at
+        return (
+            f"{interview.state.value.lower()} on {local(ended, tz)}."
+            if ended
+            else interview.state.value.lower()
+        )
+
+    def _list(self) -> OutboundMessage:
+        with self.uow() as uow:
+            interviews = uow.interviews.open()
+        if not interviews:
+            return TextMessage(text="No interviews are scheduled or running.")
+        lines = [f"*Scheduled and running interviews ({len(interviews)}):*"]
+        lines += [f"• {i.employee.name}: {self._where(i)}" for i in interviews]
+        return TextMessage(text="\n".join(lines))
+
+    def _report(self, actor: str, person: Person) -> OutboundMessage:
+        with self.uow() as uow:
+            interview = uow.interviews.current_for(person)
+            if interview is None:
+                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
+            uow.audit.record(
+                self.clock.now(), actor, "report", f"{person.platform}:{person.user_id}"
+            )
+            uow.commit()
+        return ReportMessage(report=build_report(interview, self.bank))
+
+    def _digest(self, days: int) -> OutboundMessage:
+        now = self.clock.now()
+        since = now - timedelta(days=days)
+        with self.uow() as uow:
+            ended = uow.interviews.ended_between(since, now)
+            open_now = len(uow.interviews.open())
+        return DigestMessage(digest=build_digest(ended, open_now, self.bank, since, now))
+
+    def _export(self, actor: str, days: int) -> OutboundMessage:
+        now = self.clock.now()
+        with self.uow() as uow:
+            ended = uow.interviews.ended_between(now - timedelta(days=days), now)
+            uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
+            uow.commit()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        for interview in ended:
+            analysis = Analysis.model_validate(interview.analysis or {})
+            recommend = self.bank.by_role("recommend")
+            score = interview.answers.get(recommend.id) if recommend else None
+            writer.writerow(
+                [
+                    interview.id,
+                    interview.employee.name,
+                    interview.employee.user_id,
+                    interview.employee.department or "",
+                    interview.employee.manager or "",
+                    interview.state.value,
+                    _iso(interview.started_at),
+                    _iso(interview.ended_at),
+                    analysis.primary_reason or "",
+                    " ".join(analysis.secondary_reasons),
+                    analysis.sentiment,
+                    "" if analysis.would_return is None else analysis.would_return,
+                    score.value if score and score.value is not None else "",
+                    sum(1 for a in interview.answers.values() if not a.skipped),
+                ]
+            )
+        return FileMessage(
+            filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
+            title=f"Exit interviews ended in the last {days} days ({len(ended)})",
+            content=out.getvalue(),
+        )
+
+    def _forget(self, actor: str, person: Person) -> OutboundMessage:
+        with self.uow() as uow:
+            known = uow.people.find(person.platform, person.user_id)
+            if known is not None:
+                uow.people.remove(known)
+            uow.audit.record(
+                self.clock.now(), actor, "forget", f"{person.platform}:{person.user_id}"
+            )
+            uow.commit()
+        return TextMessage(
+            text=f"Erased everything ExitBot held about {person.name}: their interviews, answers "
+            "and messages. Only an audit line that you did this remains."
+        )
+
+
+def _tally(interviews: list[Interview]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for interview in interviews:
+        counts[interview.state.value] = counts.get(interview.state.value, 0) + 1
+    return counts
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
