@@ -14,6 +14,10 @@ from bot.settings import Settings, SettingsError, load_settings
 from core.questions import BankError, parse_bank
 
 
+class StartupError(Exception):
+    """ExitBot cannot start as configured; one line says why."""
+
+
 class UsageError(Exception):
     """Bad input to a command: reported in one line, exit code 2."""
 
@@ -32,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--fresh", action="store_true", help="start over instead of resuming")
 
     commands.add_parser("migrate", help="bring the database (DATABASE_URL) up to date")
+
+    serve = commands.add_parser(
+        "serve", help="migrate, then serve Slack over HTTP and run the scheduler"
+    )
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="only the web part: no sweep for due interviews"
+    )
 
     questions = commands.add_parser(
         "questions", help="check a question bank file and list its questions"
@@ -56,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"exitbot: {problems[0]}{more}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"exitbot: {exc}", file=sys.stderr)
+        return 1
     except OperationalError as exc:
         print(
             f"exitbot: cannot use the database: {str(exc.orig).strip().splitlines()[0]}",
@@ -80,6 +94,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.demo import run_demo
 
         return run_demo(settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh)
+    if args.command == "serve":
+        from bot.serve import run_serve
+
+        return run_serve(settings, scheduler=not args.no_scheduler)
     if args.command == "migrate":
         from bot.migrate import upgrade
 

@@ -1,0 +1,102 @@
+"""ChatPort over Slack's Web API. slack-sdk's retry handlers absorb short outages and a
+429 or two (honouring Retry-After); what is left becomes a DeliveryError for the outbox to
+retry later, or RecipientUnreachable when the person can never get the message."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from adapters.slack.blocks import render
+from core.messages import Address, OutboundMessage
+from core.ports import DeliveryError, RecipientUnreachable
+
+PLATFORM = "slack"
+log = logging.getLogger(__name__)
+
+# Errors that mean this person will never get a DM from us.
+UNREACHABLE = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_not_visible",
+        "is_bot",
+    }
+)
+
+
+def make_client(token: str, base_url: str) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackChat:
+    platform = PLATFORM
+
+    def __init__(self, client: WebClient, hr_channel: str | None) -> None:
+        self.client = client
+        self.hr_channel = hr_channel
+        self._dm_channels: dict[str, str] = {}
+
+    def send(self, to: Address, message: OutboundMessage) -> str | None:
+        text, blocks = render(message)
+        try:
+            channel = self._channel(to)
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            )
+        except SlackApiError as exc:
+            raise self._failure(exc, to) from exc
+        except SlackClientError as exc:
+            raise DeliveryError(f"Slack: {exc}") from exc
+        except OSError as exc:  # connection refused, timeouts after the retries
+            raise DeliveryError(f"Slack unreachable: {exc}") from exc
+        ts = response.get("ts")
+        return str(ts) if ts else None
+
+    def _channel(self, to: Address) -> str:
+        if to.kind == "hr":
+            if not self.hr_channel:
+                raise DeliveryError(
+                    "EXITBOT_HR_CHANNEL is not set: HR summaries have nowhere to go"
+                )
+            return self.hr_channel
+        if to.id not in self._dm_channels:
+            opened = self.client.conversations_open(users=to.id)
+            self._dm_channels[to.id] = opened["channel"]["id"]
+        return self._dm_channels[to.id]
+
+    def _failure(self, exc: SlackApiError, to: Address) -> DeliveryError:
+        error = str(exc.response.get("error", "unknown_error"))
+        if to.kind == "user" and error in UNREACHABLE:
+            return RecipientUnreachable(f"Slack: {error}")
+        if exc.response.status_code == 429 or error == "ratelimited":
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                "retry-after"
+            )
+            return DeliveryError("Slack: rate limited", retry_after=float(retry_after or 30))
+        if to.kind == "hr" and error in ("not_in_channel", "channel_not_found", "is_archived"):
+            log.error(
+                "cannot post to the HR channel %s (%s): invite ExitBot to it",
+                self.hr_channel,
+                error,
+            )
+        return DeliveryError(f"Slack: {error}")

@@ -1,0 +1,47 @@
+"""Slack's people directory: who someone is, their time zone and e-mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.chat import PLATFORM
+from core.interview import Person
+from core.ports import UnknownPerson
+
+
+class SlackDirectory:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        who = f"<@{user_id}>" if user_id else str(email)
+        try:
+            if email:
+                user: dict[str, Any] = self.client.users_lookupByEmail(email=email)["user"]
+            elif user_id:
+                user = self.client.users_info(user=user_id)["user"]
+            else:
+                raise UnknownPerson("Name a person with an @mention or an e-mail address.")
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in ("user_not_found", "users_not_found"):
+                raise UnknownPerson(f"Slack has no user {who}.") from exc
+            raise UnknownPerson(f"Slack could not look up {who} ({error}); try again.") from exc
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"]
+        if user.get("deleted"):
+            raise UnknownPerson(
+                f"{name}'s Slack account is deactivated, so ExitBot can't reach them."
+            )
+        if user.get("is_bot") or user["id"] == "USLACKBOT":
+            raise UnknownPerson(f"{name} is a bot: exit interviews are for people.")
+        return Person(
+            platform=PLATFORM,
+            user_id=user["id"],
+            display_name=name,
+            email=profile.get("email"),
+            timezone=user.get("tz"),
+        )

@@ -1,0 +1,97 @@
+"""`exitbot serve`: migrate, then serve HTTP (Slack) and run the background worker."""
+
+from __future__ import annotations
+
+import logging
+from datetime import time
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import build_bolt_app
+from adapters.slack.chat import PLATFORM as SLACK
+from adapters.slack.chat import SlackChat, make_client
+from adapters.slack.directory import SlackDirectory
+from bot.cli import StartupError
+from bot.container import build_app
+from bot.migrate import upgrade
+from bot.settings import Settings, SettingsError
+from bot.web import create_web_app
+from bot.worker import Worker
+from core.hr import HrDesk
+from core.ports import ChatPort, Directory
+
+log = logging.getLogger("exitbot")
+
+
+def run_serve(settings: Settings, scheduler: bool = True) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    upgrade(settings.database_url)
+    ports: dict[str, ChatPort] = {}
+    directories: dict[str, Directory] = {}
+    client = None
+    if settings.slack_bot_token:
+        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        ports[SLACK] = SlackChat(client, settings.hr_channel)
+        directories[SLACK] = SlackDirectory(client)
+    app = build_app(settings, ports)
+    desk = HrDesk(
+        service=app.service,
+        uow=app.service.uow,
+        bank=app.service.bank,
+        clock=app.clock,
+        directories=directories,
+        hr_users=frozenset(settings.hr_users),
+        send_time=time.fromisoformat(settings.send_time),
+    )
+    worker = Worker(app.delivery, app.service, settings.sweep_seconds, scheduler=scheduler)
+    slack: App | None = None
+    if client is not None:
+        secret = (
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else ""
+        )
+        if not secret and not settings.slack_app_token:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN "
+                "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        try:
+            slack = build_bolt_app(
+                client=client,
+                signing_secret=secret,
+                service=app.service,
+                desk=desk,
+                wake=worker.wake,
+            )
+        except (BoltError, SlackApiError) as exc:
+            raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
+    else:
+        log.warning("SLACK_BOT_TOKEN is not set: serving without Slack")
+    if not settings.hr_users:
+        log.warning("EXITBOT_HR_USERS is empty: nobody can run HR commands")
+    worker.start()
+    socket_mode = None
+    try:
+        if slack is not None and settings.slack_app_token:
+            socket_mode = SocketModeHandler(slack, settings.slack_app_token.get_secret_value())
+            socket_mode.connect()  # type: ignore[no-untyped-call]
+            log.info("Slack: Socket Mode connected")
+        uvicorn.run(
+            create_web_app(app.engine, slack),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+        )
+    finally:
+        if socket_mode is not None:
+            socket_mode.close()  # type: ignore[no-untyped-call]
+        worker.stop()
+        app.close()
+    return 0

@@ -1,0 +1,76 @@
+"""Background work inside `exitbot serve`: the outbox sender (woken the moment a use case
+queues a message, and every few seconds for retries) and APScheduler's sweep for interviews
+whose day has come. The database decides who sends what; this only keeps time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from core.delivery import Delivery
+from core.service import InterviewService
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        delivery: Delivery,
+        service: InterviewService,
+        sweep_seconds: float,
+        scheduler: bool = True,
+        poll_seconds: float = 2.0,
+    ) -> None:
+        self.delivery = delivery
+        self.service = service
+        self.sweep_seconds = sweep_seconds
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._sender = threading.Thread(target=self._send_loop, name="exitbot-outbox", daemon=True)
+        self._scheduler = BackgroundScheduler(timezone=UTC) if scheduler else None
+
+    def start(self) -> None:
+        self._sender.start()
+        if self._scheduler is not None:
+            # First sweep at once: whatever fell due while ExitBot was down goes out now.
+            self._scheduler.add_job(
+                self.sweep,
+                "interval",
+                seconds=self.sweep_seconds,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                id="sweep",
+            )
+            self._scheduler.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self._stop.set()
+        self._wake.set()
+        self._sender.join(timeout=10)
+
+    def sweep(self) -> None:
+        try:
+            if self.service.send_due_invitations():
+                self.wake()
+        except Exception:
+            log.exception("looking for due interviews failed; the next sweep tries again")
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=self.poll_seconds)
+            self._wake.clear()
+            try:
+                self.delivery.drain()
+            except Exception:
+                log.exception("sending the outbox failed; trying again shortly")
