@@ -335,7 +335,8 @@ SUGGESTED_ACTIONS: dict[Reason, str] = {
 
 REASONS_BY_ID = {reason.value: reason for reason in Reason}
 _TOKEN = re.compile(r"[\w'\u2019:/-]+|[.,;!?]")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at . ! or ? followed by a space or the end: `<!channel>` and `e.g.x` stay whole.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 
 
 def _tokens(text: str) -> list[str]:

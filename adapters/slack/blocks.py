@@ -97,6 +97,7 @@ def choice_value(interview_id: str, question_id: str, value: str) -> str:
 
 def question_blocks(message: QuestionMessage) -> list[Block]:
     blocks = [section(f"*{message.position}/{message.total}*  {escape(message.text)}")]
+    blocks[0]["block_id"] = f"exitbot_q_{message.question_id}"
     if message.previous_answer is not None:
         before = clip(escape(message.previous_answer), 500, "…")
         blocks.append(context(f"You answered: {before}. Send a new answer, or *skip* to keep it."))
@@ -104,7 +105,7 @@ def question_blocks(message: QuestionMessage) -> list[Block]:
         blocks.append(
             {
                 "type": "actions",
-                "block_id": f"exitbot_q_{message.question_id}",
+                "block_id": f"exitbot_choices_{message.question_id}",
                 "elements": [
                     {
                         "type": "button",

@@ -17,7 +17,7 @@ class SlackDirectory:
         self.client = client
 
     def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
-        who = f"<@{user_id}>" if user_id else str(email)
+        who = f"@{user_id}" if user_id else str(email)
         try:
             if email:
                 user: dict[str, Any] = self.client.users_lookupByEmail(email=email)["user"]

@@ -11,23 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.script import ANSWERS as SCRIPT
+
 EXITBOT = str(Path(sys.executable).parent / "exitbot")
 
-# Career growth, a decent manager; every free-text answer says why, so no follow-up comes.
-ANSWERS = [
-    "1",
-    "I was passed over for promotion twice because the criteria were never written down.",
-    "4",
-    "2",
-    "3",
-    "about right",
-    "4",
-    "I would keep the kindness of the team and change how slowly decisions get made, because we waited months.",
-    "A clear path to senior engineer, because that is what I asked for at every review.",
-    "yes",
-    "8",
-    "Write down how promotions work, because nobody could tell me.",
-]
+ANSWERS = list(SCRIPT.values())
 
 
 def run(

@@ -195,3 +195,10 @@ def test_no_follow_up_about_what_the_question_already_asked() -> None:
         category=Reason.MANAGER,
     )
     assert analyst.follow_up(about_manager, "My manager cancelled our 1:1s", []) is None
+
+
+def test_a_quote_is_not_cut_at_punctuation_inside_a_word() -> None:
+    """Regression: `!` inside `<!channel>` ended the sentence, so HR got half a quote."""
+    text = "They said <!channel> would hear about it, e.g.the whole team. Nothing ever happened!"
+    analysis = analyst.summarize([entry("q", text)])
+    assert "They said <!channel> would hear about it, e.g.the whole team." in analysis.quotes

@@ -1,0 +1,282 @@
+"""A loopback stand-in for Slack: the Web API (the SDK is pointed at it through its base
+URL), response_url hooks, and helpers that sign requests exactly as Slack signs them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BOT_USER = "UBOT"
+SECRET = "test-signing-secret"
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Failure:
+    status: int
+    body: Json
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SlackStandIn:
+    users: dict[str, Json] = field(default_factory=dict)
+    calls: list[tuple[str, Json]] = field(default_factory=list)  # answered
+    refused: list[tuple[str, Json]] = field(default_factory=list)  # answered with a failure
+    hooks: list[Json] = field(default_factory=list)
+    # method -> failures to answer with, first one first
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    unreachable: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def start(self) -> None:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._answer(urllib.parse.urlparse(self.path), b"")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._answer(urllib.parse.urlparse(self.path), self.rfile.read(length))
+
+            def _answer(self, url: urllib.parse.ParseResult, raw: bytes) -> None:
+                params: Json = dict(urllib.parse.parse_qsl(url.query))
+                if raw:
+                    if (self.headers.get("Content-Type") or "").startswith("application/json"):
+                        params.update(json.loads(raw))
+                    else:
+                        params.update(urllib.parse.parse_qsl(raw.decode()))
+                status, body, headers = standin.handle(url.path, params)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def handle(self, path: str, params: Json) -> tuple[int, Json, dict[str, str]]:
+        if path.startswith("/hooks/"):
+            with self._lock:
+                self.hooks.append(params)
+            return 200, {"ok": True}, {}
+        method = path.removeprefix("/api/")
+        with self._lock:
+            queued = self.failures.get(method)
+            if queued:
+                failure = queued.pop(0)
+                self.refused.append((method, params))
+                return failure.status, failure.body, failure.headers
+            self.calls.append((method, params))
+        return 200, self._api(method, params), {}
+
+    def _api(self, method: str, params: Json) -> Json:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "team": "Acme",
+                "user": "exitbot",
+                "url": "https://acme.slack.com/",
+            }
+        if method == "conversations.open":
+            user = str(params.get("users"))
+            if user in self.unreachable:
+                return {"ok": False, "error": "account_inactive"}
+            return {"ok": True, "channel": {"id": f"D{user}"}}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._ts)}.000100"}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            found = [
+                u for u in self.users.values() if u["profile"].get("email") == params.get("email")
+            ]
+            return (
+                {"ok": True, "user": found[0]}
+                if found
+                else {"ok": False, "error": "users_not_found"}
+            )
+        return {"ok": False, "error": "unknown_method"}
+
+    # -- what the bot did ---------------------------------------------------------------------
+    def posts(self, channel: str | None = None) -> list[Json]:
+        with self._lock:
+            return [
+                p
+                for m, p in self.calls
+                if m == "chat.postMessage" and channel in (None, p.get("channel"))
+            ]
+
+    def updates(self) -> list[Json]:
+        with self._lock:
+            return [p for m, p in self.calls if m == "chat.update"]
+
+    def waiting_for(self, user: str) -> str | None:
+        """The question id of the last message to this person, if it was a question."""
+        posts = self.posts(f"D{user}")
+        if not posts:
+            return None
+        for block in _blocks(posts[-1]):
+            if str(block.get("block_id", "")).startswith("exitbot_q_"):
+                return str(block["block_id"]).removeprefix("exitbot_q_")
+        return None
+
+    def buttons(self, user: str) -> list[Json]:
+        posts = self.posts(f"D{user}")
+        return [e for b in _blocks(posts[-1]) if b.get("type") == "actions" for e in b["elements"]]
+
+
+def _blocks(post: Json) -> list[Json]:
+    blocks = post.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+
+def person(user_id: str, name: str, tz: str = "Europe/London", **extra: Any) -> Json:
+    email = f"{name.split()[0].lower()}@acme.test"
+    return {
+        "id": user_id,
+        "name": name.split()[0].lower(),
+        "real_name": name,
+        "tz": tz,
+        "deleted": False,
+        "is_bot": False,
+        "profile": {"real_name": name, "email": email},
+        **extra,
+    }
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# -- requests as Slack sends them -------------------------------------------------------------
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def event_body(event: Json, event_id: str) -> str:
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": "T1", "user_id": BOT_USER, "is_bot": True}],
+        }
+    )
+
+
+_message_ts = itertools.count(1)
+
+
+def dm(user: str, text: str, **extra: Any) -> Json:
+    ts = f"{int(time.time())}.{next(_message_ts):06d}"
+    return {
+        "type": "message",
+        "channel": f"D{user}",
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+def command_body(user: str, text: str, response_url: str) -> str:
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": "CHRROOM",
+            "channel_name": "hr",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/exitbot",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+def action_body(user: str, button: Json, post: Json, message_ts: str, response_url: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": f"D{user}",
+            "is_ephemeral": False,
+        },
+        "channel": {"id": f"D{user}", "name": "directmessage"},
+        "message": {
+            "type": "message",
+            "ts": message_ts,
+            "text": post.get("text"),
+            "blocks": _blocks(post),
+        },
+        "actions": [
+            {
+                **button,
+                "block_id": "exitbot_choices",
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,428 @@
+"""`exitbot serve` over Slack's real protocol: requests signed as Slack signs them, against a
+loopback stand-in of the Slack Web API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.hr import REFUSAL
+from core.service import STRANGER_REPLY
+from tests.e2e.script import ANSWERS
+from tests.e2e.slack_standin import (
+    BOT_USER,
+    Failure,
+    SlackStandIn,
+    action_body,
+    command_body,
+    dm,
+    event_body,
+    person,
+    sign,
+    wait_for,
+)
+
+EXITBOT = str(Path(sys.executable).parent / "exitbot")
+HR, JANE = "UHR", "UJANE"
+HR_CHANNEL = "CHR"
+_event_ids = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running `exitbot serve` and the Slack stand-in it talks to."""
+
+    slack: SlackStandIn
+    database_url: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    hooks_asked: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("EXITBOT_", "SLACK_", "DATABASE_URL"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": "test-signing-secret",
+                "SLACK_API_URL": self.slack.api_url,
+                "EXITBOT_HR_CHANNEL": HR_CHANNEL,
+                "EXITBOT_HR_USERS": f"{HR},UHR2",
+                "EXITBOT_PORT": str(self.port),
+                "EXITBOT_SWEEP_SECONDS": "1",
+            }
+        )
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
+
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"exitbot serve exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, what="exitbot serve to start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    # -- Slack's side of the conversation ------------------------------------------------------
+    def post(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return httpx.post(
+            f"{self.url}/slack/events",
+            content=body,
+            headers={
+                "Content-Type": content_type,
+                **(headers if headers is not None else sign(body)),
+            },
+            timeout=10,
+        )
+
+    def event(
+        self, event: dict[str, Any], event_id: str | None = None, **headers: str
+    ) -> httpx.Response:
+        body = event_body(event, event_id or f"Ev{next(_event_ids):08d}")
+        return self.post(body, "application/json", {**sign(body), **headers})
+
+    def say(self, text: str, user: str = JANE) -> None:
+        before = len(self.slack.posts(f"D{user}"))
+        assert self.event(dm(user, text)).status_code == 200
+        wait_for(
+            lambda: len(self.slack.posts(f"D{user}")) > before, what=f"a reply to {text[:30]!r}"
+        )
+
+    def command(self, text: str, user: str = HR) -> str:
+        """Run `/exitbot text`; return what ExitBot answered (ephemerally) on response_url."""
+        self.hooks_asked += 1
+        hook = f"{self.slack.base}/hooks/{self.hooks_asked}"
+        response = self.post(command_body(user, text, hook), "application/x-www-form-urlencoded")
+        assert response.status_code == 200, response.text
+        reply = wait_for(
+            lambda: len(self.slack.hooks) >= self.hooks_asked, what=f"an answer to {text!r}"
+        )
+        assert reply
+        hook_reply = self.slack.hooks[self.hooks_asked - 1]
+        assert hook_reply["response_type"] == "ephemeral"
+        return str(hook_reply["text"]) + "\n" + json.dumps(hook_reply.get("blocks"))
+
+    def click(self, value: str, user: str = JANE) -> None:
+        post = self.slack.posts(f"D{user}")[-1]
+        [button] = [b for b in self.slack.buttons(user) if json.loads(b["value"])["v"] == value]
+        before = len(self.slack.posts(f"D{user}"))
+        body = action_body(
+            user, button, post, f"{len(self.slack.calls)}.0001", f"{self.slack.base}/hooks/x"
+        )
+        assert self.post(body, "application/x-www-form-urlencoded").status_code == 200
+        wait_for(
+            lambda: len(self.slack.posts(f"D{user}")) > before, what=f"a reply to clicking {value}"
+        )
+
+    def hr_posts(self) -> list[dict[str, Any]]:
+        return self.slack.posts(HR_CHANNEL)
+
+    def answer_all(self, click: bool = False) -> list[str]:
+        asked = []
+        while (question := self.slack.waiting_for(JANE)) is not None:
+            asked.append(question)
+            answer = ANSWERS[question]
+            values = [json.loads(b["value"])["v"] for b in self.slack.buttons(JANE)]
+            if click and values:
+                typed_to_value = {"about right": "about_right", "yes": "yes", "1": "career_growth"}
+                self.click(typed_to_value.get(answer, answer))
+            else:
+                self.say(answer)
+        return asked
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn(
+        users={
+            JANE: person(JANE, "Jane Doe", tz="Asia/Tokyo"),
+            HR: person(HR, "Harriet Rowe"),
+            "UGONE": person("UGONE", "Gone Person"),
+            "UOLD": person("UOLD", "Old Account", deleted=True),
+        }
+    )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+def _server(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:
+    server = Server(slack=slack, database_url=database_url, log=tmp_path / "serve.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(slack: SlackStandIn, migrated_sqlite: str, tmp_path: Path) -> Iterator[Server]:
+    yield from _server(slack, migrated_sqlite, tmp_path)
+
+
+@pytest.fixture
+def server_on_each_db(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:
+    yield from _server(slack, database_url, tmp_path)
+
+
+def start_jane(server: Server) -> None:
+    reply = server.command("start <@UJANE|jane>")
+    assert "Started Jane Doe's exit interview" in reply
+    wait_for(lambda: server.slack.waiting_for(JANE) == "primary_reason", what="the first question")
+
+
+def summaries(server: Server) -> list[dict[str, Any]]:
+    return [
+        p for p in server.hr_posts() if str(p.get("text", "")).startswith("Exit interview summary")
+    ]
+
+
+# -- the interview ----------------------------------------------------------------------------
+def test_a_whole_interview_by_typing(server_on_each_db: Server) -> None:
+    server = server_on_each_db
+    start_jane(server)
+    intro = server.slack.posts("DUJANE")[0]
+    assert intro["text"].startswith("Hi Jane, I'm ExitBot.")
+    assert server.answer_all() == list(ANSWERS)
+    assert server.slack.posts("DUJANE")[-1]["text"].startswith(
+        "That's everything. Thank you, Jane."
+    )
+    [summary] = wait_for(lambda: summaries(server), what="the HR summary")
+    blocks = json.dumps(summary["blocks"])
+    assert "Exit interview: Jane Doe" in blocks and "Career growth" in blocks
+    time.sleep(1.5)
+    assert len(summaries(server)) == 1
+
+
+def test_a_whole_interview_by_clicking(server: Server) -> None:
+    start_jane(server)
+    assert server.answer_all(click=True) == list(ANSWERS)
+    updates = server.slack.updates()
+    assert len(updates) == 8  # every button question, marked answered
+    for update in updates:
+        blocks = (
+            update["blocks"] if isinstance(update["blocks"], list) else json.loads(update["blocks"])
+        )
+        assert not [b for b in blocks if b["type"] == "actions"]
+        assert ":white_check_mark:" in json.dumps(blocks)
+    wait_for(lambda: summaries(server), what="the HR summary")
+
+
+def test_a_restart_after_kill_9_resumes_the_interview(server_on_each_db: Server) -> None:
+    server = server_on_each_db
+    start_jane(server)
+    for question in ("primary_reason", "trigger", "manager_rating"):
+        assert server.slack.waiting_for(JANE) == question
+        server.say(ANSWERS[question])
+    server.kill()
+    server.start()
+    asked = server.answer_all()
+    assert asked == list(ANSWERS)[3:]  # nothing answered is asked again
+    questions = [
+        b
+        for p in server.slack.posts("DUJANE")
+        for b in (p.get("blocks") or [])
+        if str(b.get("block_id", "")).startswith("exitbot_q_")
+    ]
+    assert len(questions) == len(ANSWERS)
+    wait_for(lambda: summaries(server), what="the HR summary")
+    time.sleep(1.5)
+    assert len(summaries(server)) == 1
+
+
+# -- what must not get through -------------------------------------------------------------------
+def test_forged_and_stale_signatures_are_refused(server: Server) -> None:
+    body = event_body(dm(JANE, "hello"), "EvForged")
+    forged = sign(body, secret="not-the-secret")
+    assert server.post(body, "application/json", forged).status_code == 401
+    stale = sign(body, timestamp=int(time.time()) - 6 * 60)
+    assert server.post(body, "application/json", stale).status_code == 401
+    assert server.post(body, "application/json", {}).status_code == 401
+    time.sleep(0.5)
+    assert server.slack.posts() == []
+
+
+def test_a_retried_event_is_handled_once(server: Server) -> None:
+    start_jane(server)
+    event = dm(JANE, "1")
+    assert server.event(event, event_id="EvOnce").status_code == 200
+    wait_for(lambda: server.slack.waiting_for(JANE) == "trigger", what="the next question")
+    asked = len(server.slack.posts("DUJANE"))
+    for attempt in ("1", "2"):
+        retry = server.event(
+            event,
+            event_id="EvOnce",
+            **{"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        assert retry.status_code == 200
+    time.sleep(1)
+    assert len(server.slack.posts("DUJANE")) == asked
+
+
+def test_the_bots_own_messages_and_edits_get_no_reply(server: Server) -> None:
+    start_jane(server)
+    asked = len(server.slack.posts("DUJANE"))
+    assert server.event(dm(BOT_USER, "Hi Jane", bot_id="BBOT")).status_code == 200
+    assert (
+        server.event(
+            dm(JANE, "", subtype="message_changed", message={"text": "1", "user": JANE})
+        ).status_code
+        == 200
+    )
+    assert server.event(dm(JANE, "1", subtype="bot_message", bot_id="BOTHER")).status_code == 200
+    time.sleep(1)
+    assert len(server.slack.posts("DUJANE")) == asked
+
+
+def test_a_stranger_gets_a_polite_answer(server: Server) -> None:
+    server.say("hello?", user="USTRANGER")
+    assert server.slack.posts("DUSTRANGER")[-1]["text"] == STRANGER_REPLY
+
+
+def test_a_huge_answer_with_pings_reaches_hr_escaped(server: Server) -> None:
+    start_jane(server)
+    server.say("1")
+    huge = "They said <!channel> and <@UCEO> would fix it & nothing happened. " + "x" * 40_000
+    server.say(huge)
+    assert server.slack.waiting_for(JANE) == "manager_rating"
+    server.say("stop")
+    [summary] = wait_for(lambda: summaries(server), what="the HR summary")
+    blocks = json.dumps(summary["blocks"])
+    assert "<!channel>" not in blocks and "<@UCEO>" not in blocks
+    assert "&lt;!channel&gt;" in blocks and "&amp; nothing happened" in blocks
+    for block in summary["blocks"]:
+        assert len(block.get("text", {}).get("text", "")) <= 3000
+    report = server.command("report <@UJANE|jane>")
+    assert "&lt;!channel&gt;" in report and "<!channel>" not in report
+
+
+def test_people_who_are_not_hr_learn_nothing(server: Server) -> None:
+    start_jane(server)
+    for text in ("report <@UJANE|jane>", "help", "list", "forget <@UJANE|jane>", "status"):
+        assert server.command(text, user=JANE).startswith(REFUSAL)
+    assert "in progress" in server.command("status <@UJANE|jane>")
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        (
+            "schedule <@UJANE|jane> 2026-02-30",
+            "`2026-02-30` is not a date: February 2026 has 28 days.",
+        ),
+        ("schedule <@UJANE|jane> 2026-13-01", "`2026-13-01` is not a date: there is no month 13."),
+        (
+            "schedule <@UJANE|jane> next-friday",
+            "`next-friday` is not a date: write it as YYYY-MM-DD",
+        ),
+        ("schedule <@UJANE|jane> 2026-03-27 25:00", "`25:00` is not a time of day"),
+        ("schedule <@UJANE|jane>", "Usage: `/exitbot schedule @person YYYY-MM-DD [HH:MM]`"),
+        ("start jane", "`jane` is not a person"),
+        ("start <@UNOPE|nope>", "Slack has no user @UNOPE."),
+        ("start <@UOLD|old>", "Old Account's Slack account is deactivated"),
+        ("fire <@UJANE|jane>", "I don't know `fire`."),
+        ("digest lots", "`lots` is not a number of days"),
+    ],
+)
+def test_bad_commands_get_a_clear_answer(server: Server, text: str, answer: str) -> None:
+    assert server.command(text).startswith(answer)
+
+
+def test_an_unreachable_employee_is_reported_to_hr(server: Server) -> None:
+    server.slack.unreachable.add("UGONE")
+    assert "Started Gone Person's exit interview" in server.command("start <@UGONE|gone>")
+    [summary] = wait_for(lambda: summaries(server), what="the HR report")
+    assert "Could not be reached" in json.dumps(summary["blocks"])
+    assert "unreachable" in server.command("status <@UGONE|gone>")
+
+
+def test_rate_limits_are_waited_out(server: Server) -> None:
+    limited = Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+    server.slack.failures["chat.postMessage"] = [limited, limited, limited]
+    start_jane(server)  # the intro waits out the 429s, and the rest follow in order
+    texts = [p["text"] for p in server.slack.posts("DUJANE")]
+    assert texts[0].startswith("Hi Jane") and len(texts) == 3
+    assert len(server.slack.refused) == 3
+
+
+# -- HR commands -------------------------------------------------------------------------------
+def test_hr_commands_over_a_finished_interview(server: Server) -> None:
+    assert "No interviews are scheduled" in server.command("list")
+    start_jane(server)
+    assert "Jane Doe: in progress" in server.command("list")
+    server.answer_all()
+    wait_for(lambda: summaries(server), what="the HR summary")
+    assert "completed on" in server.command("status <@UJANE|jane>")
+    report = server.command("report jane@acme.test")
+    assert (
+        "Exit interview report: Jane Doe" in report and "criteria were never written down" in report
+    )
+    digest = server.command("digest 7")
+    assert "Career growth: 1" in digest and "Response rate:* 100%" in digest
+    export = server.command("export")
+    assert "interview_id,employee,user_id" in export and "career_growth" in export
+    assert "Erased everything ExitBot held about Jane Doe" in server.command("forget <@UJANE|jane>")
+    assert "ExitBot has no exit interview for @UJANE" in server.command("status <@UJANE|jane>")
+    assert "Ended in the last 30 days:* none" in server.command("status")
+
+
+def test_schedule_sends_on_the_day_in_the_employees_time_zone(server: Server) -> None:
+    reply = server.command("schedule <@UJANE|jane> 2030-03-27 09:30")
+    assert reply.startswith(
+        "Scheduled Jane Doe's exit interview to Wed 27 Mar 2030 09:30 (Asia/Tokyo)."
+    )
+    assert "scheduled for Wed 27 Mar 2030 09:30 (Asia/Tokyo)" in server.command(
+        "status <@UJANE|jane>"
+    )
+    moved = server.command("schedule <@UJANE|jane> 2020-01-06")
+    assert moved.startswith(
+        "Moved Jane Doe's exit interview to Mon 06 Jan 2020 10:00 (Asia/Tokyo)."
+    )
+    assert "already passed, so it goes out within a minute" in moved
+    wait_for(
+        lambda: server.slack.waiting_for(JANE) == "primary_reason", what="the scheduled interview"
+    )
