@@ -51,7 +51,8 @@ def context(markdown: str) -> Block:
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, 150, "…")}}
+    """`text` is raw; it is escaped here like everything else."""
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(escape(text), 150, "…")}}
 
 
 def quote(text: str) -> str:

@@ -1,0 +1,189 @@
+"""The HR desk over a real database: erasure, the audit log, digest numbers on a known data
+set, scheduling across time zones. The platform directory is a fake of our Directory port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+import pytest
+from sqlalchemy import text
+
+from bot.container import App
+from core.events import Command, UserMessage
+from core.hr import REFUSAL, HrDesk
+from core.interview import Person
+from core.messages import DigestMessage, FileMessage, ReportMessage, TextMessage
+from core.ports import RecipientUnreachable, UnknownPerson
+from tests.conftest import PLATFORM, FakeChat, FakeClock
+
+PEOPLE = {
+    "UJANE": Person(PLATFORM, "UJANE", "Jane Doe", "jane@acme.test", "Asia/Tokyo"),
+    "ULEO": Person(PLATFORM, "ULEO", "Leo Park", "leo@acme.test", "America/Los_Angeles"),
+    "UMIA": Person(PLATFORM, "UMIA", "Mia Chen", "mia@acme.test", "Europe/Berlin"),
+    "UTOM": Person(PLATFORM, "UTOM", "Tom Lee", "tom@acme.test", None),
+}
+
+
+@dataclass
+class FakeDirectory:
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        for person in PEOPLE.values():
+            if person.user_id == user_id or (email and person.email == email):
+                return Person(
+                    person.platform,
+                    person.user_id,
+                    person.display_name,
+                    person.email,
+                    person.timezone,
+                )
+        raise UnknownPerson(f"no user {user_id or email}")
+
+
+@pytest.fixture
+def desk(app: App, clock: FakeClock) -> HrDesk:
+    return HrDesk(
+        service=app.service,
+        uow=app.service.uow,
+        bank=app.service.bank,
+        clock=clock,
+        directories={PLATFORM: FakeDirectory()},
+        hr_users=frozenset({"UHR"}),
+        send_time=time(10, 0),
+    )
+
+
+def hr(desk: HrDesk, words: str, actor: str = "UHR") -> object:
+    return desk.handle(Command(PLATFORM, actor, words))
+
+
+def text_of(reply: object) -> str:
+    assert isinstance(reply, TextMessage)
+    return reply.text
+
+
+def interview(app: App, user: str, answers: list[str]) -> None:
+    app.service.start_now(PEOPLE[user], by="UHR")
+    for answer in answers:
+        app.service.handle_message(UserMessage(PLATFORM, user, answer))
+    app.delivery.drain()
+
+
+def count(app: App, table: str, where: str = "") -> int:
+    with app.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table} {where}")).scalar_one())
+
+
+def test_everyone_but_hr_gets_the_same_refusal(desk: HrDesk, app: App) -> None:
+    interview(app, "UJANE", ["1"])
+    for words in ("help", "report @UJANE", "status @UNOBODY", "forget @UJANE", "nonsense"):
+        assert text_of(hr(desk, words, actor="UJANE")) == REFUSAL
+    assert count(app, "audit_log") == 0
+
+
+def test_forget_erases_the_person_everywhere_and_leaves_an_audit_line(
+    desk: HrDesk, app: App
+) -> None:
+    interview(app, "UJANE", ["1", "Passed over for promotion because nobody owned it.", "stop"])
+    interview(app, "ULEO", ["2"])
+    assert count(app, "answers") == 3 and count(app, "outbox") > 0
+    assert "Erased everything ExitBot held about Jane Doe" in text_of(
+        hr(desk, "forget jane@acme.test")
+    )
+    assert count(app, "people", "WHERE user_id = 'UJANE'") == 0
+    assert count(app, "interviews") == 1 and count(app, "answers") == 1  # Leo's stay
+    assert count(app, "interview_transitions", "WHERE reason LIKE '%stop%'") == 0
+    assert count(app, "outbox", "WHERE address_id = 'UJANE'") == 0
+    with app.engine.connect() as connection:
+        [(actor, action, subject)] = connection.execute(
+            text("SELECT actor, action, subject FROM audit_log")
+        ).all()
+    assert (actor, action, subject) == ("UHR", "forget", f"{PLATFORM}:UJANE")
+
+
+def test_report_and_export_are_audited(desk: HrDesk, app: App, clock: FakeClock) -> None:
+    interview(app, "UJANE", ["1", "stop"])
+    report = hr(desk, "report @UJANE")
+    assert isinstance(report, ReportMessage) and report.report.outcome == "DECLINED"
+    assert [line.answer for line in report.report.lines] == ["Career growth"]
+    clock.advance(minutes=1)
+    export = hr(desk, "export 7")
+    assert isinstance(export, FileMessage)
+    header, row = export.content.strip().splitlines()
+    assert header.startswith("interview_id,employee,user_id,department")
+    assert ",Jane Doe,UJANE," in row and ",DECLINED," in row and "career_growth" in row
+    with app.engine.connect() as connection:
+        actions = connection.execute(
+            text("SELECT action, subject FROM audit_log ORDER BY id")
+        ).all()
+    assert [tuple(a) for a in actions] == [
+        ("report", f"{PLATFORM}:UJANE"),
+        ("export", "last 7 days: 1 interviews"),
+    ]
+
+
+def test_digest_numbers_on_a_known_data_set(
+    desk: HrDesk, app: App, chat: FakeChat, clock: FakeClock
+) -> None:
+    # Jane: growth, rates her manager 2 (so manager_detail comes too), recommends 10.
+    interview(app, "UJANE", ["1", "skip", "2", *["skip"] * 8, "10", "skip"])
+    # Leo: pay, rates his manager 4, recommends 5.
+    interview(app, "ULEO", ["2", "skip", "4", *["skip"] * 7, "5", "skip"])
+    # Mia: her manager, then stops. Tom: never reached.
+    interview(app, "UMIA", ["3", "stop"])
+    chat.failures.append(RecipientUnreachable("account_inactive"))
+    interview(app, "UTOM", [])
+    clock.advance(hours=1)
+    reply = hr(desk, "digest 7")
+    assert isinstance(reply, DigestMessage)
+    digest = reply.digest
+    assert digest.by_state == {"COMPLETED": 2, "DECLINED": 1, "UNREACHABLE": 1}
+    assert digest.response_rate == 0.5
+    assert [(r.reason.value, r.count) for r in digest.reasons] == [
+        ("career_growth", 1),
+        ("compensation", 1),
+        ("manager", 1),
+    ]
+    manager = next(r for r in digest.ratings if "manager" in r.question)
+    assert (manager.average, manager.answers, manager.max) == (3.0, 2, 5)
+    assert (digest.recommend_score, digest.recommend_answers) == (
+        0,
+        2,
+    )  # one promoter, one detractor
+    assert digest.open_now == 0
+
+
+def test_same_exit_date_is_a_different_moment_in_tokyo_and_los_angeles(
+    desk: HrDesk, app: App
+) -> None:
+    assert "Sat 07 Mar 2026 10:00 (Asia/Tokyo)" in text_of(hr(desk, "schedule @UJANE 2026-03-07"))
+    assert "Sat 07 Mar 2026 10:00 (America/Los_Angeles)" in text_of(
+        hr(desk, "schedule @ULEO 2026-03-07")
+    )
+    jane = app.service.current(PLATFORM, "UJANE")
+    leo = app.service.current(PLATFORM, "ULEO")
+    assert jane is not None and leo is not None
+    assert jane.due_at == datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
+    assert leo.due_at == datetime(2026, 3, 7, 18, 0, tzinfo=UTC)
+    # The next day Los Angeles is on daylight time: 10:00 is an hour earlier in UTC.
+    hr(desk, "schedule @ULEO 2026-03-08")
+    leo = app.service.current(PLATFORM, "ULEO")
+    assert leo is not None and leo.due_at == datetime(2026, 3, 8, 17, 0, tzinfo=UTC)
+    # No time zone in the profile: UTC.
+    hr(desk, "schedule @UTOM 2026-03-07 08:15")
+    tom = app.service.current(PLATFORM, "UTOM")
+    assert tom is not None and tom.due_at == datetime(2026, 3, 7, 8, 15, tzinfo=UTC)
+
+
+def test_a_due_interview_is_opened_once_by_the_sweep(
+    desk: HrDesk, app: App, chat: FakeChat, clock: FakeClock
+) -> None:
+    hr(desk, "schedule @UTOM 2026-03-02 09:30")
+    assert app.service.send_due_invitations() == 0  # 09:00 now
+    clock.advance(minutes=31)
+    assert app.service.send_due_invitations() == 1
+    assert app.service.send_due_invitations() == 0
+    app.delivery.drain()
+    assert len(chat.to_user("UTOM")) == 3
+    assert "in progress" in text_of(hr(desk, "status @UTOM"))
+    assert "already has an interview in progress" in text_of(hr(desk, "schedule @UTOM 2026-04-01"))
