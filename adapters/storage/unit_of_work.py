@@ -57,8 +57,11 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
-        self.session.close()
+        try:
+            self.session.rollback()
+        finally:
+            # Always hand the connection back, even when a dead one cannot roll back.
+            self.session.close()
 
     def commit(self) -> None:
         self.people.sync()
