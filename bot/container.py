@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time, timedelta
 from functools import partial
 from importlib import resources
 
@@ -56,7 +57,9 @@ def build_app(
     engine = make_engine(settings.database_url)
     uow = partial(SqlUnitOfWork, make_sessions(engine), clock)
     policy = DialoguePolicy(
-        max_followups=settings.max_followups, retention_days=settings.retention_days
+        max_followups=settings.max_followups,
+        retention_days=settings.retention_days,
+        send_time=time.fromisoformat(settings.send_time),
     )
     service = InterviewService(
         uow=uow,
@@ -64,6 +67,8 @@ def build_app(
         analyst=analyst,
         clock=clock,
         dialogue=Dialogue(bank=bank, analyst=analyst, policy=policy),
+        remind_after=timedelta(hours=settings.reminder_hours),
+        abandon_after=timedelta(hours=settings.abandon_hours),
     )
     delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=service.mark_unreachable)
     return App(settings=settings, engine=engine, service=service, delivery=delivery, clock=clock)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(None, ge=1, validation_alias="EXITBOT_RETENTION_DAYS")
     encryption_key: SecretStr | None = Field(None, validation_alias="EXITBOT_ENCRYPTION_KEY")
     max_followups: int = Field(2, ge=0, le=10, validation_alias="EXITBOT_MAX_FOLLOWUPS")
+    reminder_hours: float = Field(48, gt=0, le=24 * 30, validation_alias="EXITBOT_REMINDER_HOURS")
+    abandon_hours: float = Field(72, gt=0, le=24 * 60, validation_alias="EXITBOT_ABANDON_HOURS")
 
     @field_validator("hr_users", mode="before")
     @classmethod

@@ -61,7 +61,7 @@ class Worker:
 
     def sweep(self) -> None:
         try:
-            if self.service.send_due_invitations():
+            if self.service.send_due_invitations() + self.service.nudge_silent():
                 self.wake()
         except Exception:
             log.exception("looking for due interviews failed; the next sweep tries again")

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time
 
 from core.interview import Interview, Trigger
 from core.messages import ChoiceItem, QuestionMessage, TextMessage
 from core.ports import Analyst
 from core.questions import Question, QuestionBank
 from core.reporting import transcript
+from core.snooze import describe, parse_later
 
 Reply = list[TextMessage | QuestionMessage]
 
@@ -31,7 +32,8 @@ CONTROLS = (
 class DialoguePolicy:
     max_followups: int = 2
     retention_days: int | None = None
-    snooze: timedelta = timedelta(hours=24)
+    # A plain `later` checks back the next day at this time, in the employee's zone.
+    send_time: time = time(10, 0)
 
 
 def control_word(text: str) -> str | None:
@@ -67,11 +69,14 @@ class Dialogue:
         return []
 
     def on_text(self, interview: Interview, text: str, now: datetime) -> Reply:
+        snooze = parse_later(text, now, interview.employee.timezone, self.policy.send_time)
+        if snooze is not None:
+            return self._later(interview, now, snooze)
         word = control_word(text)
         greeting: Reply = []
         if interview.paused_until is not None:
             interview.paused_until = None
-            if word is None or word == "later":
+            if word is None:
                 return [
                     TextMessage(text="Welcome back! Here's where we were:"),
                     *self.resume(interview),
@@ -80,7 +85,6 @@ class Dialogue:
         handler = {
             "help": self._help,
             "stop": self._stop,
-            "later": self._later,
             "back": self._back,
             "skip": self._skip,
         }.get(word or "")
@@ -119,13 +123,14 @@ class Dialogue:
             )
         ]
 
-    def _later(self, interview: Interview, now: datetime) -> Reply:
-        interview.paused_until = now + self.policy.snooze
+    def _later(self, interview: Interview, now: datetime, until: datetime) -> Reply:
+        interview.paused_until = until
         interview.last_activity_at = now
+        when = describe(until, now, interview.employee.timezone)
         return [
             TextMessage(
-                text="No problem, your answers so far are saved. Send me any message when "
-                "you're ready and we'll pick up right where you left off."
+                text=f"No problem, your answers so far are saved. I'll check back {when}, or "
+                "send me any message when you're ready and we'll pick up right where you left off."
             )
         ]
 
@@ -159,6 +164,41 @@ class Dialogue:
         else:
             interview.record_answer(question.id, None, now)
         return self._advance(interview, now)
+
+    # -- when they say nothing -----------------------------------------------------------------
+    def check_in(self, interview: Interview, now: datetime) -> Reply:
+        """The time they asked for with `later` has come."""
+        interview.paused_until = None
+        interview.last_activity_at = now
+        name = first_name(interview.employee.display_name)
+        return [
+            TextMessage(
+                text=f"Hi again, {name}! You asked me to check back now. Here's where we were:"
+            ),
+            *self.resume(interview),
+        ]
+
+    def remind(self, interview: Interview, now: datetime) -> Reply:
+        """The one reminder after a silence."""
+        interview.reminded_at = now
+        name = first_name(interview.employee.display_name)
+        return [
+            TextMessage(
+                text=f"Hi {name}, just a gentle nudge: your exit interview is still open, and "
+                "every answer helps. Say *later* if now isn't a good time, or *stop* to end it. "
+                "Here's where we were:"
+            ),
+            *self.resume(interview),
+        ]
+
+    def abandon(self, interview: Interview, now: datetime) -> Reply:
+        interview.fire(Trigger.ABANDON, now, "no answer after the reminder")
+        return [
+            TextMessage(
+                text="I haven't heard back, so I've closed your exit interview. Thank you for the "
+                "answers you gave; they will reach HR. All the best!"
+            )
+        ]
 
     # -- steps ---------------------------------------------------------------------------------
     def _answer(self, interview: Interview, question: Question, value: str, now: datetime) -> Reply:

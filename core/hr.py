@@ -8,11 +8,11 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.commands import HELP, CommandError, HrCommand, PersonRef, parse
 from core.events import Command
 from core.interview import Interview, InterviewState, Person
+from core.localtime import local, moment_on
 from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
 from core.questions import QuestionBank
@@ -37,23 +37,6 @@ EXPORT_COLUMNS = (
     "recommend",
     "answered",
 )
-
-
-def local(moment: datetime, timezone: str | None) -> str:
-    """A time as the employee lives it: `Fri 27 Mar 2026 10:00 (Asia/Tokyo)`."""
-    zone = _zone(timezone)
-    return f"{moment.astimezone(zone):%a %d %b %Y %H:%M} ({zone.key})"
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def send_moment(day: date, at: time, timezone: str | None) -> datetime:
-    return datetime.combine(day, at, tzinfo=_zone(timezone))
 
 
 @dataclass
@@ -132,7 +115,7 @@ class HrDesk:
         self, platform: str, actor: str, ref: PersonRef, day: date, at: time | None
     ) -> OutboundMessage:
         person = self._profile(platform, ref)
-        due = send_moment(day, at or self.send_time, person.timezone)
+        due = moment_on(day, at or self.send_time, person.timezone)
         with self.uow() as uow:
             known = uow.people.find(platform, person.user_id)
             before = uow.interviews.current_for(known) if known else None

@@ -130,6 +130,8 @@ class Interview:
     followups_asked: int = 0
     paused_until: datetime | None = None
     last_activity_at: datetime | None = None
+    # The one reminder after a silence; set when it was sent.
+    reminded_at: datetime | None = None
     analysis: dict[str, Any] | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 

@@ -101,6 +101,10 @@ class InterviewRepository(Protocol):
         """Ids of SCHEDULED interviews whose time has come, oldest first."""
         ...
 
+    def silent(self, now: datetime, since: datetime, limit: int) -> list[str]:
+        """Ids of IN_PROGRESS interviews quiet since `since`, or whose pause ends by `now`."""
+        ...
+
 
 @dataclass(frozen=True)
 class OutboxItem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -49,6 +49,9 @@ class InterviewService:
     analyst: Analyst
     clock: Clock
     dialogue: Dialogue
+    # Silence: one reminder after `remind_after`, ABANDONED `abandon_after` later.
+    remind_after: timedelta = timedelta(hours=48)
+    abandon_after: timedelta = timedelta(hours=72)
     attempts: int = 5
 
     # -- HR -----------------------------------------------------------------------------
@@ -106,6 +109,39 @@ class InterviewService:
         if interview.due_at is None or interview.due_at > now:
             return False
         self._send(uow, interview, self.dialogue.open(interview, now, "its day came"))
+        return True
+
+    def nudge_silent(self, limit: int = 200) -> int:
+        """Check back on a pause that has ended, send the one reminder after a silence, and
+        close as ABANDONED what stays silent after it (HR are told). Returns how many
+        interviews were nudged."""
+        now = self.clock.now()
+        quiet_since = now - min(self.remind_after, self.abandon_after)
+        with self.uow() as uow:
+            silent = uow.interviews.silent(now, quiet_since, limit)
+        nudged = (self._transaction(partial(self._nudge, interview_id)) for interview_id in silent)
+        return sum(1 for done in nudged if done)
+
+    def _nudge(self, interview_id: str, uow: UnitOfWork) -> bool:
+        now = self.clock.now()
+        interview = uow.interviews.get(interview_id)
+        if interview is None or interview.state is not InterviewState.IN_PROGRESS:
+            return False
+        if interview.paused_until is not None:
+            if interview.paused_until > now:
+                return False
+            reply = self.dialogue.check_in(interview, now)
+        else:
+            quiet = interview.last_activity_at or interview.created_at
+            if interview.reminded_at is None:
+                if now - quiet < self.remind_after:
+                    return False
+                reply = self.dialogue.remind(interview, now)
+            elif now - max(quiet, interview.reminded_at) >= self.abandon_after:
+                reply = self.dialogue.abandon(interview, now)
+            else:
+                return False
+        self._send(uow, interview, reply)
         return True
 
     def cancel(self, person: Person, by: str) -> Interview:

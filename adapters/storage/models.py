@@ -95,6 +95,7 @@ class InterviewRow(Base):
     followups_asked: Mapped[int] = mapped_column(Integer, default=0)
     paused_until: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
     history: Mapped[list[str]] = mapped_column(default=list)
     analysis: Mapped[dict[str, Any] | None]
     # Optimistic lock: each write says which version it read; a stale write fails.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.storage.models import (
@@ -47,6 +47,7 @@ INTERVIEW_FIELDS = (
     "followups_asked",
     "paused_until",
     "last_activity_at",
+    "reminded_at",
     "analysis",
 )
 
@@ -144,6 +145,19 @@ class SqlInterviewRepository:
             select(InterviewRow.id)
             .where(InterviewRow.state == InterviewState.SCHEDULED.value, InterviewRow.due_at <= now)
             .order_by(InterviewRow.due_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def silent(self, now: datetime, since: datetime, limit: int) -> list[str]:
+        quiet = and_(InterviewRow.paused_until.is_(None), InterviewRow.last_activity_at <= since)
+        query = (
+            select(InterviewRow.id)
+            .where(
+                InterviewRow.state == InterviewState.IN_PROGRESS.value,
+                or_(InterviewRow.paused_until <= now, quiet),
+            )
+            .order_by(InterviewRow.last_activity_at)
             .limit(limit)
         )
         return list(self.session.scalars(query))

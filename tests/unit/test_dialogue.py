@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from textwrap import dedent
 
 import pytest
@@ -220,7 +220,10 @@ def test_stop_declines_and_keeps_what_was_said() -> None:
 def test_later_pauses_and_any_message_resumes_at_the_same_question() -> None:
     c = chat()
     c.say("pay", "later")
-    assert "saved" in c.texts[0] and c.interview.paused_until == NOW + timedelta(hours=24)
+    assert c.texts[0].startswith(
+        "No problem, your answers so far are saved. I'll check back tomorrow at 10:00"
+    )
+    assert c.interview.paused_until == datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
     c.say("hi, I'm back")
     assert c.texts[0].startswith("Welcome back")
     assert c.last_question == "why"
@@ -320,3 +323,19 @@ def test_a_forged_button_value_is_refused() -> None:
 )
 def test_control_words(text: str, word: str | None) -> None:
     assert control_word(text) == word
+
+
+def test_later_with_a_time_they_pick_in_their_own_zone() -> None:
+    c = chat()
+    c.interview.employee.timezone = "America/Los_Angeles"  # 01:00 there
+    c.say("pay", "later 15:00")
+    assert c.interview.paused_until == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    assert "I'll check back today at 15:00" in c.texts[0]
+    assert "why" not in c.interview.answers
+
+
+def test_later_in_a_sentence_is_an_answer() -> None:
+    c = chat()
+    c.say("pay", "later in my career I want to lead a team")
+    assert c.answer("why") == "later in my career I want to lead a team"
+    assert c.interview.paused_until is None

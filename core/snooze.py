@@ -1,0 +1,85 @@
+"""`later`, with or without a time the employee picks: `later`, `later 2h`, `later in 3 hours`,
+`later tomorrow`, `later monday`, `later 15:00`. Times are the employee's own."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from core.localtime import zone
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+UNITS = {
+    "m": 1,
+    "min": 1,
+    "mins": 1,
+    "minute": 1,
+    "minutes": 1,
+    "h": 60,
+    "hr": 60,
+    "hrs": 60,
+    "hour": 60,
+    "hours": 60,
+    "d": 1440,
+    "day": 1440,
+    "days": 1440,
+}
+_AMOUNT = re.compile(r"^(?:in\s+)?(\d{1,3}|an?|one)\s*([a-z]+)$")
+_CLOCK = re.compile(r"^(?:at\s+)?([01]?\d|2[0-3])(?::([0-5]\d))?\s*(am|pm)?$")
+MAX_SNOOZE = timedelta(days=14)
+
+
+def parse_later(text: str, now: datetime, timezone: str | None, send_time: time) -> datetime | None:
+    """When to check back, if `text` is `later` with a time we understand; else None (then
+    `later in my career...` is an answer, not a pause)."""
+    folded = " ".join(re.sub(r"[.!?,]+", " ", text.casefold()).split())
+    if folded != "later" and not folded.startswith("later "):
+        return None
+    when = folded.removeprefix("later").strip()
+    local_now = now.astimezone(zone(timezone))
+    if when in ("", "please", "pls"):
+        return _at(local_now + timedelta(days=1), send_time)
+    if when in ("tomorrow", "tmrw"):
+        return _at(local_now + timedelta(days=1), send_time)
+    if when in ("tonight", "this evening"):
+        return _future(_at(local_now, time(18, 0)), local_now)
+    if when in ("next week",):
+        return _at(local_now + timedelta(days=7 - local_now.weekday()), send_time)
+    if when.removeprefix("on ").removeprefix("next ") in WEEKDAYS:
+        day = WEEKDAYS.index(when.removeprefix("on ").removeprefix("next "))
+        ahead = (day - local_now.weekday()) % 7 or 7
+        return _at(local_now + timedelta(days=ahead), send_time)
+    if (match := _AMOUNT.match(when)) and match.group(2) in UNITS:
+        count, unit = match.groups()
+        amount = 1 if count in ("a", "an", "one") else int(count)
+        delta = timedelta(minutes=amount * UNITS[unit])
+        return now + delta if timedelta(0) < delta <= MAX_SNOOZE else None
+    if match := _CLOCK.match(when):
+        hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+        if half:
+            if hour > 12:
+                return None
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        return _future(_at(local_now, time(hour, minute)), local_now)
+    return None
+
+
+def _at(day: datetime, at: time) -> datetime:
+    return day.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+
+
+def _future(moment: datetime, now: datetime) -> datetime:
+    return moment if moment > now else moment + timedelta(days=1)
+
+
+def describe(moment: datetime, now: datetime, timezone: str | None) -> str:
+    """`today at 15:00`, `tomorrow at 10:00`, `on Monday at 10:00`, in the employee's time."""
+    local, today = moment.astimezone(zone(timezone)), now.astimezone(zone(timezone)).date()
+    days = (local.date() - today).days
+    if days == 0:
+        day = "today"
+    elif days == 1:
+        day = "tomorrow"
+    else:
+        day = f"on {local:%A}" if days < 7 else f"on {local:%A %-d %B}"
+    return f"{day} at {local:%H:%M}"
