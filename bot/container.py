@@ -18,7 +18,8 @@ from bot.clock import SystemClock
 from bot.settings import Settings
 from core.delivery import Delivery
 from core.dialogue import Dialogue, DialoguePolicy
-from core.ports import Analyst, ChatPort, Clock
+from core.hr import HrDesk
+from core.ports import Analyst, ChatPort, Clock, Directory
 from core.questions import QuestionBank, parse_bank
 from core.service import InterviewService
 
@@ -38,6 +39,7 @@ class App:
     engine: Engine
     service: InterviewService
     delivery: Delivery
+    desk: HrDesk
     clock: Clock
 
     def close(self) -> None:
@@ -48,6 +50,7 @@ def build_app(
     settings: Settings,
     ports: Mapping[str, ChatPort],
     *,
+    directories: Mapping[str, Directory] | None = None,
     clock: Clock | None = None,
     analyst: Analyst | None = None,
 ) -> App:
@@ -71,4 +74,16 @@ def build_app(
         abandon_after=timedelta(hours=settings.abandon_hours),
     )
     delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=service.mark_unreachable)
-    return App(settings=settings, engine=engine, service=service, delivery=delivery, clock=clock)
+    desk = HrDesk(
+        service=service,
+        uow=uow,
+        bank=bank,
+        clock=clock,
+        directories=directories or {},
+        hr_users=frozenset(settings.hr_users),
+        send_time=time.fromisoformat(settings.send_time),
+        lead_days=settings.lead_days,
+    )
+    return App(
+        settings=settings, engine=engine, service=service, delivery=delivery, desk=desk, clock=clock
+    )

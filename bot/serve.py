@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import time
 
 import uvicorn
 from slack_bolt import App
@@ -21,7 +20,6 @@ from bot.migrate import upgrade
 from bot.settings import Settings, SettingsError
 from bot.web import create_web_app
 from bot.worker import Worker
-from core.hr import HrDesk
 from core.ports import ChatPort, Directory
 
 log = logging.getLogger("exitbot")
@@ -39,16 +37,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         ports[SLACK] = SlackChat(client, settings.hr_channel)
         directories[SLACK] = SlackDirectory(client)
-    app = build_app(settings, ports)
-    desk = HrDesk(
-        service=app.service,
-        uow=app.service.uow,
-        bank=app.service.bank,
-        clock=app.clock,
-        directories=directories,
-        hr_users=frozenset(settings.hr_users),
-        send_time=time.fromisoformat(settings.send_time),
-    )
+    app = build_app(settings, ports, directories=directories)
     worker = Worker(app.delivery, app.service, settings.sweep_seconds, scheduler=scheduler)
     slack: App | None = None
     if client is not None:
@@ -67,7 +56,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
                 client=client,
                 signing_secret=secret,
                 service=app.service,
-                desk=desk,
+                desk=app.desk,
                 wake=worker.wake,
             )
         except (BoltError, SlackApiError) as exc:

@@ -88,18 +88,18 @@ def parse(text: str) -> HrCommand:
         return HrCommand(verb, days=_days(args[0]) if args else None)
     if verb == "status":
         _expect(args, 1, usage, optional=True)
-        return HrCommand(verb, person=_person(args[0], usage) if args else None)
+        return HrCommand(verb, person=parse_person(args[0], usage) if args else None)
     if verb == "schedule":
         if len(args) not in (2, 3):
             raise CommandError(usage)
         return HrCommand(
             verb,
-            person=_person(args[0], usage),
-            day=_day(args[1]),
-            at=_time(args[2]) if len(args) == 3 else None,
+            person=parse_person(args[0], usage),
+            day=parse_date(args[1]),
+            at=parse_time(args[2]) if len(args) == 3 else None,
         )
     _expect(args, 1, usage)
-    return HrCommand(verb, person=_person(args[0], usage))
+    return HrCommand(verb, person=parse_person(args[0], usage))
 
 
 def _expect(args: list[str], count: int, usage: str, optional: bool = False) -> None:
@@ -107,15 +107,17 @@ def _expect(args: list[str], count: int, usage: str, optional: bool = False) -> 
         raise CommandError(usage)
 
 
-def _person(word: str, usage: str) -> PersonRef:
+def parse_person(word: str, usage: str = "") -> PersonRef:
     if match := _USER.match(word):
         return PersonRef(user_id=match.group(1))
     if _EMAIL.match(word):
         return PersonRef(email=word.casefold())
-    raise CommandError(f"`{word}` is not a person: use an @mention or an e-mail address. {usage}")
+    raise CommandError(
+        f"`{word}` is not a person: use an @mention or an e-mail address. {usage}".strip()
+    )
 
 
-def _day(word: str) -> date:
+def parse_date(word: str) -> date:
     match = _DATE.match(word)
     if not match:
         raise CommandError(f"`{word}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-27.")
@@ -130,7 +132,7 @@ def _day(word: str) -> date:
     return date(year, month, day)
 
 
-def _time(word: str) -> time:
+def parse_time(word: str) -> time:
     match = _TIME.match(word)
     if not match:
         raise CommandError(f"`{word}` is not a time of day: write it as HH:MM, e.g. 10:00.")

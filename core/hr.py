@@ -12,13 +12,14 @@ from datetime import date, datetime, time, timedelta
 from core.commands import HELP, CommandError, HrCommand, PersonRef, parse
 from core.events import Command
 from core.interview import Interview, InterviewState, Person
-from core.localtime import local, moment_on
+from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
 from core.questions import QuestionBank
 from core.reporting import Analysis, build_digest, build_report
 from core.service import InterviewService, ServiceError
 
+REFUSED = (CommandError, ServiceError, UnknownPerson)
 REFUSAL = "Sorry, `/exitbot` is only for the HR team. If you think you should have access, ask HR."
 DEFAULT_DAYS = 30
 EXPORT_COLUMNS = (
@@ -48,14 +49,21 @@ class HrDesk:
     directories: Mapping[str, Directory]
     hr_users: frozenset[str]
     send_time: time = time(10, 0)
+    lead_days: int = 0
 
     def handle(self, command: Command) -> OutboundMessage:
+        """An HR command typed on a platform: HR users only; problems become the answer."""
         if command.user_id not in self.hr_users:
             return TextMessage(text=REFUSAL)
         try:
-            return self._run(command.platform, command.user_id, parse(command.text))
-        except (CommandError, ServiceError, UnknownPerson) as exc:
+            return self.run(command)
+        except REFUSED as exc:
             return TextMessage(text=str(exc))
+
+    def run(self, command: Command) -> OutboundMessage:
+        """Run a command for a trusted caller (the shell). Raises CommandError,
+        ServiceError or UnknownPerson with a message fit for the person who asked."""
+        return self._run(command.platform, command.user_id, parse(command.text))
 
     def _run(self, platform: str, actor: str, command: HrCommand) -> OutboundMessage:
         verb = command.verb
@@ -114,21 +122,45 @@ class HrDesk:
     def _schedule(
         self, platform: str, actor: str, ref: PersonRef, day: date, at: time | None
     ) -> OutboundMessage:
+        return TextMessage(text=self.schedule(platform, actor, ref, day, at))
+
+    def schedule(
+        self,
+        platform: str,
+        actor: str,
+        ref: PersonRef,
+        exit_date: date,
+        at: time | None = None,
+        department: str | None = None,
+        manager: str | None = None,
+    ) -> str:
+        """Schedule (or move) someone's interview for their exit date, `lead_days` working
+        days earlier, at `at` or the default send time in their own zone."""
         person = self._profile(platform, ref)
-        due = moment_on(day, at or self.send_time, person.timezone)
+        person.department = department or person.department
+        person.manager = manager or person.manager
+        send_day = working_days_before(exit_date, self.lead_days)
+        due = moment_on(send_day, at or self.send_time, person.timezone)
         with self.uow() as uow:
             known = uow.people.find(platform, person.user_id)
             before = uow.interviews.current_for(known) if known else None
         moved = before is not None and before.state is InterviewState.SCHEDULED
-        self.service.schedule(person, due, by=actor)
+        self.service.schedule(person, due, by=actor, exit_date=exit_date)
         when = local(due, person.timezone)
-        note = (
+        lead = (
+            f", {self.lead_days} working day{'s' if self.lead_days > 1 else ''} before their "
+            f"exit date ({exit_date:%a %d %b})"
+            if send_day != exit_date
+            else ""
+        )
+        passed = (
             " That time has already passed, so it goes out within a minute."
             if due <= self.clock.now()
             else ""
         )
         verb = "Moved" if moved else "Scheduled"
-        return TextMessage(text=f"{verb} {person.name}'s exit interview to {when}.{note}")
+        preposition = "to" if moved else "for"
+        return f"{verb} {person.name}'s exit interview {preposition} {when}{lead}.{passed}"
 
     def _counts(self) -> OutboundMessage:
         now = self.clock.now()

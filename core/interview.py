@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -119,6 +119,7 @@ class Interview:
     created_at: datetime
     state: InterviewState = InterviewState.SCHEDULED
     due_at: datetime | None = None
+    exit_date: date | None = None
     created_by: str | None = None
     transitions: list[Transition] = field(default_factory=list)
     answers: dict[str, Answer] = field(default_factory=dict)

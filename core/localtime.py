@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -22,3 +22,12 @@ def local(moment: datetime, timezone: str | None) -> str:
 def moment_on(day: date, at: time, timezone: str | None) -> datetime:
     """That wall-clock time on that day in the zone (DST applied)."""
     return datetime.combine(day, at, tzinfo=zone(timezone))
+
+
+def working_days_before(day: date, count: int) -> date:
+    """`count` working days (Monday to Friday) before `day`; `day` itself when count is 0."""
+    while count > 0:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day

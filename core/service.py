@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -73,7 +73,9 @@ class InterviewService:
 
         return self._transaction(run)
 
-    def schedule(self, person: Person, due_at: datetime, by: str | None = None) -> Interview:
+    def schedule(
+        self, person: Person, due_at: datetime, by: str | None = None, exit_date: date | None = None
+    ) -> Interview:
         """Interview this person at `due_at`; a SCHEDULED interview is moved there."""
 
         def run(uow: UnitOfWork) -> Interview:
@@ -83,9 +85,14 @@ class InterviewService:
                 raise ServiceError(f"{known.name} already has an interview in progress.")
             if interview is not None and interview.state is InterviewState.SCHEDULED:
                 interview.due_at = due_at
+                interview.exit_date = exit_date or interview.exit_date
                 return interview
             interview = Interview(
-                employee=known, created_at=self.clock.now(), created_by=by, due_at=due_at
+                employee=known,
+                created_at=self.clock.now(),
+                created_by=by,
+                due_at=due_at,
+                exit_date=exit_date,
             )
             uow.interviews.add(interview)
             return interview

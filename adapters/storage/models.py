@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -88,6 +88,7 @@ class InterviewRow(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(128))
     due_at: Mapped[datetime | None]
+    exit_date: Mapped[date | None]
     # Derived from the transitions, stored so that period queries (digest, export) can index it.
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     pending_question: Mapped[str | None] = mapped_column(String(63))

@@ -42,6 +42,7 @@ INTERVIEW_FIELDS = (
     "created_at",
     "created_by",
     "due_at",
+    "exit_date",
     "pending_question",
     "pending_followup",
     "followups_asked",

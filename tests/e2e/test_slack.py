@@ -413,7 +413,7 @@ def test_hr_commands_over_a_finished_interview(server: Server) -> None:
 def test_schedule_sends_on_the_day_in_the_employees_time_zone(server: Server) -> None:
     reply = server.command("schedule <@UJANE|jane> 2030-03-27 09:30")
     assert reply.startswith(
-        "Scheduled Jane Doe's exit interview to Wed 27 Mar 2030 09:30 (Asia/Tokyo)."
+        "Scheduled Jane Doe's exit interview for Wed 27 Mar 2030 09:30 (Asia/Tokyo)."
     )
     assert "scheduled for Wed 27 Mar 2030 09:30 (Asia/Tokyo)" in server.command(
         "status <@UJANE|jane>"
