@@ -11,6 +11,7 @@ from typing import NoReturn
 from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings, SettingsError, load_settings
+from core.hr import REFUSED
 from core.questions import BankError, parse_bank
 
 
@@ -44,6 +45,26 @@ def _parser() -> argparse.ArgumentParser:
         "--no-scheduler", action="store_true", help="only the web part: no sweep for due interviews"
     )
 
+    schedule = commands.add_parser(
+        "schedule", help="schedule someone's exit interview (their time zone, lead days applied)"
+    )
+    schedule.add_argument("person", help="a Slack user id (U123...) or an e-mail address")
+    schedule.add_argument("exit_date", help="their last day, YYYY-MM-DD")
+    schedule.add_argument(
+        "time", nargs="?", help="HH:MM in their time zone (default EXITBOT_SEND_TIME)"
+    )
+
+    export = commands.add_parser("export", help="interviews that ended recently, as CSV (audited)")
+    export.add_argument("days", nargs="?", type=int, help="how many days back (default 30)")
+    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+    importer = commands.add_parser(
+        "import",
+        help="schedule everyone in a CSV of departures (email or user id, exit date, "
+        "department, manager)",
+    )
+    importer.add_argument("file", help="the CSV file")
+
     questions = commands.add_parser(
         "questions", help="check a question bank file and list its questions"
     )
@@ -56,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return _run(args)
     except (UsageError, SettingsError) as exc:
+        print(f"exitbot: {exc}", file=sys.stderr)
+        return 2
+    except REFUSED as exc:
         print(f"exitbot: {exc}", file=sys.stderr)
         return 2
     except BankError as exc:
@@ -94,6 +118,21 @@ def _run(args: argparse.Namespace) -> int:
         from bot.demo import run_demo
 
         return run_demo(settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh)
+    if args.command == "schedule":
+        from bot.shell import run_schedule
+
+        return run_schedule(settings, args.person, args.exit_date, args.time)
+    if args.command == "export":
+        from bot.shell import run_export
+
+        return run_export(settings, args.days, args.output)
+    if args.command == "import":
+        from bot.shell import run_import
+
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"{args.file}: no such file")
+        return run_import(settings, path, sys.stdout, sys.stderr)
     if args.command == "serve":
         from bot.serve import run_serve
 

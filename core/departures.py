@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,7 +39,8 @@ def read_departures(text: str) -> tuple[list[Departure], list[Problem]]:
     if not rows:
         return [], [Problem(1, "the file is empty")]
     header = [cell.strip().casefold().replace(" ", "_") for cell in rows[0]]
-    has_header = any(name in PERSON_COLUMNS for name in header) or "exit_date" in header
+    # A first row whose second cell is no date is a header, whatever it names.
+    has_header = len(header) < 2 or not re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", header[1])
     if has_header:
         person_at = next((header.index(n) for n in PERSON_COLUMNS if n in header), None)
         if person_at is None or "exit_date" not in header:

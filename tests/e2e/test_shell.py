@@ -1,0 +1,130 @@
+"""HR tasks from the shell: `exitbot schedule`, `import` and `export`, looking people up in a
+loopback stand-in of Slack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.slack_standin import SlackStandIn, person
+
+EXITBOT = str(Path(sys.executable).parent / "exitbot")
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn(
+        users={
+            "UJANE": person("UJANE", "Jane Doe", tz="Asia/Tokyo"),
+            "ULEO": person("ULEO", "Leo Park", tz="America/Los_Angeles"),
+            "UMIA": person("UMIA", "Mia Chen", tz="Europe/Berlin"),
+        }
+    )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+def run(
+    tmp_path: Path, slack: SlackStandIn, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("EXITBOT_", "SLACK_", "DATABASE_URL"))
+    }
+    environment.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": slack.api_url,
+            **env,
+        }
+    )
+    return subprocess.run(
+        [EXITBOT, *args], capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120
+    )
+
+
+def rows(tmp_path: Path, query: str) -> list[tuple[object, ...]]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        found = [tuple(r) for r in connection.execute(text(query))]
+    engine.dispose()
+    return found
+
+
+DEPARTURES = """\
+email,exit_date,department,manager
+jane@acme.test,2030-03-29,Support,Sam Boss
+ULEO,2030-03-29,,
+mia@acme.test,2030-02-30,Sales,
+nobody@acme.test,2030-04-01,Sales,
+,2030-04-01,,
+"""
+
+
+def test_import_keeps_good_rows_and_names_the_bad_lines(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    (tmp_path / "departures.csv").write_text(DEPARTURES)
+    result = run(tmp_path, slack, "import", "departures.csv")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "departures.csv: line 4: `2030-02-30` is not a date: February 2030 has 28 days.",
+        "departures.csv: line 5: Slack has no user nobody@acme.test.",
+        "departures.csv: line 6: needs a person (e-mail or user id) and an exit date",
+    ]
+    assert result.stdout.startswith(
+        "Scheduled 2 exit interviews from departures.csv.\n3 lines had problems"
+    )
+    scheduled = rows(
+        tmp_path,
+        "SELECT p.user_id, p.department, p.manager, i.state, i.exit_date, i.due_at "
+        "FROM interviews i JOIN people p ON p.id = i.person_id ORDER BY p.user_id",
+    )
+    assert scheduled == [
+        ("UJANE", "Support", "Sam Boss", "SCHEDULED", "2030-03-29", "2030-03-29 01:00:00.000000"),
+        ("ULEO", None, None, "SCHEDULED", "2030-03-29", "2030-03-29 17:00:00.000000"),
+    ]
+    again = run(tmp_path, slack, "import", "departures.csv")  # after fixing nothing: no doubles
+    assert again.returncode == 2
+    assert len(rows(tmp_path, "SELECT id FROM interviews")) == 2
+
+
+def test_lead_days_skip_the_weekend(tmp_path: Path, slack: SlackStandIn) -> None:
+    result = run(
+        tmp_path, slack, "schedule", "UJANE", "2030-03-25", EXITBOT_LEAD_DAYS="2"
+    )  # a Monday
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "Scheduled Jane Doe's exit interview for Thu 21 Mar 2030 10:00 (Asia/Tokyo), "
+        "2 working days before their exit date (Mon 25 Mar)."
+    )
+
+
+def test_schedule_bad_input_is_one_line(tmp_path: Path, slack: SlackStandIn) -> None:
+    result = run(tmp_path, slack, "schedule", "jane@acme.test", "2030-02-30")
+    assert result.returncode == 2
+    assert result.stderr == "exitbot: `2030-02-30` is not a date: February 2030 has 28 days.\n"
+    no_slack = run(tmp_path, slack, "schedule", "UJANE", "2030-03-25", SLACK_BOT_TOKEN="")
+    assert no_slack.returncode == 2
+    assert no_slack.stderr == "exitbot: SLACK_BOT_TOKEN: needed to look people up in Slack\n"
+
+
+def test_export_prints_csv_and_is_audited(tmp_path: Path, slack: SlackStandIn) -> None:
+    result = run(tmp_path, slack, "export", "7")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("interview_id,employee,user_id,department,manager,outcome")
+    [(actor, action)] = rows(tmp_path, "SELECT actor, action FROM audit_log")
+    assert str(actor).startswith("shell:") and action == "export"
+    written = run(tmp_path, slack, "export", "-o", "out.csv")
+    assert written.returncode == 0 and (tmp_path / "out.csv").read_text().startswith(
+        "interview_id,"
+    )
