@@ -72,6 +72,7 @@ def build_app(
         dialogue=Dialogue(bank=bank, analyst=analyst, policy=policy),
         remind_after=timedelta(hours=settings.reminder_hours),
         abandon_after=timedelta(hours=settings.abandon_hours),
+        min_group=settings.min_group,
     )
     delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=service.mark_unreachable)
     desk = HrDesk(

@@ -38,7 +38,14 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         ports[SLACK] = SlackChat(client, settings.hr_channel)
         directories[SLACK] = SlackDirectory(client)
     app = build_app(settings, ports, directories=directories)
-    worker = Worker(app.delivery, app.service, settings.sweep_seconds, scheduler=scheduler)
+    worker = Worker(
+        app.delivery,
+        app.service,
+        settings.sweep_seconds,
+        scheduler=scheduler,
+        digest_cron=settings.digest_cron,
+        digest_days=settings.digest_days,
+    )
     slack: App | None = None
     if client is not None:
         secret = (

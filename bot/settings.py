@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_followups: int = Field(2, ge=0, le=10, validation_alias="EXITBOT_MAX_FOLLOWUPS")
     reminder_hours: float = Field(48, gt=0, le=24 * 30, validation_alias="EXITBOT_REMINDER_HOURS")
     abandon_hours: float = Field(72, gt=0, le=24 * 60, validation_alias="EXITBOT_ABANDON_HOURS")
+    digest_cron: str = Field("0 9 * * mon", validation_alias="EXITBOT_DIGEST_CRON")
+    digest_days: int = Field(7, ge=1, le=366, validation_alias="EXITBOT_DIGEST_DAYS")
+    min_group: int = Field(3, ge=1, le=100, validation_alias="EXITBOT_MIN_GROUP")
 
     @field_validator("hr_users", mode="before")
     @classmethod
@@ -81,6 +84,19 @@ class Settings(BaseSettings):
         if not match:
             raise ValueError("must be a time of day as HH:MM, e.g. 10:00")
         return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"is not a crontab line (minute hour day month weekday): {exc}"
+            ) from None
+        return value
 
     @field_validator("questions")
     @classmethod

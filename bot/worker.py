@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from core.delivery import Delivery
 from core.service import InterviewService
@@ -24,10 +25,14 @@ class Worker:
         sweep_seconds: float,
         scheduler: bool = True,
         poll_seconds: float = 2.0,
+        digest_cron: str | None = None,
+        digest_days: int = 7,
     ) -> None:
         self.delivery = delivery
         self.service = service
         self.sweep_seconds = sweep_seconds
+        self.digest_cron = digest_cron
+        self.digest_days = digest_days
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -47,6 +52,9 @@ class Worker:
                 coalesce=True,
                 id="sweep",
             )
+            if self.digest_cron and self.delivery.ports:
+                trigger = CronTrigger.from_crontab(self.digest_cron, timezone=UTC)
+                self._scheduler.add_job(self.post_digest, trigger, id="digest", coalesce=True)
             self._scheduler.start()
 
     def wake(self) -> None:
@@ -65,6 +73,13 @@ class Worker:
                 self.wake()
         except Exception:
             log.exception("looking for due interviews failed; the next sweep tries again")
+
+    def post_digest(self) -> None:
+        try:
+            if self.service.post_digest(list(self.delivery.ports), self.digest_days):
+                self.wake()
+        except Exception:
+            log.exception("posting the digest failed; it goes out at the next scheduled time")
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():

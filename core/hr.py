@@ -16,7 +16,7 @@ from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
 from core.questions import QuestionBank
-from core.reporting import Analysis, build_digest, build_report
+from core.reporting import Analysis, build_report
 from core.service import InterviewService, ServiceError
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
@@ -227,12 +227,7 @@ class HrDesk:
         return ReportMessage(report=build_report(interview, self.bank))
 
     def _digest(self, days: int) -> OutboundMessage:
-        now = self.clock.now()
-        since = now - timedelta(days=days)
-        with self.uow() as uow:
-            ended = uow.interviews.ended_between(since, now)
-            open_now = len(uow.interviews.open())
-        return DigestMessage(digest=build_digest(ended, open_now, self.bank, since, now))
+        return DigestMessage(digest=self.service.digest(days))
 
     def _export(self, actor: str, days: int) -> OutboundMessage:
         now = self.clock.now()

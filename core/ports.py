@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -49,6 +49,10 @@ class Analyst(Protocol):
         ...
 
     def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis: ...
+
+    def themes(self, interviews: Sequence[Sequence[TranscriptEntry]]) -> list[str]:
+        """What comes up again and again across a period's interviews, a line each."""
+        ...
 
 
 class UnknownPerson(Exception):
@@ -142,6 +146,16 @@ class InboundLog(Protocol):
         ...
 
 
+class DigestLog(Protocol):
+    def posted(self, platform: str, day: date) -> bool:
+        """Whether the digest ending that day was already posted to that platform."""
+        ...
+
+    def record(self, platform: str, day: date, since: datetime, until: datetime) -> None:
+        """Claim that digest; committing a second claim raises ConcurrentUpdate."""
+        ...
+
+
 class AuditLog(Protocol):
     def record(self, at: datetime, actor: str, action: str, subject: str) -> None:
         """Who read or erased what, and when: kept for accountability."""
@@ -163,6 +177,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def digests(self) -> DigestLog: ...
 
     def __enter__(self) -> Self: ...
 

@@ -222,6 +222,15 @@ class RatingAverage(BaseModel):
     max: int
 
 
+class GroupLine(BaseModel):
+    """One department's numbers; only groups of at least the minimum size are shown."""
+
+    name: str
+    ended: int
+    completed: int
+    top_reason: Reason | None = None
+
+
 class Digest(BaseModel):
     """Interviews that ended in a period, in numbers."""
 
@@ -234,10 +243,20 @@ class Digest(BaseModel):
     ratings: list[RatingAverage]
     recommend_score: int | None  # promoters (9-10) minus detractors (0-6), in points
     recommend_answers: int
+    departments: list[GroupLine] = []
+    # Interviews in departments too small to show without pointing at someone.
+    in_small_groups: int = 0
+    themes: list[str] = []
 
 
 def build_digest(
-    ended: list[Interview], open_now: int, bank: QuestionBank, since: datetime, until: datetime
+    ended: list[Interview],
+    open_now: int,
+    bank: QuestionBank,
+    since: datetime,
+    until: datetime,
+    min_group: int = 3,
+    themes: list[str] | None = None,
 ) -> Digest:
     by_state: dict[str, int] = {}
     reasons: dict[Reason, int] = {}
@@ -257,6 +276,7 @@ def build_digest(
             else:
                 rating_values.setdefault(question.id, []).append(int(answer.value))
     completed = by_state.get("COMPLETED", 0)
+    groups = _groups(ended)
     score = None
     if recommend:
         promoters = sum(1 for v in recommend if v >= 9)
@@ -283,4 +303,27 @@ def build_digest(
         ],
         recommend_score=score,
         recommend_answers=len(recommend),
+        departments=[g for g in groups if g.ended >= min_group],
+        in_small_groups=sum(g.ended for g in groups if g.ended < min_group),
+        themes=themes or [],
     )
+
+
+def _primary(interview: Interview) -> Reason | None:
+    return (
+        Analysis.model_validate(interview.analysis).primary_reason if interview.analysis else None
+    )
+
+
+def _groups(ended: list[Interview]) -> list[GroupLine]:
+    by_department: dict[str, list[Interview]] = {}
+    for interview in ended:
+        name = interview.employee.department or "(no department)"
+        by_department.setdefault(name, []).append(interview)
+    lines = []
+    for name, members in sorted(by_department.items()):
+        reasons = [r for r in map(_primary, members) if r is not None]
+        top = max(set(reasons), key=lambda r: (reasons.count(r), r.value)) if reasons else None
+        completed = sum(1 for i in members if i.state.value == "COMPLETED")
+        lines.append(GroupLine(name=name, ended=len(members), completed=completed, top_reason=top))
+    return lines

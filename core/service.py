@@ -12,10 +12,10 @@ from typing import TypeVar
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState, Person, Trigger
-from core.messages import Address, OutboundMessage, SummaryMessage, TextMessage
+from core.messages import Address, DigestMessage, OutboundMessage, SummaryMessage, TextMessage
 from core.ports import Analyst, Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
 from core.questions import QuestionBank
-from core.reporting import build_summary, transcript
+from core.reporting import Digest, build_digest, build_summary, transcript
 
 T = TypeVar("T")
 
@@ -52,6 +52,8 @@ class InterviewService:
     # Silence: one reminder after `remind_after`, ABANDONED `abandon_after` later.
     remind_after: timedelta = timedelta(hours=48)
     abandon_after: timedelta = timedelta(hours=72)
+    # Departments smaller than this are not broken out in digests.
+    min_group: int = 3
     attempts: int = 5
 
     # -- HR -----------------------------------------------------------------------------
@@ -150,6 +152,31 @@ class InterviewService:
                 return False
         self._send(uow, interview, reply)
         return True
+
+    def digest(self, days: int) -> Digest:
+        """Interviews that ended in the last `days` days, in numbers and themes."""
+        until = self.clock.now()
+        since = until - timedelta(days=days)
+        with self.uow() as uow:
+            ended = uow.interviews.ended_between(since, until)
+            open_now = len(uow.interviews.open())
+        themes = self.analyst.themes([transcript(i, self.bank) for i in ended]) if ended else []
+        return build_digest(ended, open_now, self.bank, since, until, self.min_group, themes)
+
+    def post_digest(self, platforms: Iterable[str], days: int) -> int:
+        """Post the period's digest to each platform's HR channel, once: several processes
+        may try, the digest log lets one of them. Returns how many were posted."""
+        digest = self.digest(days)
+        day = digest.until.date()
+
+        def claim(platform: str, uow: UnitOfWork) -> bool:
+            if uow.digests.posted(platform, day):
+                return False
+            uow.digests.record(platform, day, digest.since, digest.until)
+            uow.outbox.add(Address.hr(platform), DigestMessage(digest=digest))
+            return True
+
+        return sum(1 for platform in platforms if self._transaction(partial(claim, platform)))
 
     def cancel(self, person: Person, by: str) -> Interview:
         def run(uow: UnitOfWork) -> Interview:

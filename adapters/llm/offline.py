@@ -432,6 +432,21 @@ class OfflineAnalyst:
             suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
         )
 
+    def themes(self, interviews: Sequence[Sequence[TranscriptEntry]]) -> list[str]:
+        """Reasons that people raise in their own words, by how many interviews raise them."""
+        raised: Counter[Reason] = Counter()
+        for entries in interviews:
+            words = " ".join(text for entry in entries for text in entry.written())
+            raised.update(set(reason_scores(words)))
+        total = len(interviews)
+        order = list(Reason)  # ties break in taxonomy order, not by hash
+        ranked = sorted(raised.items(), key=lambda item: (-item[1], order.index(item[0])))
+        return [
+            f"{reason.label}: raised by {count} of {total}"
+            for reason, count in ranked[:5]
+            if count >= 2
+        ]
+
     def _primary(
         self, entries: Sequence[TranscriptEntry], scores: Counter[Reason]
     ) -> Reason | None:

@@ -14,8 +14,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from adapters.charts.digest import reasons_chart
 from adapters.slack.blocks import render
-from core.messages import Address, OutboundMessage
+from core.messages import Address, DigestMessage, OutboundMessage
 from core.ports import DeliveryError, RecipientUnreachable
 
 PLATFORM = "slack"
@@ -69,8 +70,26 @@ class SlackChat:
             raise DeliveryError(f"Slack: {exc}") from exc
         except OSError as exc:  # connection refused, timeouts after the retries
             raise DeliveryError(f"Slack unreachable: {exc}") from exc
+        if isinstance(message, DigestMessage):
+            self._attach_chart(channel, message)
         ts = response.get("ts")
         return str(ts) if ts else None
+
+    def _attach_chart(self, channel: str, message: DigestMessage) -> None:
+        chart = reasons_chart(message.digest)
+        if chart is None:
+            return
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                file=chart,
+                filename="exitbot-digest.png",
+                title="Why people left",
+                alt_txt="Bar chart of the primary reasons for leaving",
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            # The numbers are already posted; a missing chart must not resend them.
+            log.warning("could not upload the digest chart (needs files:write): %s", exc)
 
     def _channel(self, to: Address) -> str:
         if to.kind == "hr":

@@ -179,6 +179,19 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class DigestRow(Base):
+    """A digest posted: its unique key is how replicas agree that one of them posted it."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("platform", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date]
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+
+
 class AuditRow(Base):
     """Every HR read (report, export) and erasure: who, what, when."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from adapters.storage.models import (
     AnswerRow,
     AuditRow,
+    DigestRow,
     InboundEventRow,
     InterviewRow,
     OutboxRow,
@@ -336,6 +337,18 @@ class SqlInboundLog:
     def record(self, platform: str, event_id: str, at: datetime) -> None:
         # A concurrent retry of the same event fails the commit on the unique key.
         self.session.add(InboundEventRow(platform=platform, event_id=event_id, received_at=at))
+
+
+class SqlDigestLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def posted(self, platform: str, day: date) -> bool:
+        query = select(DigestRow.id).filter_by(platform=platform, day=day)
+        return self.session.scalars(query).first() is not None
+
+    def record(self, platform: str, day: date, since: datetime, until: datetime) -> None:
+        self.session.add(DigestRow(platform=platform, day=day, since=since, until=until))
 
 
 class SqlAuditLog:

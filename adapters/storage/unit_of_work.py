@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.storage.repositories import (
     SqlAuditLog,
+    SqlDigestLog,
     SqlInboundLog,
     SqlInterviewRepository,
     SqlOutbox,
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     inbound: SqlInboundLog
     audit: SqlAuditLog
+    digests: SqlDigestLog
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
         self._sessions = sessions
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session, self._clock)
         self.inbound = SqlInboundLog(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.digests = SqlDigestLog(self.session)
         return self
 
     def __exit__(

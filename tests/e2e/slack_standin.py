@@ -34,6 +34,7 @@ class SlackStandIn:
     calls: list[tuple[str, Json]] = field(default_factory=list)  # answered
     refused: list[tuple[str, Json]] = field(default_factory=list)  # answered with a failure
     hooks: list[Json] = field(default_factory=list)
+    uploads: list[bytes] = field(default_factory=list)
     # method -> failures to answer with, first one first
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     unreachable: set[str] = field(default_factory=set)
@@ -52,7 +53,16 @@ class SlackStandIn:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self._answer(urllib.parse.urlparse(self.path), self.rfile.read(length))
+                raw = self.rfile.read(length)
+                if self.path.startswith("/upload/"):
+                    with standin._lock:
+                        standin.uploads.append(raw)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                self._answer(urllib.parse.urlparse(self.path), raw)
 
             def _answer(self, url: urllib.parse.ParseResult, raw: bytes) -> None:
                 params: Json = dict(urllib.parse.parse_qsl(url.query))
@@ -119,6 +129,10 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": f"D{user}"}}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._ts)}.000100"}
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.base}/upload/F1", "file_id": "F1"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F1", "title": "chart"}]}
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

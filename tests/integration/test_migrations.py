@@ -20,6 +20,7 @@ TABLES = {
     "inbound_events",
     "outbox",
     "audit_log",
+    "digests",
 }
 
 

@@ -11,8 +11,17 @@ MANIFEST: dict[str, Any] = yaml.safe_load((Path(__file__).parents[2] / "manifest
 
 
 def test_least_privilege_bot_scopes() -> None:
+    # files:write only for the digest's chart.
     assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["chat:write", "im:write", "im:history", "commands", "users:read", "users:read.email"]
+        [
+            "chat:write",
+            "files:write",
+            "im:write",
+            "im:history",
+            "commands",
+            "users:read",
+            "users:read.email",
+        ]
     )
     assert "user" not in MANIFEST["oauth_config"]["scopes"]
 

@@ -1,0 +1,82 @@
+"""SlackChat against the loopback Slack stand-in: digests with their chart, delivery errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.slack.chat import SlackChat, make_client
+from core.messages import Address, DigestMessage, TextMessage
+from core.ports import DeliveryError, RecipientUnreachable
+from core.reporting import Digest, ReasonCount
+from core.taxonomy import Reason
+from tests.e2e.slack_standin import Failure, SlackStandIn
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    standin = SlackStandIn()
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+def digest(reasons: list[ReasonCount]) -> DigestMessage:
+    return DigestMessage(
+        digest=Digest(
+            since=datetime(2026, 3, 2, tzinfo=UTC),
+            until=datetime(2026, 3, 9, tzinfo=UTC),
+            by_state={"COMPLETED": 3},
+            open_now=1,
+            response_rate=1.0,
+            reasons=reasons,
+            ratings=[],
+            recommend_score=10,
+            recommend_answers=3,
+        )
+    )
+
+
+def test_a_digest_is_posted_with_its_chart(slack: SlackStandIn) -> None:
+    chat = SlackChat(make_client("xoxb-test", slack.api_url), "CHR")
+    chat.send(
+        Address.hr("slack"),
+        digest(
+            [
+                ReasonCount(reason=Reason.MANAGER, count=2),
+                ReasonCount(reason=Reason.COMPENSATION, count=1),
+            ]
+        ),
+    )
+    [post] = slack.posts("CHR")
+    assert "Reasons for leaving" in str(post["blocks"])
+    [png] = slack.uploads
+    assert png.startswith(b"\x89PNG")
+    completed = [p for m, p in slack.calls if m == "files.completeUploadExternal"]
+    assert completed and completed[0]["channel_id"] == "CHR"
+
+
+def test_no_chart_without_reasons_and_a_failed_upload_keeps_the_post(slack: SlackStandIn) -> None:
+    chat = SlackChat(make_client("xoxb-test", slack.api_url), "CHR")
+    chat.send(Address.hr("slack"), digest([]))
+    assert slack.uploads == []
+    slack.failures["files.getUploadURLExternal"] = [
+        Failure(200, {"ok": False, "error": "missing_scope"})
+    ]
+    chat.send(Address.hr("slack"), digest([ReasonCount(reason=Reason.MANAGER, count=2)]))
+    assert len(slack.posts("CHR")) == 2
+
+
+def test_delivery_errors(slack: SlackStandIn) -> None:
+    chat = SlackChat(make_client("xoxb-test", slack.api_url), None)
+    with pytest.raises(DeliveryError, match="EXITBOT_HR_CHANNEL is not set"):
+        chat.send(Address.hr("slack"), TextMessage(text="x"))
+    slack.unreachable.add("UGONE")
+    with pytest.raises(RecipientUnreachable, match="account_inactive"):
+        chat.send(Address(platform="slack", id="UGONE"), TextMessage(text="x"))
+    slack.failures["chat.postMessage"] = [Failure(200, {"ok": False, "error": "invalid_auth"})]
+    with pytest.raises(DeliveryError, match="invalid_auth") as raised:
+        chat.send(Address(platform="slack", id="UJANE"), TextMessage(text="x"))
+    assert not isinstance(raised.value, RecipientUnreachable)
