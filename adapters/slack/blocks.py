@@ -242,6 +242,19 @@ def digest_blocks(message: DigestMessage) -> list[Block]:
             f"`{r.average:.1f}/{r.max}`  {escape(r.question)}" for r in digest.ratings
         )
         blocks.append(section("*Average ratings*\n" + ratings))
+    if digest.themes:
+        blocks.append(section("*Themes*\n" + "\n".join(f"• {escape(t)}" for t in digest.themes)))
+    if digest.departments or digest.in_small_groups:
+        lines = [
+            f"• {escape(g.name)}: {g.ended} ended, {g.completed} completed"
+            + (f", mostly {g.top_reason.label.lower()}" if g.top_reason else "")
+            for g in digest.departments
+        ]
+        if digest.in_small_groups:
+            lines.append(
+                f"• {digest.in_small_groups} more in groups too small to show on their own"
+            )
+        blocks.append(section("*By department*\n" + "\n".join(lines)))
     return blocks
 
 

@@ -16,13 +16,14 @@ from adapters.slack.blocks import (
 )
 from core.messages import (
     ChoiceItem,
+    DigestMessage,
     FileMessage,
     QuestionMessage,
     ReportMessage,
     SummaryMessage,
     TextMessage,
 )
-from core.reporting import InterviewReport, InterviewSummary, TranscriptLine
+from core.reporting import Digest, GroupLine, InterviewReport, InterviewSummary, TranscriptLine
 from core.taxonomy import Reason
 
 PING = "<!channel> <@U123> <https://evil.test|click> & more"
@@ -136,3 +137,25 @@ def test_a_long_export_is_shown_in_part_with_a_pointer() -> None:
 )
 def test_slash_command_text_in_the_cores_words(typed: str, plain: str) -> None:
     assert plain_command(typed) == plain
+
+
+def test_digest_shows_groups_themes_and_hides_small_groups() -> None:
+    digest = Digest(
+        since=datetime(2026, 3, 2, tzinfo=UTC),
+        until=datetime(2026, 3, 9, tzinfo=UTC),
+        by_state={"COMPLETED": 5},
+        open_now=0,
+        response_rate=1.0,
+        reasons=[],
+        ratings=[],
+        recommend_score=None,
+        recommend_answers=0,
+        themes=["Manager: raised by 3 of 5"],
+        departments=[GroupLine(name="R&D <x>", ended=3, completed=3, top_reason=Reason.MANAGER)],
+        in_small_groups=2,
+    )
+    _, blocks = render(DigestMessage(digest=digest))
+    shown = "\n".join(texts(blocks))
+    assert "• R&amp;D &lt;x&gt;: 3 ended, 3 completed, mostly manager" in shown
+    assert "• 2 more in groups too small to show on their own" in shown
+    assert "• Manager: raised by 3 of 5" in shown
