@@ -45,6 +45,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         scheduler=scheduler,
         digest_cron=settings.digest_cron,
         digest_days=settings.digest_days,
+        retention_days=settings.retention_days,
     )
     slack: App | None = None
     if client is not None:

@@ -27,12 +27,14 @@ class Worker:
         poll_seconds: float = 2.0,
         digest_cron: str | None = None,
         digest_days: int = 7,
+        retention_days: int | None = None,
     ) -> None:
         self.delivery = delivery
         self.service = service
         self.sweep_seconds = sweep_seconds
         self.digest_cron = digest_cron
         self.digest_days = digest_days
+        self.retention_days = retention_days
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -55,6 +57,16 @@ class Worker:
             if self.digest_cron and self.delivery.ports:
                 trigger = CronTrigger.from_crontab(self.digest_cron, timezone=UTC)
                 self._scheduler.add_job(self.post_digest, trigger, id="digest", coalesce=True)
+            if self.retention_days:
+                # Daily, and once at start so that downtime does not postpone erasure.
+                self._scheduler.add_job(
+                    self.purge,
+                    "interval",
+                    days=1,
+                    next_run_time=datetime.now(UTC),
+                    id="purge",
+                    coalesce=True,
+                )
             self._scheduler.start()
 
     def wake(self) -> None:
@@ -80,6 +92,15 @@ class Worker:
                 self.wake()
         except Exception:
             log.exception("posting the digest failed; it goes out at the next scheduled time")
+
+    def purge(self) -> None:
+        try:
+            if self.retention_days:
+                erased = self.service.purge(self.retention_days)
+                if erased:
+                    log.info("retention: erased the words of %d interviews", erased)
+        except Exception:
+            log.exception("the retention purge failed; it runs again tomorrow")
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():

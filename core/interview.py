@@ -69,6 +69,12 @@ class InterviewNotInProgress(Exception):
         self.state = state
 
 
+class InterviewStillOpen(Exception):
+    def __init__(self, state: InterviewState) -> None:
+        super().__init__(f"an interview that is {state.value} cannot be erased yet")
+        self.state = state
+
+
 @dataclass(frozen=True)
 class Transition:
     from_state: InterviewState
@@ -134,6 +140,8 @@ class Interview:
     # The one reminder after a silence; set when it was sent.
     reminded_at: datetime | None = None
     analysis: dict[str, Any] | None = None
+    # When the employee's own words were erased (retention); the coded numbers stay.
+    purged_at: datetime | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     # -- state machine -------------------------------------------------------------------
@@ -218,3 +226,22 @@ class Interview:
         self.pending_question = previous
         self.pending_followup = None
         return previous
+
+    # -- retention -----------------------------------------------------------------------
+    def erase_words(self, free_text: frozenset[str], at: datetime) -> None:
+        """Erase what the employee wrote in their own words: answers to the `free_text`
+        questions, follow-ups, and the quotes in the analysis. Ratings, choices and the coded
+        reason stay, so the numbers still add up."""
+        if self.state.is_open:
+            raise InterviewStillOpen(self.state)
+        self.answers = {
+            qid: Answer(qid, answer.value, answer.answered_at)
+            for qid, answer in self.answers.items()
+            if qid not in free_text
+        }
+        self.history = [qid for qid in self.history if qid in self.answers]
+        if self.analysis is not None:
+            self.analysis = {
+                k: v for k, v in self.analysis.items() if k not in ("quotes", "kept_by")
+            }
+        self.purged_at = at

@@ -105,6 +105,10 @@ class InterviewRepository(Protocol):
         """Ids of SCHEDULED interviews whose time has come, oldest first."""
         ...
 
+    def ended_unpurged(self, before: datetime, limit: int) -> list[str]:
+        """Ids of interviews that ended before `before` and still hold their words."""
+        ...
+
     def silent(self, now: datetime, since: datetime, limit: int) -> list[str]:
         """Ids of IN_PROGRESS interviews quiet since `since`, or whose pause ends by `now`."""
         ...
@@ -130,6 +134,10 @@ class Outbox(Protocol):
         ...
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None: ...
+
+    def forget(self, interview_id: str) -> None:
+        """Drop every message about this interview (they carry the employee's words)."""
+        ...
 
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None

@@ -186,6 +186,7 @@ class InterviewReport(BaseModel):
     ended_at: datetime | None = None
     lines: list[TranscriptLine] = []
     summary: InterviewSummary | None = None
+    words_erased_at: datetime | None = None
 
 
 def build_report(interview: Interview, bank: QuestionBank) -> InterviewReport:
@@ -207,6 +208,7 @@ def build_report(interview: Interview, bank: QuestionBank) -> InterviewReport:
             for e in transcript(interview, bank)
         ],
         summary=build_summary(interview, bank, analysis) if analysis else None,
+        words_erased_at=interview.purged_at,
     )
 
 

@@ -153,6 +153,26 @@ class InterviewService:
         self._send(uow, interview, reply)
         return True
 
+    def purge(self, retention_days: int, limit: int = 500) -> int:
+        """Erase the employee's own words from interviews that ended more than
+        `retention_days` ago, and the messages that carried them. Returns how many."""
+        before = self.clock.now() - timedelta(days=retention_days)
+        free_text = frozenset(q.id for q in self.bank.questions if q.kind == "text")
+        with self.uow() as uow:
+            due = uow.interviews.ended_unpurged(before, limit)
+
+        def erase(interview_id: str, uow: UnitOfWork) -> bool:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or interview.purged_at is not None:
+                return False
+            # Answers to questions no longer in the bank may be free text too: erase them.
+            unknown = frozenset(qid for qid in interview.answers if qid not in self.bank)
+            interview.erase_words(free_text | unknown, self.clock.now())
+            uow.outbox.forget(interview_id)
+            return True
+
+        return sum(1 for interview_id in due if self._transaction(partial(erase, interview_id)))
+
     def digest(self, days: int) -> Digest:
         """Interviews that ended in the last `days` days, in numbers and themes."""
         until = self.clock.now()

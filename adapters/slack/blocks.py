@@ -208,6 +208,9 @@ def report_blocks(message: ReportMessage) -> list[Block]:
         blocks.append(section(text))
     if not report.lines:
         blocks.append(section("_No answers yet._"))
+    if report.words_erased_at:
+        erased = f"{report.words_erased_at:%d %b %Y}"
+        blocks.append(context(f"Free-text answers were erased on {erased} (retention policy)."))
     if report.summary:
         blocks += summary_blocks(report.summary)[1:]
     return blocks[:MAX_BLOCKS]

@@ -99,6 +99,7 @@ class InterviewRow(Base):
     reminded_at: Mapped[datetime | None]
     history: Mapped[list[str]] = mapped_column(default=list)
     analysis: Mapped[dict[str, Any] | None]
+    purged_at: Mapped[datetime | None]
     # Optimistic lock: each write says which version it read; a stale write fails.
     version: Mapped[int] = mapped_column(Integer)
 

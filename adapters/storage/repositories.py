@@ -51,6 +51,7 @@ INTERVIEW_FIELDS = (
     "last_activity_at",
     "reminded_at",
     "analysis",
+    "purged_at",
 )
 
 
@@ -147,6 +148,15 @@ class SqlInterviewRepository:
             select(InterviewRow.id)
             .where(InterviewRow.state == InterviewState.SCHEDULED.value, InterviewRow.due_at <= now)
             .order_by(InterviewRow.due_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def ended_unpurged(self, before: datetime, limit: int) -> list[str]:
+        query = (
+            select(InterviewRow.id)
+            .where(InterviewRow.ended_at <= before, InterviewRow.purged_at.is_(None))
+            .order_by(InterviewRow.ended_at)
             .limit(limit)
         )
         return list(self.session.scalars(query))
@@ -310,6 +320,9 @@ class SqlOutbox:
                 attempts=OutboxRow.attempts + 1,
             )
         )
+
+    def forget(self, interview_id: str) -> None:
+        self.session.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
 
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
