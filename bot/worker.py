@@ -81,7 +81,10 @@ class Worker:
 
     def sweep(self) -> None:
         try:
-            if self.service.send_due_invitations() + self.service.nudge_silent():
+            opened = self.service.send_due_invitations()
+            if opened:
+                log.info("opened %d interviews whose day came", opened)
+            if opened + self.service.nudge_silent():
                 self.wake()
         except Exception:
             log.exception("looking for due interviews failed; the next sweep tries again")

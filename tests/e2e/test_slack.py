@@ -63,6 +63,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def spawn(self) -> None:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -83,6 +87,7 @@ class Server:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
 
+    def wait_healthy(self) -> None:
         def healthy() -> bool:
             assert self.process is not None
             if self.process.poll() is not None:
