@@ -38,3 +38,17 @@ def test_a_header_without_the_needed_columns_is_one_problem() -> None:
     assert departures == [] and [str(p) for p in problems] == [
         "line 1: the header needs an email (or user_id) column and an exit_date column"
     ]
+
+
+def test_a_send_time_in_a_dst_gap_or_overlap_is_still_one_moment() -> None:
+    from datetime import UTC, datetime, time
+
+    from core.localtime import moment_on
+
+    # 02:30 does not exist in Los Angeles on 8 March 2026 (clocks jump 02:00 -> 03:00):
+    # it is read with the offset before the jump, so it goes out at 03:30 local.
+    gap = moment_on(date(2026, 3, 8), time(2, 30), "America/Los_Angeles")
+    assert gap.astimezone(UTC) == datetime(2026, 3, 8, 10, 30, tzinfo=UTC)
+    # 01:30 happens twice on 1 November 2026: the first one (still daylight time) is used.
+    overlap = moment_on(date(2026, 11, 1), time(1, 30), "America/Los_Angeles")
+    assert overlap.astimezone(UTC) == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
