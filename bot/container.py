@@ -9,9 +9,12 @@ from datetime import time, timedelta
 from functools import partial
 from importlib import resources
 
+from openai import OpenAI
 from sqlalchemy import Engine
 
 from adapters.llm.offline import OfflineAnalyst
+from adapters.llm.openai_analyst import LLMAnalyst
+from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
@@ -31,6 +34,21 @@ def load_bank(settings: Settings) -> QuestionBank:
         return parse_bank(path.read_text(encoding="utf-8"), str(path))
     bundled = resources.files("core") / "banks" / "default.yaml"
     return parse_bank(bundled.read_text(encoding="utf-8"), "bundled question bank")
+
+
+def make_analyst(settings: Settings) -> Analyst:
+    """The LLM analyst when OPENAI_API_KEY is set (the offline one standing in whenever the
+    model is slow, failing or talking nonsense); the offline analyst otherwise."""
+    if settings.openai_api_key is None:
+        return OfflineAnalyst()
+    client = OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout,
+        max_retries=2,
+    )
+    guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
+    return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
 
 
 @dataclass
@@ -56,7 +74,7 @@ def build_app(
 ) -> App:
     clock = clock or SystemClock()
     bank = load_bank(settings)
-    analyst = analyst or OfflineAnalyst()
+    analyst = analyst or make_analyst(settings)
     engine = make_engine(settings.database_url)
     uow = partial(SqlUnitOfWork, make_sessions(engine), clock)
     policy = DialoguePolicy(

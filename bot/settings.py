@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     llm_model: str = Field("gpt-4o-mini", validation_alias="EXITBOT_LLM_MODEL")
+    llm_timeout: float = Field(4.0, gt=0, le=120, validation_alias="EXITBOT_LLM_TIMEOUT")
+    llm_concurrency: int = Field(4, ge=1, le=64, validation_alias="EXITBOT_LLM_CONCURRENCY")
+    redact_pii: bool = Field(False, validation_alias="EXITBOT_REDACT_PII")
 
     host: str = Field("127.0.0.1", validation_alias="EXITBOT_HOST")
     port: int = Field(3000, ge=1, le=65535, validation_alias="EXITBOT_PORT")

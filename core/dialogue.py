@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 from core.interview import Interview, Trigger
 from core.messages import ChoiceItem, QuestionMessage, TextMessage
-from core.ports import Analyst
+from core.ports import Analyst, Usage
 from core.questions import Question, QuestionBank
 from core.reporting import transcript
 from core.snooze import describe, parse_later
@@ -213,7 +213,10 @@ class Dialogue:
         if not question.probe or interview.followups_asked >= self.policy.max_followups:
             return None
         earlier = [e for e in transcript(interview, self.bank) if e.question_id != question.id]
-        text = self.analyst.follow_up(question, value, earlier)
+        usage = Usage()
+        text = self.analyst.follow_up(question, value, earlier, usage=usage)
+        interview.llm_calls += usage.calls
+        interview.llm_tokens += usage.tokens
         return text.strip() if text and text.strip() else None
 
     def _advance(self, interview: Interview, now: datetime) -> Reply:

@@ -142,6 +142,9 @@ class Interview:
     analysis: dict[str, Any] | None = None
     # When the employee's own words were erased (retention); the coded numbers stay.
     purged_at: datetime | None = None
+    # What the LLM analyst cost for this interview.
+    llm_calls: int = 0
+    llm_tokens: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     # -- state machine -------------------------------------------------------------------

@@ -41,16 +41,36 @@ class ChatPort(Protocol):
         ...
 
 
+@dataclass
+class Usage:
+    """What a model cost: calls made and tokens used (the offline analyst adds nothing)."""
+
+    calls: int = 0
+    tokens: int = 0
+
+    def add(self, tokens: int) -> None:
+        self.calls += 1
+        self.tokens += tokens
+
+
 class Analyst(Protocol):
     def follow_up(
-        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+        self,
+        question: Question,
+        answer: str,
+        earlier: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
     ) -> str | None:
         """One short follow-up question about this answer, or None when it needs none."""
         ...
 
-    def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis: ...
+    def summarize(
+        self, entries: Sequence[TranscriptEntry], usage: Usage | None = None
+    ) -> Analysis: ...
 
-    def themes(self, interviews: Sequence[Sequence[TranscriptEntry]]) -> list[str]:
+    def themes(
+        self, interviews: Sequence[Sequence[TranscriptEntry]], usage: Usage | None = None
+    ) -> list[str]:
         """What comes up again and again across a period's interviews, a line each."""
         ...
 

@@ -89,6 +89,9 @@ class Analysis(BaseModel):
     quotes: Annotated[list[str], Field(max_length=3)] = []
     kept_by: str | None = None
     would_return: bool | None = None
+    # Signs HR would regret this departure (a strong performer, would come back, ...).
+    regrettable_loss: bool | None = None
+    signals: Annotated[list[str], Field(max_length=5)] = []
     suggested_action: str | None = None
 
 
@@ -123,6 +126,8 @@ class InterviewSummary(BaseModel):
     recommend: int | None = None
     ratings: list[RatingLine] = []
     choices: list[AnswerLine] = []
+    regrettable_loss: bool | None = None
+    signals: list[str] = []
     suggested_action: str | None = None
 
 
@@ -164,6 +169,8 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         recommend=recommend,
         ratings=ratings,
         choices=choices,
+        regrettable_loss=analysis.regrettable_loss,
+        signals=analysis.signals,
         suggested_action=analysis.suggested_action,
     )
 
@@ -249,6 +256,9 @@ class Digest(BaseModel):
     # Interviews in departments too small to show without pointing at someone.
     in_small_groups: int = 0
     themes: list[str] = []
+    # What the LLM analyst cost for these interviews.
+    llm_calls: int = 0
+    llm_tokens: int = 0
 
 
 def build_digest(
@@ -308,6 +318,8 @@ def build_digest(
         departments=[g for g in groups if g.ended >= min_group],
         in_small_groups=sum(g.ended for g in groups if g.ended < min_group),
         themes=themes or [],
+        llm_calls=sum(i.llm_calls for i in ended),
+        llm_tokens=sum(i.llm_tokens for i in ended),
     )
 
 

@@ -13,7 +13,7 @@ from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState, Person, Trigger
 from core.messages import Address, DigestMessage, OutboundMessage, SummaryMessage, TextMessage
-from core.ports import Analyst, Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
+from core.ports import Analyst, Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork, Usage
 from core.questions import QuestionBank
 from core.reporting import Digest, build_digest, build_summary, transcript
 
@@ -337,7 +337,10 @@ class InterviewService:
             self._report_ending(uow, interview)
 
     def _report_ending(self, uow: UnitOfWork, interview: Interview) -> None:
-        analysis = self.analyst.summarize(transcript(interview, self.bank))
+        usage = Usage()
+        analysis = self.analyst.summarize(transcript(interview, self.bank), usage=usage)
+        interview.llm_calls += usage.calls
+        interview.llm_tokens += usage.tokens
         interview.analysis = analysis.model_dump(mode="json")
         summary = build_summary(interview, self.bank, analysis)
         uow.outbox.add(

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from core.ports import Usage
 from core.questions import YES, Question
 from core.reporting import Analysis, Sentiment, TranscriptEntry
 from core.taxonomy import Reason
@@ -390,7 +391,11 @@ class OfflineAnalyst:
     """Implements core.ports.Analyst without a model."""
 
     def follow_up(
-        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+        self,
+        question: Question,
+        answer: str,
+        earlier: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
     ) -> str | None:
         folded = _folded(answer)
         words = folded.split()
@@ -414,7 +419,7 @@ class OfflineAnalyst:
                 return asked
         return None
 
-    def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis:
+    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
         written = [text for entry in entries for text in entry.written()]
         scores: Counter[Reason] = Counter()
         for text in written:
@@ -432,7 +437,9 @@ class OfflineAnalyst:
             suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
         )
 
-    def themes(self, interviews: Sequence[Sequence[TranscriptEntry]]) -> list[str]:
+    def themes(
+        self, interviews: Sequence[Sequence[TranscriptEntry]], usage: Usage | None = None
+    ) -> list[str]:
         """Reasons that people raise in their own words, by how many interviews raise them."""
         raised: Counter[Reason] = Counter()
         for entries in interviews:

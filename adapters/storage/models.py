@@ -100,6 +100,8 @@ class InterviewRow(Base):
     history: Mapped[list[str]] = mapped_column(default=list)
     analysis: Mapped[dict[str, Any] | None]
     purged_at: Mapped[datetime | None]
+    llm_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    llm_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Optimistic lock: each write says which version it read; a stale write fails.
     version: Mapped[int] = mapped_column(Integer)
 

@@ -52,6 +52,8 @@ INTERVIEW_FIELDS = (
     "reminded_at",
     "analysis",
     "purged_at",
+    "llm_calls",
+    "llm_tokens",
 )
 
 

@@ -12,6 +12,7 @@ import pytest
 from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word
 from core.interview import Interview, InterviewState, Person
 from core.messages import QuestionMessage, TextMessage
+from core.ports import Usage
 from core.questions import Question, parse_bank
 from core.reporting import Analysis, TranscriptEntry
 
@@ -63,13 +64,22 @@ class ScriptedAnalyst:
     asked_about: list[str] = field(default_factory=list)
 
     def follow_up(
-        self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]
+        self,
+        question: Question,
+        answer: str,
+        earlier: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
     ) -> str | None:
         self.asked_about.append(question.id)
         return self.followup
 
-    def summarize(self, entries: Sequence[TranscriptEntry]) -> Analysis:
+    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
         return Analysis()
+
+    def themes(
+        self, interviews: Sequence[Sequence[TranscriptEntry]], usage: Usage | None = None
+    ) -> list[str]:
+        return []
 
 
 @dataclass

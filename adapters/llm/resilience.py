@@ -1,0 +1,91 @@
+"""Keeping a slow or failing model from slowing the interview: a hard wall-clock timeout,
+a bound on calls in flight, and a circuit breaker that stops calling for a while after
+repeated failures (the offline analyst answers meanwhile), then tries one call again."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class CircuitOpen(Exception):
+    """The breaker is open: do not call the model now."""
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        failures_to_open: int = 3,
+        cooldown: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failures_to_open = failures_to_open
+        self.cooldown = cooldown
+        self.clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "half-open" if self.clock() - self._opened_at >= self.cooldown else "open"
+
+    def allow(self) -> bool:
+        """May we call now? After the cooldown, one trial call is let through."""
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if self.clock() - self._opened_at < self.cooldown or self._trial:
+                return False
+            self._trial = True
+            return True
+
+    def success(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at, self._trial = 0, None, False
+
+    def failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._trial or self._failures >= self.failures_to_open:
+                self._opened_at, self._trial = self.clock(), False
+
+
+class Guard:
+    """Runs calls with a hard timeout, at most `concurrency` at once, behind a breaker."""
+
+    def __init__(self, timeout: float, concurrency: int, breaker: CircuitBreaker) -> None:
+        self.timeout = timeout
+        self.breaker = breaker
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="exitbot-llm")
+
+    def call(self, work: Callable[[], T]) -> T:
+        """The result, or an exception: CircuitOpen, TimeoutError, or whatever `work` raised
+        (each failure counts towards opening the breaker)."""
+        if not self.breaker.allow():
+            raise CircuitOpen()
+        future: Future[T] = self._pool.submit(work)
+        try:
+            result = future.result(timeout=self.timeout)
+        except FutureTimeout:
+            future.cancel()
+            self.breaker.failure()
+            raise TimeoutError(f"no answer within {self.timeout:g} s") from None
+        except Exception:
+            self.breaker.failure()
+            raise
+        self.breaker.success()
+        return result
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
