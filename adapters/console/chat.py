@@ -81,6 +81,8 @@ def render_summary(summary: InterviewSummary) -> str:
     if summary.quotes:
         lines.append("In their words:")
         lines.extend(_wrap(f'"{q}"', indent="  ") for q in summary.quotes)
+    if summary.regrettable_loss:
+        lines.append("Regrettable loss: " + ("; ".join(summary.signals) or "yes"))
     if summary.suggested_action:
         lines.append(f"Suggested action: {summary.suggested_action}")
     lines.append(rule)

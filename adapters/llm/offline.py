@@ -32,6 +32,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "skills",
         "next level",
         "senior role",
+        "lead a team",
+        "leadership role",
     ),
     Reason.COMPENSATION: (
         "pay",
@@ -144,6 +146,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "spouse",
     ),
     Reason.PERSONAL: (
+        "care for",
+        "father",
+        "mother",
+        "illness",
         "family",
         "baby",
         "kids",
@@ -160,7 +166,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "travel",
         "personal",
     ),
-    Reason.RETIREMENT: ("retire",),
+    Reason.RETIREMENT: ("retir",),
     Reason.INVOLUNTARY: (
         "laid off",
         "layoff",
@@ -306,7 +312,8 @@ VAGUE = (
     "it is what it is",
     "you know",
 )
-WHY_MARKERS = ("because", "since", "as ", "so ", "when", "after", "due to", "for example", "e.g")
+# Words that say why, as whole words ("as" must not match inside "was").
+WHY_MARKERS = re.compile(r"\b(because|since|as|so|when|after|due to|for example|e g|which)\b")
 
 FOLLOW_UPS: dict[Reason, str] = {
     Reason.CAREER_GROWTH: "What kind of growth were you looking for that you couldn't find here?",
@@ -319,6 +326,7 @@ FOLLOW_UPS: dict[Reason, str] = {
     Reason.JOB_FIT: "What would the role have needed to look like for you to enjoy it?",
     Reason.CULTURE: "Could you give an example of what you mean about the culture?",
     Reason.OTHER_OPPORTUNITY: "What did the new role offer that you couldn't get here?",
+    Reason.RELOCATION: "Was it the move itself, or something here that could have made it work?",
 }
 GENERIC_FOLLOW_UP = "Could you say a little more about that? One example is plenty."
 
@@ -399,10 +407,16 @@ class OfflineAnalyst:
     ) -> str | None:
         folded = _folded(answer)
         words = folded.split()
-        if not words or folded in NOTHING_ANSWERS:
+        # "Nothing really, it was fine." is a no, not a vague answer to dig into.
+        opening = " ".join(words[:2])
+        if (
+            not words
+            or folded in NOTHING_ANSWERS
+            or (len(words) < 8 and opening in NOTHING_ANSWERS)
+        ):
             return None
         scores = reason_scores(answer)
-        explained = any(marker in f" {folded} " for marker in WHY_MARKERS)
+        explained = WHY_MARKERS.search(folded) is not None
         if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
             return "What's one specific example that comes to mind?"
         if len(words) < 4 and not scores:

@@ -179,6 +179,9 @@ def summary_blocks(summary: InterviewSummary) -> list[Block]:
         lines = [f"`{r.value}/{r.max}`  {escape(r.question)}" for r in summary.ratings]
         lines += [f"{escape(c.question)} *{escape(c.answer)}*" for c in summary.choices]
         blocks.append(section("*Ratings*\n" + "\n".join(lines)))
+    if summary.regrettable_loss:
+        signals = "".join(f"\n• {escape(s)}" for s in summary.signals)
+        blocks.append(section(f"*Regrettable loss*{signals}"))
     if summary.suggested_action:
         blocks.append(context(f"Suggested action: {escape(summary.suggested_action)}"))
     blocks.append(
@@ -258,6 +261,8 @@ def digest_blocks(message: DigestMessage) -> list[Block]:
                 f"• {digest.in_small_groups} more in groups too small to show on their own"
             )
         blocks.append(section("*By department*\n" + "\n".join(lines)))
+    if digest.llm_calls:
+        blocks.append(context(f"LLM analyst: {digest.llm_calls} calls, {digest.llm_tokens} tokens"))
     return blocks
 
 

@@ -202,3 +202,19 @@ def test_a_quote_is_not_cut_at_punctuation_inside_a_word() -> None:
     text = "They said <!channel> would hear about it, e.g.the whole team. Nothing ever happened!"
     analysis = analyst.summarize([entry("q", text)])
     assert "They said <!channel> would hear about it, e.g.the whole team." in analysis.quotes
+
+
+def test_was_is_not_a_reason_given() -> None:
+    """Regression: `as ` matched inside `was `, so short answers counted as explained."""
+    assert analyst.follow_up(PROBE, "There was no path to a senior role in my team.", []) == (
+        "What kind of growth were you looking for that you couldn't find here?"
+    )
+
+
+def test_accuracy_on_the_labelled_answers_does_not_fall() -> None:
+    from bench.offline_accuracy import score
+
+    scores = score()
+    assert scores.answers == 40
+    assert scores.reason_accuracy >= 0.9, scores.misses
+    assert scores.probe_accuracy >= 0.9, scores.misses
