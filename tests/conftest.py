@@ -20,6 +20,8 @@ from bot.migrate import upgrade
 from bot.settings import Settings
 from core.messages import Address, OutboundMessage
 from core.ports import DeliveryError
+from tests.standins.openai import OpenAIStandIn
+from tests.standins.slack import SlackStandIn, person
 
 POSTGRES_URL = os.environ.get(
     "EXITBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -174,3 +176,31 @@ class AppFactory:
 @pytest.fixture
 def app(make_app: AppFactory) -> App:
     return make_app()
+
+
+# -- the edges of the world -------------------------------------------------------------------
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """Slack's Web API on loopback, with a few people in the workspace."""
+    standin = SlackStandIn(
+        users={
+            "UJANE": person("UJANE", "Jane Doe", tz="Asia/Tokyo"),
+            "UHR": person("UHR", "Harriet Rowe"),
+            "ULEO": person("ULEO", "Leo Park", tz="America/Los_Angeles"),
+            "UMIA": person("UMIA", "Mia Chen", tz="Europe/Berlin"),
+            "UGONE": person("UGONE", "Gone Person"),
+            "UOLD": person("UOLD", "Old Account", deleted=True),
+        }
+    )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def llm() -> Iterator[OpenAIStandIn]:
+    """An OpenAI-compatible endpoint on loopback."""
+    standin = OpenAIStandIn()
+    standin.start()
+    yield standin
+    standin.stop()

@@ -4,7 +4,6 @@ summaries, timeouts, retries, garbage, the circuit breaker, prompt injection, re
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from openai import OpenAI
@@ -17,17 +16,9 @@ from core.ports import Usage
 from core.questions import Question
 from core.reporting import Analysis, InterviewSummary, TranscriptEntry
 from core.taxonomy import Reason
-from tests.adapters.openai_standin import OpenAIStandIn, failure, model_says
+from tests.standins.openai import OpenAIStandIn, failure, model_says
 
 PROBE = Question(id="trigger", text="What made you start looking?", kind="text", probe=True)
-
-
-@pytest.fixture
-def llm() -> Iterator[OpenAIStandIn]:
-    standin = OpenAIStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
 
 
 class Clock:

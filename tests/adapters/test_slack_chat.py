@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,15 +11,7 @@ from core.messages import Address, DigestMessage, TextMessage
 from core.ports import DeliveryError, RecipientUnreachable
 from core.reporting import Digest, ReasonCount
 from core.taxonomy import Reason
-from tests.e2e.slack_standin import Failure, SlackStandIn
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
+from tests.standins.slack import Failure, SlackStandIn
 
 
 def digest(reasons: list[ReasonCount]) -> DigestMessage:

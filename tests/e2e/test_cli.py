@@ -3,17 +3,14 @@ bad input answered with exit code 2 and one line."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.cli import exitbot
 from tests.e2e.script import ANSWERS as SCRIPT
-
-EXITBOT = str(Path(sys.executable).parent / "exitbot")
 
 ANSWERS = list(SCRIPT.values())
 
@@ -21,20 +18,8 @@ ANSWERS = list(SCRIPT.values())
 def run(
     args: list[str], tmp_path: Path, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("EXITBOT_", "DATABASE_URL"))
-    }
-    environment.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
-    environment.update(env)
-    return subprocess.run(
-        [EXITBOT, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=120,
-    )
+    env.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    return exitbot(*args, cwd=tmp_path, stdin=stdin, **env)
 
 
 def states(tmp_path: Path) -> list[str]:

@@ -3,53 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from tests.adapters.openai_standin import OpenAIStandIn, failure, model_says
-
-EXITBOT = str(Path(sys.executable).parent / "exitbot")
-
-
-@pytest.fixture
-def llm() -> Iterator[OpenAIStandIn]:
-    standin = OpenAIStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
+from tests.e2e.cli import exitbot
+from tests.standins.openai import OpenAIStandIn, failure, model_says
 
 
 def demo(
     tmp_path: Path, llm: OpenAIStandIn, answers: list[str]
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("EXITBOT_", "OPENAI_", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": llm.url,
-            "EXITBOT_LLM_MODEL": "local-model",
-            "EXITBOT_LLM_TIMEOUT": "2",
-        }
-    )
-    return subprocess.run(
-        [EXITBOT, "demo"],
-        input="\n".join(answers) + "\n",
-        capture_output=True,
-        text=True,
+    return exitbot(
+        "demo",
         cwd=tmp_path,
-        env=env,
-        timeout=120,
+        stdin="\n".join(answers) + "\n",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}",
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL=llm.url,
+        EXITBOT_LLM_MODEL="local-model",
+        EXITBOT_LLM_TIMEOUT="2",
     )
 
 

@@ -12,8 +12,8 @@ import pytest
 from bot.container import build_app
 from bot.settings import Settings
 from core.interview import Person
-from tests.e2e.slack_standin import SlackStandIn, wait_for
 from tests.e2e.test_slack import Server
+from tests.standins.slack import SlackStandIn, wait_for
 
 EMPLOYEES = 200
 

@@ -3,53 +3,25 @@ loopback stand-in of Slack."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.slack_standin import SlackStandIn, person
-
-EXITBOT = str(Path(sys.executable).parent / "exitbot")
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn(
-        users={
-            "UJANE": person("UJANE", "Jane Doe", tz="Asia/Tokyo"),
-            "ULEO": person("ULEO", "Leo Park", tz="America/Los_Angeles"),
-            "UMIA": person("UMIA", "Mia Chen", tz="Europe/Berlin"),
-        }
-    )
-    standin.start()
-    yield standin
-    standin.stop()
+from tests.e2e.cli import exitbot
+from tests.standins.slack import SlackStandIn
 
 
 def run(
     tmp_path: Path, slack: SlackStandIn, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("EXITBOT_", "SLACK_", "DATABASE_URL"))
+    settings = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.api_url,
+        **env,
     }
-    environment.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_API_URL": slack.api_url,
-            **env,
-        }
-    )
-    return subprocess.run(
-        [EXITBOT, *args], capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120
-    )
+    return exitbot(*args, cwd=tmp_path, **settings)
 
 
 def rows(tmp_path: Path, query: str) -> list[tuple[object, ...]]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,8 +19,9 @@ import pytest
 
 from core.hr import REFUSAL
 from core.service import STRANGER_REPLY
+from tests.e2e.cli import EXITBOT, environment
 from tests.e2e.script import ANSWERS
-from tests.e2e.slack_standin import (
+from tests.standins.slack import (
     BOT_USER,
     Failure,
     SlackStandIn,
@@ -30,12 +29,10 @@ from tests.e2e.slack_standin import (
     command_body,
     dm,
     event_body,
-    person,
     sign,
     wait_for,
 )
 
-EXITBOT = str(Path(sys.executable).parent / "exitbot")
 HR, JANE = "UHR", "UJANE"
 HR_CHANNEL = "CHR"
 _event_ids = itertools.count(1)
@@ -67,22 +64,15 @@ class Server:
         self.wait_healthy()
 
     def spawn(self) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("EXITBOT_", "SLACK_", "DATABASE_URL"))
-        }
-        env.update(
-            {
-                "DATABASE_URL": self.database_url,
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_SIGNING_SECRET": "test-signing-secret",
-                "SLACK_API_URL": self.slack.api_url,
-                "EXITBOT_HR_CHANNEL": HR_CHANNEL,
-                "EXITBOT_HR_USERS": f"{HR},UHR2",
-                "EXITBOT_PORT": str(self.port),
-                "EXITBOT_SWEEP_SECONDS": "1",
-            }
+        env = environment(
+            DATABASE_URL=self.database_url,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="test-signing-secret",
+            SLACK_API_URL=self.slack.api_url,
+            EXITBOT_HR_CHANNEL=HR_CHANNEL,
+            EXITBOT_HR_USERS=f"{HR},UHR2",
+            EXITBOT_PORT=str(self.port),
+            EXITBOT_SWEEP_SECONDS="1",
         )
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
@@ -180,21 +170,6 @@ class Server:
             else:
                 self.say(answer)
         return asked
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    standin = SlackStandIn(
-        users={
-            JANE: person(JANE, "Jane Doe", tz="Asia/Tokyo"),
-            HR: person(HR, "Harriet Rowe"),
-            "UGONE": person("UGONE", "Gone Person"),
-            "UOLD": person("UOLD", "Old Account", deleted=True),
-        }
-    )
-    standin.start()
-    yield standin
-    standin.stop()
 
 
 def _server(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:

@@ -12,8 +12,9 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.standins.http import Loopback, Quiet, reply_json
 
 BOT_USER = "UBOT"
 SECRET = "test-signing-secret"
@@ -29,7 +30,7 @@ class Failure:
 
 
 @dataclass
-class SlackStandIn:
+class SlackStandIn(Loopback):
     users: dict[str, Json] = field(default_factory=dict)
     calls: list[tuple[str, Json]] = field(default_factory=list)  # answered
     refused: list[tuple[str, Json]] = field(default_factory=list)  # answered with a failure
@@ -44,10 +45,7 @@ class SlackStandIn:
     def start(self) -> None:
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(Quiet):
             def do_GET(self) -> None:
                 self._answer(urllib.parse.urlparse(self.path), b"")
 
@@ -57,10 +55,7 @@ class SlackStandIn:
                 if self.path.startswith("/upload/"):
                     with standin._lock:
                         standin.uploads.append(raw)
-                    self.send_response(200)
-                    self.send_header("Content-Length", "2")
-                    self.end_headers()
-                    self.wfile.write(b"OK")
+                    reply_json(self, 200, "OK")
                     return
                 self._answer(urllib.parse.urlparse(self.path), raw)
 
@@ -72,25 +67,9 @@ class SlackStandIn:
                     else:
                         params.update(urllib.parse.parse_qsl(raw.decode()))
                 status, body, headers = standin.handle(url.path, params)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                reply_json(self, status, body, headers)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.serve(Handler)
 
     @property
     def api_url(self) -> str:

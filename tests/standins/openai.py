@@ -7,8 +7,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.standins.http import Loopback, Quiet, reply_json
 
 Json = dict[str, Any]
 
@@ -52,7 +53,7 @@ def failure(status: int, **kw: Any) -> Answer:
 
 
 @dataclass
-class OpenAIStandIn:
+class OpenAIStandIn(Loopback):
     answers: list[Answer] = field(default_factory=list)
     requests: list[Json] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,10 +61,7 @@ class OpenAIStandIn:
     def start(self) -> None:
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(Quiet):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 with standin._lock:
@@ -72,28 +70,13 @@ class OpenAIStandIn:
                         standin.answers.pop(0) if standin.answers else model_says({"ask": False})
                     )
                 time.sleep(answer.delay)
-                payload = json.dumps(answer.body).encode()
-                try:
-                    self.send_response(answer.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in answer.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting, as it should
+                reply_json(self, answer.status, answer.body, answer.headers)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        return f"{self.base}/v1"
 
     def prompt(self, n: int = -1) -> str:
         return "\n".join(m["content"] for m in self.requests[n]["messages"])
