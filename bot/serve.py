@@ -14,10 +14,12 @@ from adapters.slack.app import build_bolt_app
 from adapters.slack.chat import PLATFORM as SLACK
 from adapters.slack.chat import SlackChat, make_client
 from adapters.slack.directory import SlackDirectory
+from adapters.teams.bot import PLATFORM as TEAMS
 from bot.cli import StartupError
 from bot.container import build_app
 from bot.migrate import upgrade
 from bot.settings import Settings, SettingsError
+from bot.teams import build_teams
 from bot.web import create_web_app
 from bot.worker import Worker
 from core.ports import ChatPort, Directory
@@ -70,7 +72,11 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         except (BoltError, SlackApiError) as exc:
             raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
     else:
-        log.warning("SLACK_BOT_TOKEN is not set: serving without Slack")
+        log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
+    teams = build_teams(settings, app, worker.wake)
+    if teams is not None:
+        # Delivery reads this same mapping: Teams joins it once the app it needs exists.
+        ports[TEAMS] = teams.chat
     if not settings.hr_users:
         log.warning("EXITBOT_HR_USERS is empty: nobody can run HR commands")
     worker.start()
@@ -81,7 +87,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
             socket_mode.connect()  # type: ignore[no-untyped-call]
             log.info("Slack: Socket Mode connected")
         uvicorn.run(
-            create_web_app(app.engine, slack),
+            create_web_app(app.engine, slack, teams),
             host=settings.host,
             port=settings.port,
             log_level="info",

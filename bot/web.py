@@ -3,6 +3,7 @@ endpoint, and a health check."""
 
 from __future__ import annotations
 
+from botbuilder.schema import Activity
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt import App
@@ -11,8 +12,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from bot.teams import Teams
 
-def create_web_app(engine: Engine, slack: App | None) -> FastAPI:
+
+def create_web_app(engine: Engine, slack: App | None, teams: Teams | None = None) -> FastAPI:
     web = FastAPI(title="ExitBot", docs_url=None, redoc_url=None)
 
     @web.get("/healthz")
@@ -33,5 +36,23 @@ def create_web_app(engine: Engine, slack: App | None) -> FastAPI:
             # loop stays free; listeners run after the ack (process_before_response=False).
             answer = await run_in_threadpool(slack.dispatch, to_bolt_request(request, body))
             return to_starlette_response(answer)
+
+    if teams is not None:
+
+        @web.post("/api/messages")
+        async def teams_messages(request: Request) -> Response:
+            try:
+                body = await request.json()
+                activity = Activity().deserialize(body)
+            except ValueError:
+                return JSONResponse({"error": "not a Bot Framework activity"}, status_code=400)
+            auth = request.headers.get("Authorization", "")
+            try:
+                invoke = await teams.adapter.process_activity(auth, activity, teams.bot.on_turn)
+            except PermissionError:
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            if invoke is not None:
+                return JSONResponse(invoke.body, status_code=invoke.status)
+            return Response(status_code=200)
 
     return web

@@ -195,6 +195,18 @@ class DigestRow(Base):
     until: Mapped[datetime]
 
 
+class ConversationRefRow(Base):
+    """Where a platform lets us write proactively (Teams conversation references): for a
+    person (`user:<id>`) or a channel (`conversation:<id>`). Refreshed on every activity."""
+
+    __tablename__ = "conversation_refs"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
 class AuditRow(Base):
     """Every HR read (report, export) and erasure: who, what, when."""
 

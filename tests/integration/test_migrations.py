@@ -21,6 +21,7 @@ TABLES = {
     "outbox",
     "audit_log",
     "digests",
+    "conversation_refs",
 }
 
 

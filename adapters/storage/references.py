@@ -1,0 +1,51 @@
+"""Conversation references, stored so that proactive messages survive restarts and replicas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from adapters.storage.models import ConversationRefRow
+from core.ports import Clock
+
+
+class SqlReferenceStore:
+    def __init__(self, engine: Engine, clock: Clock, platform: str) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.platform = platform
+
+    def save(self, key: str, reference: dict[str, Any]) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.get(ConversationRefRow, key)
+            if row is None:
+                session.add(
+                    ConversationRefRow(
+                        key=key,
+                        platform=self.platform,
+                        reference=reference,
+                        updated_at=self.clock.now(),
+                    )
+                )
+            elif row.reference != reference:
+                row.reference, row.updated_at = reference, self.clock.now()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with Session(self.engine) as session:
+            row = session.get(ConversationRefRow, key)
+            return dict(row.reference) if row else None
+
+    def any_service_url(self) -> str | None:
+        """Teams serves a tenant from one regional URL; any stored reference knows it."""
+        with Session(self.engine) as session:
+            query = (
+                select(ConversationRefRow.reference)
+                .where(ConversationRefRow.platform == self.platform)
+                .order_by(ConversationRefRow.updated_at.desc())
+                .limit(1)
+            )
+            reference = session.scalars(query).first()
+            url = reference.get("serviceUrl") if reference else None
+            return str(url) if url else None

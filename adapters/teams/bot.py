@@ -1,0 +1,164 @@
+"""The Teams edge: every activity refreshes the stored conversation reference (so proactive
+messages work after a restart, from any replica); a personal-chat message is an answer, a
+card submit a choice; HR commands come typed in a personal chat or with an @mention in a
+channel. Each becomes one neutral event for one core use case."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Any
+
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes
+
+from adapters.storage.references import SqlReferenceStore
+from adapters.teams.cards import CHOICE, answered_card, render
+from core.commands import USAGE
+from core.events import ChoicePicked, Command, UserMessage
+from core.hr import HrDesk
+from core.interview import InterviewState, Person
+from core.ports import UnknownPerson
+from core.service import InterviewService
+
+PLATFORM = "teams"
+_AT = re.compile(r"<at>[^<]*</at>")
+
+
+def person_key(user: str) -> str:
+    return f"user:{user}"
+
+
+def conversation_key(conversation_id: str) -> str:
+    # A reply in a channel thread carries ";messageid=..."; the channel itself does not.
+    return f"conversation:{conversation_id.split(';')[0]}"
+
+
+def user_of(activity: Activity) -> str:
+    """Teams people are their Entra ID (AAD) object id, as EXITBOT_HR_USERS lists them."""
+    sender = activity.from_property
+    return str(sender.aad_object_id or sender.id)
+
+
+class TurnDirectory:
+    """Looks people up through the Teams roster of the conversation a command came from."""
+
+    def __init__(self, context: TurnContext, loop: asyncio.AbstractEventLoop) -> None:
+        self.context = context
+        self.loop = loop
+
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        who = user_id or email or ""
+        future = asyncio.run_coroutine_threadsafe(
+            TeamsInfo.get_member(self.context, who), self.loop
+        )
+        try:
+            member = future.result(timeout=10)
+        except Exception as exc:  # the roster is the edge of the world
+            raise UnknownPerson(f"Teams has no user {who} in this conversation.") from exc
+        return Person(
+            platform=PLATFORM,
+            user_id=str(member.aad_object_id or member.id),
+            display_name=member.name or who,
+            email=member.email or member.user_principal_name,
+        )
+
+
+class TeamsBot(ActivityHandler):
+    def __init__(
+        self,
+        service: InterviewService,
+        desk: HrDesk,
+        references: SqlReferenceStore,
+        wake: Callable[[], None],
+    ) -> None:
+        self.service = service
+        self.desk = desk
+        self.references = references
+        self.wake = wake
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        key = (
+            person_key(user_of(activity))
+            if personal
+            else conversation_key(activity.conversation.id)
+        )
+        await asyncio.to_thread(self.references.save, key, reference)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        user = user_of(activity)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if value.get("exitbot") == CHOICE:
+            await self._choice(turn_context, user, value)
+            return
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        text = _AT.sub(lambda m: "", TurnContext.remove_recipient_mention(activity) or "")
+        if not personal or await asyncio.to_thread(self._is_hr_command, user, text):
+            await self._command(turn_context, user, self._mentions_as_ids(activity, text))
+            return
+        event = UserMessage(
+            PLATFORM, user, (activity.text or "").strip(), event_id=activity.id, raw=activity
+        )
+        await asyncio.to_thread(self.service.handle_message, event)
+        self.wake()
+
+    def _is_hr_command(self, user: str, text: str) -> bool:
+        """An HR user typing a command word, who is not in the middle of their own interview."""
+        words = text.split()
+        if user not in self.desk.hr_users or not words or words[0].casefold() not in USAGE:
+            return False
+        mine = self.service.current(PLATFORM, user)
+        return mine is None or mine.state is not InterviewState.IN_PROGRESS
+
+    @staticmethod
+    def _mentions_as_ids(activity: Activity, text: str) -> str:
+        """`start <at>Jane</at>` arrives with the mention in an entity: make it `start @29:...`."""
+        names = []
+        for entity in activity.entities or []:
+            if entity.type == "mention":
+                data = entity.additional_properties or {}
+                mentioned = data.get("mentioned") or {}
+                if mentioned.get("id") and mentioned.get("id") != activity.recipient.id:
+                    names.append(str(mentioned["id"]))
+        words = text.split()
+        return " ".join([*words[:1], *(f"@{n}" for n in names), *words[1:]]) if names else text
+
+    async def _command(self, turn_context: TurnContext, user: str, text: str) -> None:
+        loop = asyncio.get_running_loop()
+        directories = {**self.desk.directories, PLATFORM: TurnDirectory(turn_context, loop)}
+        desk = dataclasses.replace(self.desk, directories=directories)
+        reply = await asyncio.to_thread(desk.handle, Command(PLATFORM, user, text.strip()))
+        await turn_context.send_activity(render(reply))
+        self.wake()
+
+    async def _choice(self, turn_context: TurnContext, user: str, value: dict[str, Any]) -> None:
+        activity = turn_context.activity
+        event = ChoicePicked(
+            PLATFORM,
+            user,
+            str(value.get("i")),
+            str(value.get("q")),
+            str(value.get("v")),
+            event_id=activity.id,
+            raw=activity,
+        )
+        accepted = await asyncio.to_thread(self.service.handle_choice, event)
+        self.wake()
+        if accepted and activity.reply_to_id:
+            answered = Activity(
+                type=ActivityTypes.message,
+                id=activity.reply_to_id,
+                attachments=[answered_card({}, str(value.get("v")))],
+            )
+            try:
+                await turn_context.update_activity(answered)
+            except Exception:  # marking the card is a nicety; the answer is already kept
+                return

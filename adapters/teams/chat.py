@@ -1,0 +1,88 @@
+"""ChatPort over Teams: proactive messages through conversation references stored in the
+database. Never installed, or blocked (403): RecipientUnreachable. Throttled (429, 412, 502,
+504): DeliveryError, which the outbox retries with backoff and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from botbuilder.core import CloudAdapterBase, TurnContext
+from botbuilder.schema import ConversationReference
+
+from adapters.storage.references import SqlReferenceStore
+from adapters.teams.bot import PLATFORM, conversation_key, person_key
+from adapters.teams.cards import render
+from core.messages import Address, OutboundMessage
+from core.ports import DeliveryError, RecipientUnreachable
+
+log = logging.getLogger(__name__)
+RETRYABLE = {412, 429, 502, 503, 504}
+
+
+class TeamsChat:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        adapter: CloudAdapterBase,
+        app_id: str,
+        references: SqlReferenceStore,
+        hr_channel: str | None,
+    ) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+        self.references = references
+        self.hr_channel = hr_channel
+
+    def send(self, to: Address, message: OutboundMessage) -> str | None:
+        reference = self._reference(to)
+        sent: list[str | None] = []
+
+        async def deliver(context: TurnContext) -> None:
+            response = await context.send_activity(render(message))
+            sent.append(response.id if response else None)
+
+        try:
+            asyncio.run(self.adapter.continue_conversation(reference, deliver, self.app_id))
+        except Exception as exc:  # the connector is the edge of the world
+            raise self._failure(exc, to) from exc
+        return sent[0] if sent else None
+
+    def _reference(self, to: Address) -> ConversationReference:
+        if to.kind == "user":
+            stored = self.references.get(person_key(to.id))
+            if stored is None:
+                raise RecipientUnreachable("ExitBot is not installed for this person in Teams")
+            return ConversationReference().deserialize(stored)
+        if not self.hr_channel:
+            raise DeliveryError(
+                "EXITBOT_TEAMS_HR_CHANNEL is not set: HR summaries have nowhere to go"
+            )
+        stored = self.references.get(conversation_key(self.hr_channel))
+        if stored is not None:
+            return ConversationReference().deserialize(stored)
+        service_url = self.references.any_service_url()
+        if service_url is None:
+            raise DeliveryError("no Teams service URL known yet: add ExitBot to the HR team")
+        channel: dict[str, Any] = {
+            "conversation": {"id": self.hr_channel, "isGroup": True},
+            "serviceUrl": service_url,
+            "channelId": "msteams",
+        }
+        return ConversationReference().deserialize(channel)
+
+    def _failure(self, exc: Exception, to: Address) -> DeliveryError:
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        if status in (403, 404) and to.kind == "user":
+            return RecipientUnreachable(f"Teams: {status} (the bot was blocked or removed)")
+        if status in RETRYABLE:
+            headers = getattr(response, "headers", {}) or {}
+            retry_after = headers.get("Retry-After")
+            return DeliveryError(
+                f"Teams: {status}", retry_after=float(retry_after) if retry_after else None
+            )
+        log.warning("Teams send failed: %s", exc)
+        return DeliveryError(f"Teams: {type(exc).__name__}: {exc}")

@@ -1,0 +1,60 @@
+"""Building the Teams side of `exitbot serve`: Bot Framework authentication (JWT on by
+default; EXITBOT_TEAMS_DEV=1 is the only way to accept unauthenticated requests), the
+adapter, the bot, and the ChatPort."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from botbuilder.core import CloudAdapterBase, TurnContext
+from botframework.connector.auth import (
+    BotFrameworkAuthenticationFactory,
+    PasswordServiceClientCredentialFactory,
+)
+
+from adapters.storage.references import SqlReferenceStore
+from adapters.teams.bot import PLATFORM, TeamsBot
+from adapters.teams.chat import TeamsChat
+from bot.container import App
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TeamsAdapter(CloudAdapterBase):  # type: ignore[misc]
+    async def on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.exception("Teams turn failed", exc_info=error)
+
+
+@dataclass
+class Teams:
+    adapter: TeamsAdapter
+    bot: TeamsBot
+    chat: TeamsChat
+    authenticated: bool
+
+
+def build_teams(settings: Settings, app: App, wake: object) -> Teams | None:
+    """None when Teams is not configured (no MICROSOFT_APP_ID and not EXITBOT_TEAMS_DEV)."""
+    if not settings.microsoft_app_id and not settings.teams_dev:
+        return None
+    if settings.teams_dev:
+        log.warning(
+            "EXITBOT_TEAMS_DEV=1: Teams requests are NOT authenticated (never in production)"
+        )
+        credentials = PasswordServiceClientCredentialFactory()
+        app_id = ""
+    else:
+        app_id = settings.microsoft_app_id or ""
+        password = settings.microsoft_app_password
+        credentials = PasswordServiceClientCredentialFactory(
+            app_id,
+            password.get_secret_value() if password else None,
+            settings.microsoft_app_tenant_id,
+        )
+    adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
+    references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
+    bot = TeamsBot(app.service, app.desk, references, wake)  # type: ignore[arg-type]
+    chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
+    return Teams(adapter=adapter, bot=bot, chat=chat, authenticated=not settings.teams_dev)
