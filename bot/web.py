@@ -47,10 +47,14 @@ def create_web_app(engine: Engine, slack: App | None, teams: Teams | None = None
             except ValueError:
                 return JSONResponse({"error": "not a Bot Framework activity"}, status_code=400)
             auth = request.headers.get("Authorization", "")
+            framework = teams.adapter.bot_framework_authentication
             try:
-                invoke = await teams.adapter.process_activity(auth, activity, teams.bot.on_turn)
-            except PermissionError:
+                authenticated = await framework.authenticate_request(activity, auth)
+            except Exception:  # any failure to prove who is calling is a refusal
                 return JSONResponse({"error": "unauthorized"}, status_code=401)
+            invoke = await teams.adapter.process_activity(
+                authenticated, activity, teams.bot.on_turn
+            )
             if invoke is not None:
                 return JSONResponse(invoke.body, status_code=invoke.status)
             return Response(status_code=200)

@@ -22,6 +22,7 @@ from core.messages import Address, OutboundMessage
 from core.ports import DeliveryError
 from tests.standins.openai import OpenAIStandIn
 from tests.standins.slack import SlackStandIn, person
+from tests.standins.teams import TeamsStandIn, member
 
 POSTGRES_URL = os.environ.get(
     "EXITBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -201,6 +202,24 @@ def slack() -> Iterator[SlackStandIn]:
 def llm() -> Iterator[OpenAIStandIn]:
     """An OpenAI-compatible endpoint on loopback."""
     standin = OpenAIStandIn()
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def teams() -> Iterator[TeamsStandIn]:
+    """The Bot Framework connector Teams gives a bot, on loopback."""
+    standin = TeamsStandIn(
+        members={
+            f"29:{user}": member(user, name)
+            for user, name in (
+                ("jane", "Jane Doe"),
+                ("hr", "Harriet Rowe"),
+                ("gone", "Gone Person"),
+            )
+        }
+    )
     standin.start()
     yield standin
     standin.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,8 @@ from core.hr import HrDesk
 from core.interview import InterviewState, Person
 from core.ports import UnknownPerson
 from core.service import InterviewService
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 _AT = re.compile(r"<at>[^<]*</at>")
@@ -153,12 +156,15 @@ class TeamsBot(ActivityHandler):
         accepted = await asyncio.to_thread(self.service.handle_choice, event)
         self.wake()
         if accepted and activity.reply_to_id:
+            given = value.get("labels")
+            labels = given if isinstance(given, dict) else {}
+            label = str(value.get("l") or labels.get(str(value.get("v"))) or value.get("v"))
             answered = Activity(
                 type=ActivityTypes.message,
                 id=activity.reply_to_id,
-                attachments=[answered_card({}, str(value.get("v")))],
+                attachments=[answered_card({}, label)],
             )
             try:
                 await turn_context.update_activity(answered)
-            except Exception:  # marking the card is a nicety; the answer is already kept
-                return
+            except Exception as exc:  # marking the card is a nicety; the answer is kept
+                log.warning("could not mark the card answered: %s", exc)

@@ -26,11 +26,14 @@ MAX_BUTTONS = 5
 TEXT_LIMIT = 4000
 Json = dict[str, Any]
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# What formats text in Teams: emphasis, code, links, headings, quotes; list markers only at
+# the start of a line. Escaping more would show people backslashes.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>#])")
+_LIST = re.compile(r"^(\s*)([-+]|\d+\.)(?=\s)", re.MULTILINE)
 
 
 def escape(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", text)
+    return _LIST.sub(lambda m: m.group(1) + "\\" + m.group(2), _MARKDOWN.sub(r"\\\1", text))
 
 
 def clip(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -86,16 +89,20 @@ def _with(attachment: Attachment, summary: str) -> Activity:
 
 
 def choice_data(message: QuestionMessage, value: str | None = None) -> Json:
+    """What a submit carries back: the question, the value, and the labels to show it by."""
     data: Json = {"exitbot": CHOICE, "i": message.interview_id, "q": message.question_id}
     if value is not None:
         data["v"] = value
+        data["l"] = next((c.label for c in message.choices if c.value == value), value)
+    else:
+        data["labels"] = {c.value: c.label for c in message.choices}
     return data
 
 
 def question_card(message: QuestionMessage) -> Attachment:
     body = [
         block(f"{message.position}/{message.total}", isSubtle=True, spacing="None"),
-        block(escape(message.text), weight="Bolder"),
+        block(escape(message.text), weight="Bolder", id=f"exitbot_q_{message.question_id}"),
     ]
     if message.previous_answer is not None:
         body.append(

@@ -41,7 +41,18 @@ class TeamsChat:
         sent: list[str | None] = []
 
         async def deliver(context: TurnContext) -> None:
-            response = await context.send_activity(render(message))
+            # A new message in the conversation, not a reply: context.send_activity would
+            # thread it under the continuation's made-up activity id.
+            outgoing = render(message)
+            outgoing.conversation = reference.conversation
+            outgoing.from_property = reference.bot
+            outgoing.recipient = reference.user
+            outgoing.channel_id = reference.channel_id
+            outgoing.service_url = reference.service_url
+            client = context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            response = await client.conversations.send_to_conversation(
+                reference.conversation.id, outgoing
+            )
             sent.append(response.id if response else None)
 
         try:

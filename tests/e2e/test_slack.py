@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +16,8 @@ import pytest
 
 from core.hr import REFUSAL
 from core.service import STRANGER_REPLY
-from tests.e2e.cli import EXITBOT, environment
 from tests.e2e.script import ANSWERS
+from tests.e2e.server import ServeProcess
 from tests.standins.slack import (
     BOT_USER,
     Failure,
@@ -38,69 +35,21 @@ HR_CHANNEL = "CHR"
 _event_ids = itertools.count(1)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A running `exitbot serve` and the Slack stand-in it talks to."""
+@dataclass(kw_only=True)
+class Server(ServeProcess):
+    """`exitbot serve` talking to the Slack stand-in."""
 
     slack: SlackStandIn
-    database_url: str
-    log: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
     hooks_asked: int = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.spawn()
-        self.wait_healthy()
-
-    def spawn(self) -> None:
-        env = environment(
-            DATABASE_URL=self.database_url,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET="test-signing-secret",
-            SLACK_API_URL=self.slack.api_url,
-            EXITBOT_HR_CHANNEL=HR_CHANNEL,
-            EXITBOT_HR_USERS=f"{HR},UHR2",
-            EXITBOT_PORT=str(self.port),
-            EXITBOT_SWEEP_SECONDS="1",
-        )
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
-
-    def wait_healthy(self) -> None:
-        def healthy() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"exitbot serve exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, timeout=30, what="exitbot serve to start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    def settings(self) -> dict[str, str]:
+        return {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "test-signing-secret",
+            "SLACK_API_URL": self.slack.api_url,
+            "EXITBOT_HR_CHANNEL": HR_CHANNEL,
+            "EXITBOT_HR_USERS": f"{HR},UHR2",
+        }
 
     # -- Slack's side of the conversation ------------------------------------------------------
     def post(

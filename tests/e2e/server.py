@@ -1,0 +1,75 @@
+"""A real `exitbot serve` process for end-to-end tests: started, health-checked, killed."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.cli import EXITBOT, environment
+from tests.standins.slack import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(kw_only=True)
+class ServeProcess:
+    database_url: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def settings(self) -> dict[str, str]:
+        """The platform's settings; subclasses say which."""
+        return {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.spawn()
+        self.wait_healthy()
+
+    def spawn(self) -> None:
+        env = environment(
+            DATABASE_URL=self.database_url,
+            EXITBOT_PORT=str(self.port),
+            EXITBOT_SWEEP_SECONDS="1",
+            **self.settings(),
+        )
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
+
+    def wait_healthy(self) -> None:
+        def healthy() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"exitbot serve exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=30, what="exitbot serve to start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -1,0 +1,218 @@
+"""`exitbot serve` over Teams: Bot Framework activities as Teams sends them, posted to
+POST /api/messages with EXITBOT_TEAMS_DEV=1, replies and proactive sends going to a loopback
+stand-in of the connector named in `serviceUrl`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.teams.cards import escape
+from core.hr import REFUSAL
+from core.service import STRANGER_REPLY
+from tests.e2e.script import ANSWERS
+from tests.e2e.server import ServeProcess
+from tests.standins.slack import wait_for
+from tests.standins.teams import TeamsStandIn, activity, bot_mention, mention
+
+HR_CHANNEL = "19:hr@thread.tacv2"
+CHOICE_VALUES = {"1": "career_growth", "about right": "about_right", "yes": "yes"}
+
+
+@dataclass(kw_only=True)
+class TeamsServer(ServeProcess):
+    teams: TeamsStandIn
+    dev: bool = True
+
+    def settings(self) -> dict[str, str]:
+        common = {"EXITBOT_TEAMS_HR_CHANNEL": HR_CHANNEL, "EXITBOT_HR_USERS": "aad-hr"}
+        if self.dev:
+            return {**common, "EXITBOT_TEAMS_DEV": "1"}
+        return {
+            **common,
+            "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+            "MICROSOFT_APP_PASSWORD": "secret",
+        }
+
+    def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return httpx.post(f"{self.url}/api/messages", json=body, headers=headers, timeout=15)
+
+    def install(
+        self, conversation: str, user: str, name: str, conversation_type: str = "personal"
+    ) -> None:
+        update = activity(
+            self.teams.url,
+            conversation,
+            user,
+            name,
+            kind="conversationUpdate",
+            conversation_type=conversation_type,
+            membersAdded=[{"id": "28:exitbot"}],
+        )
+        assert self.post(update).status_code == 200
+
+    def say(self, conversation: str, user: str, name: str, text: str, **fields: Any) -> None:
+        """Post a message and wait for ExitBot's next message (card updates do not count)."""
+
+        def messages() -> int:
+            return sum(1 for kind, _, _ in self.teams.sent if kind != "update")
+
+        before = messages()
+        message = activity(self.teams.url, conversation, user, name, text=text, **fields)
+        assert self.post(message).status_code == 200
+        wait_for(lambda: messages() > before, what=f"a reply to {text[:30]!r}")
+
+    def submit(self, user: str, name: str, value: str) -> None:
+        conversation = f"a:{user}"
+        card = next(
+            a for a in reversed(self.teams.to(conversation, "send")) if a.get("attachments")
+        )
+        content = card["attachments"][0]["content"]
+        data = next(
+            (a["data"] for a in content.get("actions", []) if a["data"].get("v") == value), None
+        )
+        if data is None:  # a long list: the choice set and one Answer button
+            data = {**content["actions"][0]["data"], "v": value}
+        self.say(conversation, user, name, "", value=data, replyToId=card["id"])
+
+
+@pytest.fixture
+def server(teams: TeamsStandIn, migrated_sqlite: str, tmp_path: Path) -> Iterator[TeamsServer]:
+    process = TeamsServer(teams=teams, database_url=migrated_sqlite, log=tmp_path / "serve.log")
+    process.start()
+    process.install(HR_CHANNEL, "hr", "Harriet Rowe", conversation_type="channel")
+    for user, name in (("hr", "Harriet Rowe"), ("jane", "Jane Doe")):
+        process.install(f"a:{user}", user, name)
+    yield process
+    process.stop()
+
+
+def texts(activities: list[dict[str, Any]]) -> str:
+    return json.dumps(activities)
+
+
+def start_jane(server: TeamsServer) -> None:
+    server.say(
+        "a:hr",
+        "hr",
+        "Harriet Rowe",
+        "start <at>Jane Doe</at>",
+        entities=[mention("jane", "Jane Doe")],
+    )
+    assert "Started Jane Doe" in texts(server.teams.to("a:hr", "reply"))
+    wait_for(
+        lambda: server.teams.waiting_for("a:jane") == "primary_reason", what="the first question"
+    )
+
+
+def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) -> None:
+    start_jane(server)
+    intro = teams.to("a:jane", "send")[0]
+    assert intro["text"].startswith("Hi Jane, I'm ExitBot.")
+    asked = []
+    while (question := teams.waiting_for("a:jane")) is not None:
+        asked.append(question)
+        answer = ANSWERS[question]
+        if question in ("primary_reason", "workload", "would_return", "manager_rating"):
+            server.submit("jane", "Jane Doe", CHOICE_VALUES.get(answer, answer))
+        else:
+            server.say("a:jane", "jane", "Jane Doe", answer)
+    assert asked == list(ANSWERS)
+    assert len(teams.to("a:jane", "update")) == 4  # each clicked card shows its answer
+    summary = wait_for(
+        lambda: [c for c in teams.cards(HR_CHANNEL) if "Exit interview: Jane Doe" in json.dumps(c)],
+        what="the HR summary",
+    )
+    assert "Career growth" in json.dumps(summary)
+
+
+def test_employee_words_reach_hr_escaped(server: TeamsServer, teams: TeamsStandIn) -> None:
+    start_jane(server)
+    server.submit("jane", "Jane Doe", "career_growth")
+    server.say(
+        "a:jane", "jane", "Jane Doe", "See [my doc](http://evil.test) **now** because # reasons."
+    )
+    server.say("a:jane", "jane", "Jane Doe", "stop")
+    [summary] = wait_for(
+        lambda: [c for c in teams.cards(HR_CHANNEL) if "Exit interview" in json.dumps(c)],
+        what="the HR summary",
+    )
+    dumped = json.dumps(summary)
+    assert "[my doc](http" not in dumped and "\\\\[my doc\\\\](http" in dumped
+    assert "\\\\*\\\\*now\\\\*\\\\*" in dumped and "\\\\# reasons" in dumped
+
+
+def test_hr_commands_from_someone_else_are_refused(
+    server: TeamsServer, teams: TeamsStandIn
+) -> None:
+    start_jane(server)
+    server.say(
+        HR_CHANNEL,
+        "jane",
+        "Jane Doe",
+        "<at>ExitBot</at> report <at>Jane Doe</at>",
+        conversation_type="channel",
+        entities=[bot_mention(), mention("jane", "Jane Doe")],
+    )
+    reply = teams.to(HR_CHANNEL, "reply")[-1]
+    assert reply["text"] == escape(REFUSAL)
+    server.say("a:stranger", "stranger", "Sam Stranger", "report")
+    assert teams.to("a:stranger")[-1]["text"] == escape(STRANGER_REPLY)
+
+
+def test_a_blocked_bot_makes_the_interview_unreachable(
+    server: TeamsServer, teams: TeamsStandIn
+) -> None:
+    server.install("a:gone", "gone", "Gone Person")
+    teams.failing["a:gone"] = 403
+    server.say(
+        "a:hr",
+        "hr",
+        "Harriet Rowe",
+        "start <at>Gone Person</at>",
+        entities=[mention("gone", "Gone Person")],
+    )
+    summary = wait_for(
+        lambda: [
+            c for c in teams.cards(HR_CHANNEL) if "Exit interview: Gone Person" in json.dumps(c)
+        ],
+        what="HR being told",
+    )
+    assert "Unreachable" in json.dumps(summary)
+
+
+def test_never_installed_is_unreachable_too(server: TeamsServer, teams: TeamsStandIn) -> None:
+    server.say(
+        "a:hr",
+        "hr",
+        "Harriet Rowe",
+        "start <at>Gone Person</at>",
+        entities=[mention("gone", "Gone Person")],
+    )
+    wait_for(
+        lambda: [c for c in teams.cards(HR_CHANNEL) if "Gone Person" in json.dumps(c)],
+        what="HR being told",
+    )
+    assert teams.to("a:gone") == []
+
+
+def test_without_dev_mode_unauthenticated_requests_are_refused(
+    teams: TeamsStandIn, migrated_sqlite: str, tmp_path: Path
+) -> None:
+    process = TeamsServer(
+        teams=teams, dev=False, database_url=migrated_sqlite, log=tmp_path / "serve.log"
+    )
+    process.start()
+    try:
+        message = activity(teams.url, "a:jane", "jane", "Jane Doe", text="hello")
+        assert process.post(message).status_code == 401
+        assert process.post(message, Authorization="Bearer forged.token.here").status_code == 401
+        assert teams.sent == []
+    finally:
+        process.stop()
