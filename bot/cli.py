@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", help="the CSV file")
 
+    package = commands.add_parser(
+        "teams-package", help="build the Teams app package to upload (uses MICROSOFT_APP_ID)"
+    )
+    package.add_argument("-o", "--output", default="exitbot-teams.zip", help="the zip to write")
+
     questions = commands.add_parser(
         "questions", help="check a question bank file and list its questions"
     )
@@ -133,6 +138,14 @@ def _run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise UsageError(f"{args.file}: no such file")
         return run_import(settings, path, sys.stdout, sys.stderr)
+    if args.command == "teams-package":
+        from bot.teams_package import build_package
+
+        written = build_package(settings.microsoft_app_id, Path(args.output))
+        print(
+            f"exitbot: wrote {written}: upload it in Teams (Apps, Manage your apps, Upload an app)"
+        )
+        return 0
     if args.command == "serve":
         from bot.serve import run_serve
 

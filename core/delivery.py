@@ -3,6 +3,7 @@ backoff (a platform's Retry-After wins), given up after `max_attempts`."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,9 +23,15 @@ class DeliveryReport:
         )
 
 
-def backoff(attempt: int) -> timedelta:
-    """2 s, 4 s, 8 s ... at most 15 minutes."""
-    return timedelta(seconds=min(2 ** max(attempt, 1), 900))
+MAX_BACKOFF = 900.0
+
+
+def backoff(
+    attempt: int, jitter: Callable[[], float] = lambda: random.uniform(0.8, 1.2)
+) -> timedelta:
+    """About 2 s, 4 s, 8 s ... at most 15 minutes; the jitter keeps replicas and retries
+    from hitting a throttled platform in step."""
+    return timedelta(seconds=min(2 ** max(attempt, 1) * jitter(), MAX_BACKOFF))
 
 
 @dataclass

@@ -200,3 +200,23 @@ def test_an_encryption_key_that_does_nothing_yet_is_said_out_loud(tmp_path: Path
     result = run(["migrate"], tmp_path, EXITBOT_ENCRYPTION_KEY="k")
     assert result.returncode == 0
     assert "encryption at rest is not implemented yet" in result.stderr
+
+
+def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from PIL import Image
+
+    app_id = "12345678-1234-1234-1234-123456789abc"
+    result = run(["teams-package", "-o", "teams.zip"], tmp_path, MICROSOFT_APP_ID=app_id)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "teams.zip") as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        sizes = {name: Image.open(package.open(name)).size for name in ("color.png", "outline.png")}
+    assert manifest["id"] == app_id and manifest["bots"][0]["botId"] == app_id
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+    missing = run(["teams-package"], tmp_path)
+    assert missing.returncode == 2 and missing.stderr.startswith("exitbot: MICROSOFT_APP_ID:")

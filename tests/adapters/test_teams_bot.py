@@ -1,0 +1,139 @@
+"""The Teams bot with botbuilder's TestAdapter: HR commands answered in the turn, refusals,
+stored conversation references, card submits and typed answers reaching the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from adapters.storage.references import SqlReferenceStore
+from adapters.teams.bot import TeamsBot
+from adapters.teams.cards import escape
+from bot.container import App
+from core.commands import HELP
+from core.hr import REFUSAL
+from core.interview import Person
+from tests.conftest import AppFactory, FakeClock
+
+BOT = ChannelAccount(id="28:exitbot", name="ExitBot")
+
+
+def message(
+    user: str, conversation: str, text: str = "", kind: str = "personal", **fields: Any
+) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        id=f"act-{user}-{len(text)}",
+        channel_id="msteams",
+        text=text,
+        service_url="https://smba.example/",
+        recipient=BOT,
+        from_property=ChannelAccount(
+            id=f"29:{user}", name=user.title(), aad_object_id=f"aad-{user}"
+        ),
+        conversation=ConversationAccount(id=conversation, conversation_type=kind),
+        **fields,
+    )
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> App:
+    return make_app(EXITBOT_HR_USERS="aad-hr")
+
+
+@pytest.fixture
+def references(app: App, clock: FakeClock) -> SqlReferenceStore:
+    return SqlReferenceStore(app.engine, clock, "teams")
+
+
+@pytest.fixture
+def bot(app: App, references: SqlReferenceStore) -> TeamsBot:
+    return TeamsBot(app.service, app.desk, references, wake=lambda: None)
+
+
+async def turn(bot: TeamsBot, activity: Activity) -> TestAdapter:
+    """One turn through botbuilder's TestAdapter, in the conversation the activity names
+    (TestAdapter stamps its template's sender and conversation on what it receives)."""
+    adapter = TestAdapter(bot.on_turn, template_or_conversation=activity)
+    await adapter.process_activity(activity, bot.on_turn)
+    return adapter
+
+
+def replies(adapter: TestAdapter) -> list[str]:
+    return [a.text for a in adapter.activity_buffer]
+
+
+async def test_hr_help_is_answered_in_the_turn(bot: TeamsBot) -> None:
+    assert replies(await turn(bot, message("hr", "a:hr", "help"))) == [escape(HELP)]
+
+
+async def test_someone_else_gets_the_refusal_in_a_channel(bot: TeamsBot) -> None:
+    mention = {
+        "type": "mention",
+        "text": "<at>ExitBot</at>",
+        "mentioned": {"id": BOT.id, "name": "ExitBot"},
+    }
+    from botbuilder.schema import Entity
+
+    activity = message(
+        "jane",
+        "19:hr@thread.tacv2",
+        "<at>ExitBot</at> list",
+        kind="channel",
+        entities=[Entity().deserialize(mention)],
+    )
+    assert replies(await turn(bot, activity)) == [escape(REFUSAL)]
+
+
+async def test_every_activity_refreshes_the_stored_reference(
+    bot: TeamsBot, references: SqlReferenceStore
+) -> None:
+    install = message("jane", "a:jane")
+    install.type = ActivityTypes.conversation_update
+    install.members_added = [BOT]
+    await turn(bot, install)
+    stored = references.get("user:aad-jane")
+    assert stored is not None and stored["conversation"]["id"] == "a:jane"
+    assert stored["serviceUrl"] == "https://smba.example/"
+    assert references.any_service_url() == "https://smba.example/"
+
+
+async def test_a_card_submit_answers_and_marks_the_card(bot: TeamsBot, app: App) -> None:
+    interview = app.service.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
+    submit = message(
+        "jane",
+        "a:jane",
+        value={
+            "exitbot": "choice",
+            "i": interview.id,
+            "q": "primary_reason",
+            "v": "manager",
+            "l": "My manager",
+        },
+        reply_to_id="card-1",
+    )
+    adapter = await turn(bot, submit)
+    current = app.service.current("teams", "aad-jane")
+    assert current is not None and current.answers["primary_reason"].value == "manager"
+    [updated] = adapter.updated_activities
+    assert updated.id == "card-1" and "✓ My manager" in str(updated.attachments[0].content)
+
+
+async def test_a_typed_answer_reaches_the_interview(bot: TeamsBot, app: App) -> None:
+    app.service.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
+    await turn(bot, message("jane", "a:jane", "3"))
+    current = app.service.current("teams", "aad-jane")
+    assert current is not None and current.answers["primary_reason"].value == "manager"
+
+
+async def test_an_hr_user_in_their_own_interview_is_answering_not_commanding(
+    bot: TeamsBot, app: App
+) -> None:
+    app.service.start_now(Person("teams", "aad-hr", "Harriet Rowe"), by="aad-boss")
+    adapter = await turn(bot, message("hr", "a:hr", "list"))
+    assert replies(adapter) == []  # no command reply: "list" went to her interview
+    mine = app.service.current("teams", "aad-hr")
+    assert mine is not None and mine.answers == {}  # and "list" fits no reason: re-asked
