@@ -84,10 +84,12 @@ def test_a_follow_up_that_is_not_a_question_is_not_asked(llm: OpenAIStandIn) -> 
 
 
 def test_a_slow_model_is_not_waited_for(llm: OpenAIStandIn) -> None:
-    llm.answers.append(model_says({"ask": True, "question": "Too late?"}, delay=3))
+    # The model would take 20 s; with a 0.3 s limit the answer comes from the offline rules
+    # long before (the margin is wide so that a busy machine cannot blur it).
+    llm.answers.append(model_says({"ask": True, "question": "Too late?"}, delay=20))
     started = time.monotonic()
     asked = analyst(llm, timeout=0.3, retries=0).follow_up(PROBE, "pay", [])
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10
     assert (
         asked
         == "Would a better offer on pay have kept you here, and roughly what would it have taken?"
