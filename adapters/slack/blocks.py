@@ -17,7 +17,7 @@ from core.messages import (
     SummaryMessage,
     TextMessage,
 )
-from core.reporting import InterviewSummary
+from core.reporting import InterviewSummary, outcome_label, summary_facts
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
@@ -133,17 +133,6 @@ def answered_blocks(original: list[Block], label: str) -> list[Block]:
     return [*kept, context(f":white_check_mark: *{escape(label)}*")]
 
 
-_OUTCOMES = {
-    "COMPLETED": "Completed",
-    "DECLINED": "Declined (they said stop)",
-    "ABANDONED": "Abandoned (no answer)",
-    "UNREACHABLE": "Could not be reached",
-    "CANCELLED": "Cancelled by HR",
-    "IN_PROGRESS": "In progress",
-    "SCHEDULED": "Scheduled",
-}
-
-
 def _fields(pairs: list[tuple[str, str]]) -> Block:
     return {
         "type": "section",
@@ -154,21 +143,7 @@ def _fields(pairs: list[tuple[str, str]]) -> Block:
 
 
 def summary_blocks(summary: InterviewSummary) -> list[Block]:
-    pairs = [
-        ("Outcome", _OUTCOMES.get(summary.outcome, summary.outcome)),
-        ("Answered", f"{summary.answered} of {summary.asked} questions"),
-    ]
-    if summary.primary_reason:
-        pairs.append(("Primary reason", summary.primary_reason.label))
-    if summary.secondary_reasons:
-        pairs.append(("Also", ", ".join(r.label for r in summary.secondary_reasons)))
-    pairs.append(("Sentiment", summary.sentiment))
-    if summary.would_return is not None:
-        pairs.append(("Would come back", "yes" if summary.would_return else "no"))
-    if summary.recommend is not None:
-        pairs.append(("Would recommend working here", f"{summary.recommend}/10"))
-    if summary.department:
-        pairs.append(("Department", escape(summary.department)))
+    pairs = [(label, escape(value)) for label, value in summary_facts(summary)]
     blocks = [header(f"Exit interview: {summary.employee}"), _fields(pairs)]
     if summary.kept_by:
         blocks.append(section("*What would have kept them*\n" + quote(clip(summary.kept_by, 1500))))
@@ -196,7 +171,7 @@ def report_blocks(message: ReportMessage) -> list[Block]:
     report = message.report
     blocks = [
         header(f"Exit interview report: {report.employee}"),
-        context(f"{_OUTCOMES.get(report.outcome, report.outcome)} · this read is in the audit log"),
+        context(f"{outcome_label(report.outcome)} · this read is in the audit log"),
     ]
     for line in report.lines:
         answer = "_skipped_" if line.answer is None else quote(clip(line.answer, 2400))
@@ -223,7 +198,7 @@ def digest_blocks(message: DigestMessage) -> list[Block]:
     digest = message.digest
     ended = sum(digest.by_state.values())
     states = ", ".join(
-        f"{n} {_OUTCOMES.get(s, s).split(' (')[0].lower()}" for s, n in digest.by_state.items()
+        f"{n} {outcome_label(s).split(' (')[0].lower()}" for s, n in digest.by_state.items()
     )
     lines = [
         f"*Ended:* {ended}" + (f" ({states})" if states else ""),

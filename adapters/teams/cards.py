@@ -18,7 +18,7 @@ from core.messages import (
     SummaryMessage,
     TextMessage,
 )
-from core.reporting import InterviewSummary
+from core.reporting import InterviewSummary, outcome_label, summary_facts
 
 CARD = "application/vnd.microsoft.card.adaptive"
 CHOICE = "choice"
@@ -150,19 +150,7 @@ def _facts(pairs: list[tuple[str, str]]) -> Json:
 
 
 def summary_card(summary: InterviewSummary) -> Attachment:
-    pairs = [
-        ("Outcome", summary.outcome.replace("_", " ").capitalize()),
-        ("Answered", f"{summary.answered} of {summary.asked} questions"),
-    ]
-    if summary.primary_reason:
-        pairs.append(("Primary reason", summary.primary_reason.label))
-    if summary.secondary_reasons:
-        pairs.append(("Also", ", ".join(r.label for r in summary.secondary_reasons)))
-    pairs.append(("Sentiment", summary.sentiment))
-    if summary.would_return is not None:
-        pairs.append(("Would come back", "yes" if summary.would_return else "no"))
-    if summary.recommend is not None:
-        pairs.append(("Would recommend", f"{summary.recommend}/10"))
+    pairs = summary_facts(summary)
     body = [
         block(f"Exit interview: {escape(summary.employee)}", size="Large", weight="Bolder"),
         _facts([(k, escape(v)) for k, v in pairs]),
@@ -194,7 +182,7 @@ def report_card(message: ReportMessage) -> Attachment:
     body = [
         block(f"Exit interview report: {escape(report.employee)}", size="Large", weight="Bolder"),
         block(
-            f"{report.outcome.replace('_', ' ').capitalize()} · this read is in the audit log",
+            f"{outcome_label(report.outcome)} · this read is in the audit log",
             isSubtle=True,
         ),
     ]

@@ -184,7 +184,7 @@ def test_a_blocked_bot_makes_the_interview_unreachable(
         ],
         what="HR being told",
     )
-    assert "Unreachable" in json.dumps(summary)
+    assert "Could not be reached" in json.dumps(summary)
 
 
 def test_never_installed_is_unreachable_too(server: TeamsServer, teams: TeamsStandIn) -> None:
