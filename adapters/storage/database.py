@@ -36,4 +36,6 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    # A unit of work used after it closed must fail loudly, not quietly open a new
+    # connection that nobody returns.
+    return sessionmaker(engine, expire_on_commit=False, close_resets_only=False)

@@ -89,7 +89,7 @@ def test_current_for_prefers_the_open_interview(uow: UowFactory, clock: FakeCloc
         assert found is not None
         current = work.interviews.current_for(found)
         assert current is not None and current.id == second.id
-    assert work.people.find("test", "nobody") is None
+        assert work.people.find("test", "nobody") is None
 
 
 def test_a_stale_write_is_refused(racing_uow: UowFactory, clock: FakeClock) -> None:
