@@ -106,9 +106,7 @@ class InterviewService:
         processes at once: the version column lets only one of them start each interview."""
         with self.uow() as uow:
             due = uow.interviews.due(self.clock.now(), limit)
-        return sum(
-            1 for interview_id in due if self._transaction(partial(self._open_if_due, interview_id))
-        )
+        return self._each(due, self._open_if_due)
 
     def _open_if_due(self, interview_id: str, uow: UnitOfWork) -> bool:
         now = self.clock.now()
@@ -128,8 +126,7 @@ class InterviewService:
         quiet_since = now - min(self.remind_after, self.abandon_after)
         with self.uow() as uow:
             silent = uow.interviews.silent(now, quiet_since, limit)
-        nudged = (self._transaction(partial(self._nudge, interview_id)) for interview_id in silent)
-        return sum(1 for done in nudged if done)
+        return self._each(silent, self._nudge)
 
     def _nudge(self, interview_id: str, uow: UnitOfWork) -> bool:
         now = self.clock.now()
@@ -171,7 +168,7 @@ class InterviewService:
             uow.outbox.forget(interview_id)
             return True
 
-        return sum(1 for interview_id in due if self._transaction(partial(erase, interview_id)))
+        return self._each(due, erase)
 
     def digest(self, days: int) -> Digest:
         """Interviews that ended in the last `days` days, in numbers and themes."""
@@ -196,7 +193,7 @@ class InterviewService:
             uow.outbox.add(Address.hr(platform), DigestMessage(digest=digest))
             return True
 
-        return sum(1 for platform in platforms if self._transaction(partial(claim, platform)))
+        return self._each(platforms, claim)
 
     def cancel(self, person: Person, by: str) -> Interview:
         def run(uow: UnitOfWork) -> Interview:
@@ -309,6 +306,11 @@ class InterviewService:
                     continue
                 return result
         raise AssertionError("unreachable")
+
+    def _each(self, items: Iterable[str], work: Callable[[str, UnitOfWork], bool]) -> int:
+        """`work` on each item, a unit of work each (so one conflict or failure costs only
+        that item); how many did something."""
+        return sum(1 for item in items if self._transaction(partial(work, item)))
 
     def _once(self, platform: str, event_id: str | None, run: Callable[[UnitOfWork], None]) -> bool:
         """Handle an inbound event unless it was handled before (a platform retry). Its id
