@@ -10,11 +10,15 @@ from functools import partial
 from importlib import resources
 
 from openai import OpenAI
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.openai_analyst import LLMAnalyst
 from adapters.llm.resilience import CircuitBreaker, Guard
+from adapters.slack.chat import PLATFORM as SLACK
+from adapters.slack.chat import SlackChat, make_client
+from adapters.slack.directory import SlackDirectory
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
@@ -49,6 +53,26 @@ def make_analyst(settings: Settings) -> Analyst:
     )
     guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
     return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
+
+
+@dataclass
+class Edges:
+    """The chat platforms configured in settings: how to send, and how to look people up.
+    `slack` is the Web API client when Slack is configured (bolt needs it too)."""
+
+    ports: dict[str, ChatPort]
+    directories: dict[str, Directory]
+    slack: WebClient | None = None
+
+
+def platform_edges(settings: Settings) -> Edges:
+    edges = Edges(ports={}, directories={})
+    if settings.slack_bot_token:
+        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        edges.ports[SLACK] = SlackChat(client, settings.hr_channel)
+        edges.directories[SLACK] = SlackDirectory(client)
+        edges.slack = client
+    return edges
 
 
 @dataclass

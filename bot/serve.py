@@ -11,18 +11,14 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import build_bolt_app
-from adapters.slack.chat import PLATFORM as SLACK
-from adapters.slack.chat import SlackChat, make_client
-from adapters.slack.directory import SlackDirectory
 from adapters.teams.bot import PLATFORM as TEAMS
 from bot.cli import StartupError
-from bot.container import build_app
+from bot.container import build_app, platform_edges
 from bot.migrate import upgrade
 from bot.settings import Settings, SettingsError
 from bot.teams import build_teams
 from bot.web import create_web_app
 from bot.worker import Worker
-from core.ports import ChatPort, Directory
 
 log = logging.getLogger("exitbot")
 
@@ -32,14 +28,9 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     upgrade(settings.database_url)
-    ports: dict[str, ChatPort] = {}
-    directories: dict[str, Directory] = {}
-    client = None
-    if settings.slack_bot_token:
-        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        ports[SLACK] = SlackChat(client, settings.hr_channel)
-        directories[SLACK] = SlackDirectory(client)
-    app = build_app(settings, ports, directories=directories)
+    edges = platform_edges(settings)
+    ports, client = edges.ports, edges.slack
+    app = build_app(settings, ports, directories=edges.directories)
     worker = Worker(
         app.delivery,
         app.service,

@@ -11,9 +11,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from adapters.slack.chat import PLATFORM as SLACK
-from adapters.slack.chat import SlackChat, make_client
-from adapters.slack.directory import SlackDirectory
-from bot.container import App, build_app
+from bot.container import App, build_app, platform_edges
 from bot.migrate import upgrade
 from bot.settings import Settings, SettingsError
 from core.commands import CommandError
@@ -21,7 +19,6 @@ from core.departures import Problem, read_departures
 from core.events import Command
 from core.hr import REFUSED
 from core.messages import FileMessage, TextMessage
-from core.ports import ChatPort, Directory
 
 
 def actor() -> str:
@@ -30,15 +27,10 @@ def actor() -> str:
 
 def shell_app(settings: Settings, need_directory: bool) -> App:
     upgrade(settings.database_url)
-    ports: dict[str, ChatPort] = {}
-    directories: dict[str, Directory] = {}
-    if settings.slack_bot_token:
-        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        ports[SLACK] = SlackChat(client, settings.hr_channel)
-        directories[SLACK] = SlackDirectory(client)
-    elif need_directory:
+    edges = platform_edges(settings)
+    if need_directory and SLACK not in edges.directories:
         raise SettingsError("SLACK_BOT_TOKEN: needed to look people up in Slack")
-    return build_app(settings, ports, directories=directories)
+    return build_app(settings, edges.ports, directories=edges.directories)
 
 
 def as_mention(person: str) -> str:
