@@ -215,8 +215,7 @@ class Dialogue:
         earlier = [e for e in transcript(interview, self.bank) if e.question_id != question.id]
         usage = Usage()
         text = self.analyst.follow_up(question, value, earlier, usage=usage)
-        interview.llm_calls += usage.calls
-        interview.llm_tokens += usage.tokens
+        interview.charge(usage)
         return text.strip() if text and text.strip() else None
 
     def _advance(self, interview: Interview, now: datetime) -> Reply:

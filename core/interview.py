@@ -11,7 +11,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.ports import Usage
 
 
 class InterviewState(StrEnum):
@@ -229,6 +232,11 @@ class Interview:
         self.pending_question = previous
         self.pending_followup = None
         return previous
+
+    def charge(self, usage: Usage) -> None:
+        """Book what the LLM analyst spent on this interview (for the digest and cost)."""
+        self.llm_calls += usage.calls
+        self.llm_tokens += usage.tokens
 
     # -- retention -----------------------------------------------------------------------
     def erase_words(self, free_text: frozenset[str], at: datetime) -> None:

@@ -341,8 +341,7 @@ class InterviewService:
     def _report_ending(self, uow: UnitOfWork, interview: Interview) -> None:
         usage = Usage()
         analysis = self.analyst.summarize(transcript(interview, self.bank), usage=usage)
-        interview.llm_calls += usage.calls
-        interview.llm_tokens += usage.tokens
+        interview.charge(usage)
         interview.analysis = analysis.model_dump(mode="json")
         summary = build_summary(interview, self.bank, analysis)
         uow.outbox.add(
