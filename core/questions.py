@@ -47,6 +47,8 @@ class Scale(_Strict):
     labels: dict[int, Annotated[str, Field(min_length=1, max_length=40)]] = {}
 
 
+DEFAULT_SCALE = Scale()
+
 Scalar = str | int | bool
 
 
@@ -129,6 +131,11 @@ class Question(_Strict):
         return text.strip()
 
     @property
+    def rating_scale(self) -> Scale:
+        """The scale of a rating question; 1 to 5 when the bank gives none."""
+        return self.scale or DEFAULT_SCALE
+
+    @property
     def has_buttons(self) -> bool:
         return self.kind != "text"
 
@@ -138,7 +145,7 @@ class Question(_Strict):
         if self.kind == "yes_no":
             return [Choice(YES, "Yes"), Choice(NO, "No")]
         if self.kind == "rating":
-            scale = self.scale or Scale()
+            scale = self.rating_scale
             return [
                 Choice(str(n), f"{n} · {scale.labels[n]}" if n in scale.labels else str(n))
                 for n in range(scale.min, scale.max + 1)
@@ -148,8 +155,7 @@ class Question(_Strict):
     def label_of(self, value: str) -> str:
         """How an answer reads to a person: the option's label, `4/5`, `Yes`, or the text."""
         if self.kind == "rating":
-            scale = self.scale or Scale()
-            return f"{value}/{scale.max}"
+            return f"{value}/{self.rating_scale.max}"
         for choice in self.choices():
             if choice.value == value:
                 return choice.label
@@ -163,7 +169,7 @@ class Question(_Strict):
         if self.kind == "text":
             return text
         if self.kind == "rating":
-            return _read_rating(text, self.scale or Scale())
+            return _read_rating(text, self.rating_scale)
         if self.kind == "yes_no":
             return _read_yes_no(text)
         return _read_choice(text, self.options or [])
@@ -353,7 +359,7 @@ def _check_question(question: Question, earlier: Mapping[str, Question]) -> list
     elif question.options is not None:
         problems.append(f"field 'options': only choice questions have options, this is {kind}")
     if kind == "rating":
-        scale = question.scale or Scale()
+        scale = question.rating_scale
         if not scale.min < scale.max or scale.max - scale.min > 10:
             problems.append("field 'scale': needs min < max and at most 11 points")
         if any(not scale.min <= point <= scale.max for point in scale.labels):

@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.questions import Scale
 from core.taxonomy import Reason
 
 if TYPE_CHECKING:
     from core.interview import Interview
     from core.questions import QuestionBank, Role
-
-_DEFAULT_SCALE = Scale()
 
 Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 
@@ -177,8 +174,7 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         if entry.value is None or entry.answer is None:
             continue
         if entry.kind == "rating":
-            question = bank.get(entry.question_id)
-            top = question.scale.max if question.scale else 5
+            top = bank.get(entry.question_id).rating_scale.max
             if entry.role == "recommend":
                 recommend = int(entry.value)
             else:
@@ -345,7 +341,7 @@ def build_digest(
                 question=bank.get(qid).text,
                 average=sum(v) / len(v),
                 answers=len(v),
-                max=(bank.get(qid).scale or _DEFAULT_SCALE).max,
+                max=bank.get(qid).rating_scale.max,
             )
             for qid, v in rating_values.items()
         ],
