@@ -10,7 +10,6 @@ from functools import partial
 from importlib import resources
 
 from openai import OpenAI
-from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from adapters.llm.offline import OfflineAnalyst
@@ -26,6 +25,7 @@ from bot.settings import Settings
 from core.delivery import Delivery
 from core.dialogue import Dialogue, DialoguePolicy
 from core.hr import HrDesk
+from core.intake import Intake
 from core.ports import Analyst, ChatPort, Clock, Directory
 from core.questions import QuestionBank, parse_bank
 from core.service import InterviewService
@@ -58,20 +58,20 @@ def make_analyst(settings: Settings) -> Analyst:
 @dataclass
 class Edges:
     """The chat platforms configured in settings: how to send, and how to look people up.
-    `slack` is the Web API client when Slack is configured (bolt needs it too)."""
+    `slack` is the Slack ChatPort when Slack is configured (bolt needs its client too)."""
 
     ports: dict[str, ChatPort]
     directories: dict[str, Directory]
-    slack: WebClient | None = None
+    slack: SlackChat | None = None
 
 
 def platform_edges(settings: Settings) -> Edges:
     edges = Edges(ports={}, directories={})
     if settings.slack_bot_token:
         client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        edges.ports[SLACK] = SlackChat(client, settings.hr_channel)
+        edges.slack = SlackChat(client, settings.hr_channel)
+        edges.ports[SLACK] = edges.slack
         edges.directories[SLACK] = SlackDirectory(client)
-        edges.slack = client
     return edges
 
 
@@ -81,6 +81,7 @@ class App:
     engine: Engine
     service: InterviewService
     delivery: Delivery
+    intake: Intake
     desk: HrDesk
     clock: Clock
 
@@ -128,5 +129,11 @@ def build_app(
         lead_days=settings.lead_days,
     )
     return App(
-        settings=settings, engine=engine, service=service, delivery=delivery, desk=desk, clock=clock
+        settings=settings,
+        engine=engine,
+        service=service,
+        delivery=delivery,
+        intake=Intake(uow=uow, clock=clock),
+        desk=desk,
+        clock=clock,
     )

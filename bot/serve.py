@@ -3,24 +3,48 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import uvicorn
+from fastapi import Request, Response
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.app import build_bolt_app
+from adapters.slack.app import build_bolt_app, replay
+from adapters.slack.chat import PLATFORM as SLACK
+from adapters.slack.route import slack_endpoint
 from adapters.teams.bot import PLATFORM as TEAMS
 from bot.cli import StartupError
 from bot.container import build_app, platform_edges
 from bot.migrate import upgrade
+from bot.outage import FailureLog
 from bot.settings import Settings, SettingsError
 from bot.teams import build_teams
 from bot.web import create_web_app
 from bot.worker import Worker
+from core.intake import Intake
 
 log = logging.getLogger("exitbot")
+
+
+def slack_http_route(
+    settings: Settings, intake: Intake, stored: Callable[[], None]
+) -> Callable[[Request], Awaitable[Response]] | None:
+    """POST /slack/events, or None when Slack comes over Socket Mode (or not at all): a
+    route that is not needed is not mounted, and one that is mounted checks signatures."""
+    if not settings.slack_bot_token or settings.slack_app_token:
+        return None
+    secret = settings.slack_signing_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for "
+            "Socket Mode)"
+        )
+    return slack_endpoint(
+        secret.get_secret_value(), intake, stored, FailureLog("storing Slack requests")
+    )
 
 
 def run_serve(settings: Settings, scheduler: bool = True) -> int:
@@ -29,39 +53,32 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
     )
     upgrade(settings.database_url)
     edges = platform_edges(settings)
-    ports, client = edges.ports, edges.slack
+    ports = edges.ports
     app = build_app(settings, ports, directories=edges.directories)
     worker = Worker(
         app.delivery,
         app.service,
+        app.intake,
         settings.sweep_seconds,
         scheduler=scheduler,
         digest_cron=settings.digest_cron,
         digest_days=settings.digest_days,
         retention_days=settings.retention_days,
     )
-    slack: App | None = None
-    if client is not None:
-        secret = (
-            settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
-            else ""
-        )
-        if not secret and not settings.slack_app_token:
-            raise SettingsError(
-                "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN "
-                "(or set SLACK_APP_TOKEN for Socket Mode)"
-            )
+    slack_route = slack_http_route(settings, app.intake, worker.stored)
+    bolt: App | None = None
+    if edges.slack is not None:
         try:
-            slack = build_bolt_app(
-                client=client,
-                signing_secret=secret,
+            bolt = build_bolt_app(
+                client=edges.slack.client,
                 service=app.service,
                 desk=app.desk,
                 wake=worker.wake,
+                dm_channel=edges.slack.dm_channel,
             )
         except (BoltError, SlackApiError) as exc:
             raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
+        app.intake.handlers[SLACK] = replay(bolt)
     else:
         log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
     teams = build_teams(settings, app, worker.wake)
@@ -73,12 +90,17 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
     worker.start()
     socket_mode = None
     try:
-        if slack is not None and settings.slack_app_token:
-            socket_mode = SocketModeHandler(slack, settings.slack_app_token.get_secret_value())
-            socket_mode.connect()  # type: ignore[no-untyped-call]
+        if bolt is not None and settings.slack_app_token:
+            # Socket Mode runs listeners before its ack: a failure leaves the event unacked,
+            # and Slack sends it again. /slack/events is not mounted at all.
+            socket_mode = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            try:
+                socket_mode.connect()  # type: ignore[no-untyped-call]
+            except (SlackApiError, OSError) as exc:
+                raise StartupError(f"Slack refused SLACK_APP_TOKEN: {exc}") from None
             log.info("Slack: Socket Mode connected")
         uvicorn.run(
-            create_web_app(app.engine, slack, teams),
+            create_web_app(app.engine, slack_route, teams),
             host=settings.host,
             port=settings.port,
             log_level="info",

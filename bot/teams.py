@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 class TeamsAdapter(CloudAdapterBase):  # type: ignore[misc]
     async def on_turn_error(self, context: TurnContext, error: Exception) -> None:
-        log.exception("Teams turn failed", exc_info=error)
+        # Up to POST /api/messages, which answers 503: the Bot Framework sends it again,
+        # and what was already handled is not handled twice (the inbox records it).
+        raise error
 
 
 @dataclass
@@ -55,6 +57,6 @@ def build_teams(settings: Settings, app: App, wake: object) -> Teams | None:
         )
     adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
-    bot = TeamsBot(app.service, app.desk, references, wake)  # type: ignore[arg-type]
     chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
+    bot = TeamsBot(app.service, app.desk, references, wake, chat)  # type: ignore[arg-type]
     return Teams(adapter=adapter, bot=bot, chat=chat, authenticated=not settings.teams_dev)

@@ -1,6 +1,7 @@
-"""Background work inside `exitbot serve`: the outbox sender (woken the moment a use case
-queues a message, and every few seconds for retries) and APScheduler's sweep for interviews
-whose day has come. The database decides who sends what; this only keeps time."""
+"""Background work inside `exitbot serve`: the inbox handlers (woken the moment a request is
+stored, and every few seconds for retries), the outbox sender (woken the moment a use case
+queues a message) and APScheduler's sweep for interviews whose day has come. The database
+decides who handles and sends what; this only keeps time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.outage import FailureLog
 from core.delivery import Delivery
+from core.intake import Intake
 from core.service import InterviewService
 
 log = logging.getLogger(__name__)
@@ -22,14 +25,17 @@ class Worker:
         self,
         delivery: Delivery,
         service: InterviewService,
+        intake: Intake,
         sweep_seconds: float,
         scheduler: bool = True,
         poll_seconds: float = 2.0,
         digest_cron: str | None = None,
         digest_days: int = 7,
         retention_days: int | None = None,
+        handlers: int = 4,
     ) -> None:
         self.delivery = delivery
+        self.intake = intake
         self.service = service
         self.sweep_seconds = sweep_seconds
         self.digest_cron = digest_cron
@@ -37,12 +43,21 @@ class Worker:
         self.retention_days = retention_days
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
+        self._stored = threading.Event()
         self._stop = threading.Event()
         self._sender = threading.Thread(target=self._send_loop, name="exitbot-outbox", daemon=True)
+        self._handlers = [
+            threading.Thread(target=self._handle_loop, name=f"exitbot-inbox-{n}", daemon=True)
+            for n in range(handlers)
+        ]
+        self._handling = FailureLog("handling stored requests")
+        self._sweeping = FailureLog("looking for due interviews")
         self._scheduler = BackgroundScheduler(timezone=UTC) if scheduler else None
 
     def start(self) -> None:
         self._sender.start()
+        for thread in self._handlers:
+            thread.start()
         if self._scheduler is not None:
             # First sweep at once: whatever fell due while ExitBot was down goes out now.
             self._scheduler.add_job(
@@ -70,14 +85,22 @@ class Worker:
             self._scheduler.start()
 
     def wake(self) -> None:
+        """There is something in the outbox to send."""
         self._wake.set()
+
+    def stored(self) -> None:
+        """There is a request in the inbox to handle."""
+        self._stored.set()
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._stop.set()
         self._wake.set()
+        self._stored.set()
         self._sender.join(timeout=10)
+        for thread in self._handlers:
+            thread.join(timeout=10)
 
     def sweep(self) -> None:
         try:
@@ -86,8 +109,9 @@ class Worker:
                 log.info("opened %d interviews whose day came", opened)
             if opened + self.service.nudge_silent():
                 self.wake()
-        except Exception:
-            log.exception("looking for due interviews failed; the next sweep tries again")
+            self._sweeping.ok()
+        except Exception as exc:
+            self._sweeping.failed(exc)
 
     def post_digest(self) -> None:
         try:
@@ -106,10 +130,28 @@ class Worker:
             log.exception("the retention purge failed; it runs again tomorrow")
 
     def _send_loop(self) -> None:
+        sending = FailureLog("sending the outbox")
         while not self._stop.is_set():
             self._wake.wait(timeout=self.poll_seconds)
             self._wake.clear()
             try:
                 self.delivery.drain()
-            except Exception:
-                log.exception("sending the outbox failed; trying again shortly")
+                sending.ok()
+            except Exception as exc:
+                sending.failed(exc)
+
+    def _handle_loop(self) -> None:
+        while not self._stop.is_set():
+            self._stored.wait(timeout=self.poll_seconds)
+            self._stored.clear()
+            try:
+                while not self._stop.is_set():
+                    report = self.intake.handle_due()
+                    if report.error is not None:
+                        self._handling.failed(report.error)
+                    elif report.handled:
+                        self._handling.ok()
+                    if not (report.handled or report.retrying or report.failed):
+                        break
+            except Exception as exc:  # the claim itself failed: the database is out
+                self._handling.failed(exc)

@@ -3,8 +3,18 @@ into one of these; `raw` keeps the payload for anything the core does not model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# C0 control characters but tab and newline, and DEL: PostgreSQL refuses NUL in text, and
+# none of them is anything a person meant to write.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """What a person typed, without control characters (a carriage return ends a line)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,9 @@ class UserMessage(Event):
 
     text: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", printable(self.text))
+
 
 @dataclass(frozen=True)
 class ChoicePicked(Event):
@@ -32,6 +45,9 @@ class ChoicePicked(Event):
     question_id: str
     value: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", printable(self.value))
+
 
 @dataclass(frozen=True)
 class Installed(Event):
@@ -40,9 +56,14 @@ class Installed(Event):
 
 @dataclass(frozen=True)
 class Command(Event):
-    """An HR command: `/exitbot <text>` on Slack, the same words typed to the bot on Teams."""
+    """An HR command: `/exitbot <text>` on Slack, the same words typed to the bot on Teams.
+    `shared`: typed where others can read the answer (a channel), so it must go elsewhere."""
 
     text: str
+    shared: bool = field(default=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", printable(self.text))
 
 
 InboundEvent = UserMessage | ChoicePicked | Installed | Command

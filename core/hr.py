@@ -21,6 +21,11 @@ from core.service import InterviewService, ServiceError
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
 REFUSAL = "Sorry, `/exitbot` is only for the HR team. If you think you should have access, ask HR."
+SENT_PRIVATELY = "I've sent it to you privately."
+NO_PRIVATE_CHAT = (
+    "I can't answer that here, where others can read it, and I can't message you privately "
+    "yet: open a chat with ExitBot and type the command there."
+)
 DEFAULT_DAYS = 30
 EXPORT_COLUMNS = (
     "interview_id",
@@ -40,6 +45,16 @@ EXPORT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class HrAnswer:
+    """What HR output goes where. `private` is only for the person who asked; `shared`,
+    when the command was typed where others can read, is all that may be said there: if
+    the private answer cannot be delivered, the platform says NO_PRIVATE_CHAT instead."""
+
+    private: OutboundMessage
+    shared: str | None = None
+
+
 @dataclass
 class HrDesk:
     service: InterviewService
@@ -50,6 +65,11 @@ class HrDesk:
     hr_users: frozenset[str]
     send_time: time = time(10, 0)
     lead_days: int = 0
+
+    def answer(self, command: Command) -> HrAnswer:
+        """HR output, reports and refusals alike, goes only to the person who asked."""
+        reply = self.handle(command)
+        return HrAnswer(private=reply, shared=SENT_PRIVATELY if command.shared else None)
 
     def handle(self, command: Command) -> OutboundMessage:
         """An HR command typed on a platform: HR users only; problems become the answer."""
@@ -109,11 +129,17 @@ class HrDesk:
         """The person's current profile from the platform (name, time zone, e-mail)."""
         return self._directory(platform).lookup(user_id=ref.user_id, email=ref.email)
 
+    def _find(self, platform: str, user_id: str) -> Person | None:
+        with self.uow() as uow:
+            return uow.people.find(platform, user_id)
+
     def _known(self, platform: str, ref: PersonRef) -> Person:
         """A person ExitBot has interviewed or scheduled; e-mails are looked up first."""
-        user_id = ref.user_id or self._profile(platform, ref).user_id
-        with self.uow() as uow:
-            person = uow.people.find(platform, user_id)
+        person = self._find(platform, ref.user_id) if ref.user_id else None
+        if person is None:
+            # An e-mail, or a platform id that is not the one ExitBot keeps (a Teams mention
+            # names 29:..., people are kept by their Entra object id): ask the directory.
+            person = self._find(platform, self._profile(platform, ref).user_id)
         if person is None:
             raise UnknownPerson(f"ExitBot has no exit interview for {ref}.")
         return person

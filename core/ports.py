@@ -166,11 +166,40 @@ class Outbox(Protocol):
         ...
 
 
-class InboundLog(Protocol):
-    def seen(self, platform: str, event_id: str) -> bool: ...
+@dataclass(frozen=True)
+class InboxItem:
+    """An inbound request stored before it was acknowledged, waiting to be handled."""
 
-    def record(self, platform: str, event_id: str, at: datetime) -> None:
-        """Remember the event; committing a second record of it raises DuplicateEvent."""
+    id: int
+    platform: str
+    event_id: str
+    content_type: str
+    body: str
+    attempts: int
+
+
+class Inbox(Protocol):
+    def add(
+        self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
+    ) -> None:
+        """Store a request to handle later; committing a second one with the same id raises
+        DuplicateEvent (a platform retry)."""
+        ...
+
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[InboxItem]:
+        """Stored requests due for handling, oldest first, at most one per sender at a
+        time, leased to this caller."""
+        ...
+
+    def handle(self, platform: str, event_id: str, at: datetime) -> bool:
+        """Mark the event handled as part of the change it causes (commit both together).
+        False when it was handled before; an event never stored is recorded as handled."""
+        ...
+
+    def mark_failed(
+        self, item_id: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Record a failed attempt; try again at `retry_at`, or never when it is None."""
         ...
 
 
@@ -201,7 +230,7 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
 
     @property
-    def inbound(self) -> InboundLog: ...
+    def inbox(self) -> Inbox: ...
 
     @property
     def audit(self) -> AuditLog: ...

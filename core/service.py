@@ -251,7 +251,12 @@ class InterviewService:
         return self._once(event.platform, event.event_id, run)
 
     def handle_choice(self, event: ChoicePicked) -> bool:
+        """True when the click was the person's own, on their own interview (and not a
+        platform retry): only then may the adapter mark the question answered."""
+        own = False
+
         def run(uow: UnitOfWork) -> None:
+            nonlocal own
             interview = uow.interviews.get(event.interview_id)
             if interview is None or (interview.employee.platform, interview.employee.user_id) != (
                 event.platform,
@@ -263,6 +268,7 @@ class InterviewService:
                     TextMessage(text=STRANGER_REPLY),
                 )
                 return
+            own = True
             if interview.state is not InterviewState.IN_PROGRESS:
                 self._send(uow, interview, [TextMessage(text=CLOSED_REPLY)])
                 return
@@ -271,7 +277,7 @@ class InterviewService:
             )
             self._send(uow, interview, reply)
 
-        return self._once(event.platform, event.event_id, run)
+        return self._once(event.platform, event.event_id, run) and own
 
     def resume(self, platform: str, user_id: str) -> Interview | None:
         """Re-send what the person's open interview is waiting for (a terminal reattached)."""
@@ -317,11 +323,9 @@ class InterviewService:
         is committed with the change it caused. False when it was a repeat."""
 
         def handle(uow: UnitOfWork) -> bool:
-            if event_id and uow.inbound.seen(platform, event_id):
+            if event_id and not uow.inbox.handle(platform, event_id, self.clock.now()):
                 return False
             run(uow)
-            if event_id:
-                uow.inbound.record(platform, event_id, self.clock.now())
             return True
 
         try:

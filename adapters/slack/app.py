@@ -1,6 +1,8 @@
-"""The Slack edge, as thin as bolt-python's own adapters: bolt verifies the signature (401
-for a forged or stale one) and acks at once; each listener turns the payload into one
-neutral event and hands it to one core use case."""
+"""The Slack edge, as thin as bolt-python's own adapters. A request reaches bolt only after
+ExitBot verified and stored it (adapters/slack/inbound.py, then the inbox): bolt here runs
+the stored request's listener, which turns the payload into one neutral event for one core
+use case. Listeners run before bolt's answer (process_before_response) so that a failure
+is seen, and the stored request is tried again."""
 
 from __future__ import annotations
 
@@ -10,29 +12,44 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
 from adapters.slack.chat import PLATFORM
+from adapters.slack.inbound import action_id
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
+from core.intake import Handler
+from core.ports import InboxItem
 from core.service import InterviewService
 
 log = logging.getLogger(__name__)
+FAILURE = "exitbot_failure"
 
 
 def build_bolt_app(
     *,
     client: WebClient,
-    signing_secret: str,
     service: InterviewService,
     desk: HrDesk,
     wake: Callable[[], None],
+    dm_channel: Callable[[str], str],
 ) -> App:
-    """`wake` tells the outbox sender there is something to send."""
-    app = App(client=client, signing_secret=signing_secret, process_before_response=False)
+    """`wake` tells the outbox sender there is something to send; `dm_channel` names the
+    bot's direct-message channel with a person. Signatures are checked before requests are
+    stored (HTTP), or not needed (Socket Mode): never mount this app on a route directly."""
+    app = App(
+        client=client,
+        process_before_response=True,
+        request_verification_enabled=False,
+    )
+
+    @app.error
+    def keep_failure(error: Exception, request: BoltRequest) -> None:
+        # The inbox retries the request and logs the failure once; bolt need not.
+        request.context[FAILURE] = error
 
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -65,41 +82,63 @@ def build_bolt_app(
             log.warning("ignoring a button with a value ExitBot did not make")
             return
         user = body["user"]["id"]
-        accepted = service.handle_choice(
+        answered = service.handle_choice(
             ChoicePicked(
                 PLATFORM,
                 user,
                 interview_id,
                 question_id,
                 value,
-                event_id=f"action:{user}:{action.get('action_ts')}",
+                event_id=action_id(user, action),
                 raw=body,
             )
         )
         wake()
         container, message = body.get("container") or {}, body.get("message") or {}
-        if accepted and container.get("channel_id") and container.get("message_ts"):
+        channel = container.get("channel_id")
+        # Only the clicker's own question, in their own DM with ExitBot, is marked answered.
+        if not answered or not channel or not container.get("message_ts"):
+            return
+        try:
+            if channel != dm_channel(user):
+                return
             label = (action.get("text") or {}).get("text") or value
-            try:
-                client.chat_update(
-                    channel=container["channel_id"],
-                    ts=container["message_ts"],
-                    text=message.get("text") or label,
-                    blocks=answered_blocks(message.get("blocks") or [], label),
-                )
-            except SlackApiError as exc:
-                log.warning("could not mark the question answered: %s", exc.response.get("error"))
+            client.chat_update(
+                channel=channel,
+                ts=container["message_ts"],
+                text=message.get("text") or label,
+                blocks=answered_blocks(message.get("blocks") or [], label),
+            )
+        except SlackApiError as exc:
+            log.warning("could not mark the question answered: %s", exc.response.get("error"))
 
     @app.command("/exitbot")
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        reply = desk.handle(
+        # A slash command's answer is ephemeral: only the person who typed it sees it.
+        answer = desk.answer(
             Command(
                 PLATFORM, command["user_id"], plain_command(command.get("text") or ""), raw=command
             )
         )
         wake()
-        text, blocks = render(reply)
+        text, blocks = render(answer.private)
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     return app
+
+
+def replay(app: App) -> Handler:
+    """Runs a stored Slack request through bolt's listeners; raises what a listener raised,
+    so that the inbox tries it again."""
+
+    def handle(item: InboxItem) -> None:
+        request = BoltRequest(body=item.body, headers={"content-type": item.content_type})
+        response = app.dispatch(request)
+        failure = request.context.get(FAILURE)
+        if isinstance(failure, Exception):
+            raise failure
+        if response.status >= 500:
+            raise RuntimeError(f"bolt answered {response.status}")
+
+    return handle

@@ -98,10 +98,14 @@ class SlackChat:
                     "EXITBOT_HR_CHANNEL is not set: HR summaries have nowhere to go"
                 )
             return self.hr_channel
-        if to.id not in self._dm_channels:
-            opened = self.client.conversations_open(users=to.id)
-            self._dm_channels[to.id] = opened["channel"]["id"]
-        return self._dm_channels[to.id]
+        return self.dm_channel(to.id)
+
+    def dm_channel(self, user: str) -> str:
+        """The bot's direct-message channel with this person (opened once, then cached)."""
+        if user not in self._dm_channels:
+            opened = self.client.conversations_open(users=user)
+            self._dm_channels[user] = opened["channel"]["id"]
+        return self._dm_channels[user]
 
     def _failure(self, exc: SlackApiError, to: Address) -> DeliveryError:
         error = str(exc.response.get("error", "unknown_error"))

@@ -149,14 +149,32 @@ class TransitionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
-class InboundEventRow(Base):
-    __tablename__ = "inbound_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+class InboxRow(Base):
+    """Every inbound platform event, stored before it is acknowledged and handled after.
+    Its unique key drops a platform's retries; `processed_at` is set in the same transaction
+    as the change the event caused, so each is handled exactly once. `body` (the verified
+    request, with the employee's words) is kept only until then."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbox_pending", "processed_at", "failed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
+    # Who sent it: one person's events are handled one at a time, in order.
+    sender: Mapped[str | None] = mapped_column(String(128))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxRow(Base):

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.storage.models import (
     AnswerRow,
     AuditRow,
     DigestRow,
-    InboundEventRow,
+    InboxRow,
     InterviewRow,
     OutboxRow,
     PersonRow,
@@ -28,7 +30,7 @@ from core.interview import (
     Trigger,
 )
 from core.messages import OUTBOUND, Address, OutboundMessage
-from core.ports import Clock, OutboxItem
+from core.ports import Clock, InboxItem, OutboxItem
 
 PERSON_FIELDS = (
     "platform",
@@ -241,6 +243,70 @@ class SqlInterviewRepository:
             row.version = (row.version or 0) + 1
 
 
+def failed_attempt(
+    table: type[OutboxRow] | type[InboxRow],
+    item_id: int,
+    at: datetime,
+    error: str,
+    retry_at: datetime | None,
+) -> Update:
+    """One more failed attempt at an outbox or inbox row: retried at `retry_at`, or never."""
+    values: dict[str, object] = {
+        "last_error": error[:2000],
+        "lease_until": None,
+        "attempts": table.attempts + 1,
+    }
+    if retry_at is None:
+        values["failed_at"] = at
+    else:
+        values["next_attempt_at"] = retry_at
+    return update(table).where(table.id == item_id).values(**values)
+
+
+Leasable = TypeVar("Leasable", OutboxRow, InboxRow)
+
+
+def lease_in_order(
+    session: Session,
+    table: type[Leasable],
+    pending: Sequence[Leasable],
+    key: Callable[[Leasable], Hashable | None],
+    unfinished: ColumnElement[bool],
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+) -> list[Leasable]:
+    """Lease up to `limit` of the pending rows (oldest first) that are due and not leased,
+    skipping any row whose key has an earlier row still pending: one at a time per key, in
+    order. The conditional update makes each lease one caller's, across replicas."""
+    leased: list[Leasable] = []
+    waiting: set[Hashable] = set()
+    for row in pending:
+        order = key(row)
+        if order is not None:
+            if order in waiting:
+                continue
+            waiting.add(order)
+        due = row.next_attempt_at is None or row.next_attempt_at <= now
+        if not due or (row.lease_until and row.lease_until > now):
+            continue
+        taken = session.execute(
+            update(table)
+            .where(
+                table.id == row.id,
+                unfinished,
+                or_(table.lease_until.is_(None), table.lease_until <= now),
+            )
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            leased.append(row)
+        if len(leased) == limit:
+            break
+    return leased
+
+
 class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -274,41 +340,27 @@ class SqlOutbox:
             .order_by(OutboxRow.id)
             .limit(limit * 10)
         ).all()
-        claimed: list[OutboxItem] = []
-        waiting: set[tuple[str, str, str]] = set()
-        for row in pending:
-            key = (row.platform, row.address_kind, row.address_id)
-            if key in waiting:
-                continue  # an earlier message to the same place goes first
-            waiting.add(key)
-            if row.next_attempt_at > now or (row.lease_until and row.lease_until > now):
-                continue
-            taken = self.session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.id == row.id,
-                    OutboxRow.sent_at.is_(None),
-                    or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now),
-                )
-                .values(lease_until=now + timedelta(seconds=lease_seconds))
-                .execution_options(synchronize_session=False)
+        leased = lease_in_order(
+            self.session,
+            OutboxRow,
+            pending,
+            # An earlier message to the same place goes first.
+            lambda row: (row.platform, row.address_kind, row.address_id),
+            OutboxRow.sent_at.is_(None),
+            now,
+            lease_seconds,
+            limit,
+        )
+        claimed = [
+            OutboxItem(
+                id=row.id,
+                to=Address(platform=row.platform, kind=row.address_kind, id=row.address_id),
+                message=OUTBOUND.validate_python(row.payload),
+                attempts=row.attempts,
+                interview_id=row.interview_id,
             )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(
-                    OutboxItem(
-                        id=row.id,
-                        to=Address(
-                            platform=row.platform,
-                            kind=row.address_kind,
-                            id=row.address_id,
-                        ),
-                        message=OUTBOUND.validate_python(row.payload),
-                        attempts=row.attempts,
-                        interview_id=row.interview_id,
-                    )
-                )
-            if len(claimed) == limit:
-                break
+            for row in leased
+        ]
         return claimed
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
@@ -329,29 +381,91 @@ class SqlOutbox:
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:
-        values: dict[str, object] = {
-            "last_error": error[:2000],
-            "lease_until": None,
-            "attempts": OutboxRow.attempts + 1,
-        }
-        if retry_at is None:
-            values["failed_at"] = at
-        else:
-            values["next_attempt_at"] = retry_at
-        self.session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+        self.session.execute(failed_attempt(OutboxRow, item_id, at, error, retry_at))
 
 
-class SqlInboundLog:
-    def __init__(self, session: Session) -> None:
+class SqlInbox:
+    def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
+        self.clock = clock
 
-    def seen(self, platform: str, event_id: str) -> bool:
-        query = select(InboundEventRow.id).filter_by(platform=platform, event_id=event_id)
-        return self.session.scalars(query).first() is not None
+    def add(
+        self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
+    ) -> None:
+        now = self.clock.now()
+        self.session.add(
+            InboxRow(
+                platform=platform,
+                event_id=event_id,
+                sender=sender,
+                content_type=content_type,
+                body=body,
+                received_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
 
-    def record(self, platform: str, event_id: str, at: datetime) -> None:
-        # A concurrent retry of the same event fails the commit on the unique key.
-        self.session.add(InboundEventRow(platform=platform, event_id=event_id, received_at=at))
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[InboxItem]:
+        pending = self.session.scalars(
+            select(InboxRow)
+            .where(InboxRow.processed_at.is_(None), InboxRow.failed_at.is_(None))
+            .order_by(InboxRow.id)
+            .limit(limit * 10)
+        ).all()
+        leased = lease_in_order(
+            self.session,
+            InboxRow,
+            pending,
+            # The sender's earlier event goes first.
+            lambda row: (row.platform, row.sender) if row.sender is not None else None,
+            InboxRow.processed_at.is_(None),
+            now,
+            lease_seconds,
+            limit,
+        )
+        claimed = [
+            InboxItem(
+                id=row.id,
+                platform=row.platform,
+                event_id=row.event_id,
+                content_type=row.content_type or "",
+                body=row.body or "",
+                attempts=row.attempts,
+            )
+            for row in leased
+        ]
+        return claimed
+
+    def handle(self, platform: str, event_id: str, at: datetime) -> bool:
+        # The conditional update is the lock: a second handler of the same event waits for
+        # the first one's commit here, then finds nothing left to update.
+        done = self.session.execute(
+            update(InboxRow)
+            .where(
+                InboxRow.platform == platform,
+                InboxRow.event_id == event_id,
+                InboxRow.processed_at.is_(None),
+            )
+            .values(processed_at=at, body=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        query = select(InboxRow.id).filter_by(platform=platform, event_id=event_id)
+        if self.session.scalars(query).first() is not None:
+            return False
+        # Never stored (Teams, Socket Mode, the console): remember it as handled; a
+        # concurrent twin fails the commit on the unique key.
+        self.session.add(
+            InboxRow(platform=platform, event_id=event_id, received_at=at, processed_at=at)
+        )
+        return True
+
+    def mark_failed(
+        self, item_id: int, at: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
 
 class SqlDigestLog:

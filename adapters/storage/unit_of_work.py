@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from adapters.storage.repositories import (
     SqlAuditLog,
     SqlDigestLog,
-    SqlInboundLog,
+    SqlInbox,
     SqlInterviewRepository,
     SqlOutbox,
     SqlPersonRepository,
@@ -36,7 +36,7 @@ class SqlUnitOfWork:
     people: SqlPersonRepository
     interviews: SqlInterviewRepository
     outbox: SqlOutbox
-    inbound: SqlInboundLog
+    inbox: SqlInbox
     audit: SqlAuditLog
     digests: SqlDigestLog
 
@@ -49,7 +49,7 @@ class SqlUnitOfWork:
         self.people = SqlPersonRepository(self.session)
         self.interviews = SqlInterviewRepository(self.session, self.people)
         self.outbox = SqlOutbox(self.session, self._clock)
-        self.inbound = SqlInboundLog(self.session)
+        self.inbox = SqlInbox(self.session, self._clock)
         self.audit = SqlAuditLog(self.session)
         self.digests = SqlDigestLog(self.session)
         return self
@@ -79,7 +79,7 @@ class SqlUnitOfWork:
         except IntegrityError as exc:
             self.rollback()
             table = unique_violation_table(exc)
-            if table == "inbound_events":
+            if table == "inbox":
                 raise DuplicateEvent() from exc
             if table is not None:
                 # A key another writer took first (a person, an open interview): run again.

@@ -20,9 +20,10 @@ from adapters.storage.references import SqlReferenceStore
 from adapters.teams.cards import CHOICE, answered_card, render
 from core.commands import USAGE
 from core.events import ChoicePicked, Command, UserMessage
-from core.hr import HrDesk
+from core.hr import NO_PRIVATE_CHAT, HrDesk
 from core.interview import InterviewState, Person
-from core.ports import UnknownPerson
+from core.messages import Address, OutboundMessage, TextMessage
+from core.ports import ChatPort, DeliveryError, UnknownPerson
 from core.service import InterviewService
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,14 @@ class TeamsBot(ActivityHandler):
         desk: HrDesk,
         references: SqlReferenceStore,
         wake: Callable[[], None],
+        private: ChatPort,
     ) -> None:
+        """`private` reaches a person in their personal chat with ExitBot."""
         self.service = service
         self.desk = desk
         self.references = references
         self.wake = wake
+        self.private = private
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -105,7 +109,8 @@ class TeamsBot(ActivityHandler):
         personal = (activity.conversation.conversation_type or "personal") == "personal"
         text = _AT.sub(lambda m: "", TurnContext.remove_recipient_mention(activity) or "")
         if not personal or await asyncio.to_thread(self._is_hr_command, user, text):
-            await self._command(turn_context, user, self._mentions_as_ids(activity, text))
+            text = self._mentions_as_ids(activity, text)
+            await self._command(turn_context, user, text, personal)
             return
         event = UserMessage(
             PLATFORM, user, (activity.text or "").strip(), event_id=activity.id, raw=activity
@@ -134,13 +139,30 @@ class TeamsBot(ActivityHandler):
         words = text.split()
         return " ".join([*words[:1], *(f"@{n}" for n in names), *words[1:]]) if names else text
 
-    async def _command(self, turn_context: TurnContext, user: str, text: str) -> None:
+    async def _command(
+        self, turn_context: TurnContext, user: str, text: str, personal: bool
+    ) -> None:
         loop = asyncio.get_running_loop()
         directories = {**self.desk.directories, PLATFORM: TurnDirectory(turn_context, loop)}
         desk = dataclasses.replace(self.desk, directories=directories)
-        reply = await asyncio.to_thread(desk.handle, Command(PLATFORM, user, text.strip()))
-        await turn_context.send_activity(render(reply))
+        command = Command(PLATFORM, user, text.strip(), shared=not personal)
+        answer = await asyncio.to_thread(desk.answer, command)
         self.wake()
+        if answer.shared is None:
+            await turn_context.send_activity(render(answer.private))
+            return
+        # Typed in a channel: the answer goes to the asker's personal chat, never here.
+        sent = await asyncio.to_thread(self._tell_privately, user, answer.private)
+        note = answer.shared if sent else NO_PRIVATE_CHAT
+        await turn_context.send_activity(render(TextMessage(text=note)))
+
+    def _tell_privately(self, user: str, message: OutboundMessage) -> bool:
+        try:
+            self.private.send(Address(platform=PLATFORM, id=user), message)
+        except DeliveryError as exc:
+            log.warning("could not answer an HR command privately: %s", exc)
+            return False
+        return True
 
     async def _choice(self, turn_context: TurnContext, user: str, value: dict[str, Any]) -> None:
         activity = turn_context.activity
@@ -155,7 +177,9 @@ class TeamsBot(ActivityHandler):
         )
         accepted = await asyncio.to_thread(self.service.handle_choice, event)
         self.wake()
-        if accepted and activity.reply_to_id:
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        # Only the clicker's own question card, in their own chat with ExitBot, is marked.
+        if accepted and personal and activity.reply_to_id:
             given = value.get("labels")
             labels = given if isinstance(given, dict) else {}
             label = str(value.get("l") or labels.get(str(value.get("v"))) or value.get("v"))

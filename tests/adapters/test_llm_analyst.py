@@ -3,6 +3,7 @@ summaries, timeouts, retries, garbage, the circuit breaker, prompt injection, re
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -161,6 +162,28 @@ def test_a_failed_trial_opens_the_circuit_again(llm: OpenAIStandIn) -> None:
     assert len(llm.requests) == 2
 
 
+def test_the_circuit_opens_on_answers_that_are_unusable(llm: OpenAIStandIn) -> None:
+    """Regression: success was booked before the answer was read, so a model answering
+    nonsense kept being called, however often its answers were thrown away."""
+    breaker = CircuitBreaker(failures_to_open=3, cooldown=60, clock=Clock())
+    subject = analyst(llm, retries=0, breaker=breaker)
+    llm.answers += [model_says("not json"), model_says({"ask": "perhaps"}), model_says("")]
+    for _ in range(3):
+        subject.follow_up(PROBE, "meh", [])
+    assert breaker.state == "open"
+    subject.follow_up(PROBE, "meh", [])
+    assert len(llm.requests) == 3
+
+
+def test_every_call_is_bounded_in_tokens(llm: OpenAIStandIn) -> None:
+    llm.answers += [model_says({"ask": False}), model_says({"primary_reason": "manager"})]
+    subject = analyst(llm)
+    subject.follow_up(PROBE, "meh", [])
+    subject.summarize(ENTRIES)
+    limits = [request.get("max_tokens") for request in llm.requests]
+    assert all(isinstance(n, int) and 0 < n <= 1000 for n in limits), limits
+
+
 # -- summaries ------------------------------------------------------------------------------------
 ENTRIES = [
     entry("primary_reason", "My manager", kind="choice", role="primary_reason", value="manager"),
@@ -194,6 +217,32 @@ def test_a_summary_from_the_model_keeps_only_verbatim_quotes(llm: OpenAIStandIn)
     assert analysis.quotes == ["My manager took credit for my launch."]  # the invented one is gone
     assert analysis.regrettable_loss is True and analysis.signals == ["Shipped a major launch"]
     assert usage.calls == 1
+
+
+def test_no_link_the_model_writes_reaches_anyone(llm: OpenAIStandIn) -> None:
+    llm.answers += [
+        model_says({"ask": True, "question": "Could you say more at https://evil.test/form?"}),
+        model_says(
+            {
+                "primary_reason": "manager",
+                "quotes": ["My manager took credit for my launch."],
+                "kept_by": "A [raise](http://evil.test/?q=salary) and www.evil.test support",
+                "signals": ["See ftp://files.evil.test/x for details"],
+                "suggested_action": "Email [HR](mailto:hr@evil.test) at once.",
+            }
+        ),
+        model_says({"themes": ["Pay, see [chart](https://evil.test/c.png)"]}),
+    ]
+    subject = analyst(llm)
+    # Without its link the question no longer ends in "?": it is not asked at all.
+    assert subject.follow_up(PROBE, "meh", []) is None
+    analysis = subject.summarize(ENTRIES)
+    themes = subject.themes([ENTRIES])
+    written = json.dumps([analysis.model_dump(mode="json"), themes])
+    for link in ("http", "www.", "ftp:", "mailto:", "evil.test"):
+        assert link not in written
+    assert analysis.suggested_action == "Email HR at once."
+    assert themes == ["Pay, see chart"]
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,17 @@ from typing import Any
 
 import pytest
 from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, Entity
 
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
 from bot.container import App
 from core.commands import HELP
-from core.hr import REFUSAL
+from core.hr import NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
-from tests.conftest import AppFactory, FakeClock
+from core.ports import DeliveryError
+from tests.conftest import AppFactory, FakeChat, FakeClock
 
 BOT = ChannelAccount(id="28:exitbot", name="ExitBot")
 
@@ -50,8 +51,8 @@ def references(app: App, clock: FakeClock) -> SqlReferenceStore:
 
 
 @pytest.fixture
-def bot(app: App, references: SqlReferenceStore) -> TeamsBot:
-    return TeamsBot(app.service, app.desk, references, wake=lambda: None)
+def bot(app: App, references: SqlReferenceStore, chat: FakeChat) -> TeamsBot:
+    return TeamsBot(app.service, app.desk, references, wake=lambda: None, private=chat)
 
 
 async def turn(bot: TeamsBot, activity: Activity) -> TestAdapter:
@@ -70,22 +71,39 @@ async def test_hr_help_is_answered_in_the_turn(bot: TeamsBot) -> None:
     assert replies(await turn(bot, message("hr", "a:hr", "help"))) == [escape(HELP)]
 
 
-async def test_someone_else_gets_the_refusal_in_a_channel(bot: TeamsBot) -> None:
+def in_channel(user: str, text: str) -> Activity:
     mention = {
         "type": "mention",
         "text": "<at>ExitBot</at>",
         "mentioned": {"id": BOT.id, "name": "ExitBot"},
     }
-    from botbuilder.schema import Entity
-
-    activity = message(
-        "jane",
+    return message(
+        user,
         "19:hr@thread.tacv2",
-        "<at>ExitBot</at> list",
+        f"<at>ExitBot</at> {text}",
         kind="channel",
         entities=[Entity().deserialize(mention)],
     )
-    assert replies(await turn(bot, activity)) == [escape(REFUSAL)]
+
+
+async def test_someone_else_gets_the_refusal_privately_not_in_a_channel(
+    bot: TeamsBot, chat: FakeChat
+) -> None:
+    assert replies(await turn(bot, in_channel("jane", "list"))) == [escape(SENT_PRIVATELY)]
+    assert [m.text for m in chat.to_user("aad-jane")] == [REFUSAL]  # type: ignore[union-attr]
+
+
+async def test_hr_output_asked_for_in_a_channel_goes_only_to_the_asker(
+    bot: TeamsBot, app: App, chat: FakeChat
+) -> None:
+    app.service.start_now(Person(platform="teams", user_id="aad-jane", display_name="Jane Doe"))
+    channel = replies(await turn(bot, in_channel("hr", "list")))
+    assert channel == [escape(SENT_PRIVATELY)]
+    [private] = chat.to_user("aad-hr")
+    assert "Jane Doe" in private.text  # type: ignore[union-attr]
+    chat.failures.append(DeliveryError("no personal chat"))
+    assert replies(await turn(bot, in_channel("hr", "list"))) == [escape(NO_PRIVATE_CHAT)]
+    assert len(chat.to_user("aad-hr")) == 1
 
 
 async def test_every_activity_refreshes_the_stored_reference(

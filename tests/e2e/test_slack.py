@@ -121,7 +121,8 @@ class Server(ServeProcess):
         return asked
 
 
-def _server(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:
+def serve_slack(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """`exitbot serve` for Slack on that database, stopped afterwards (a fixture's body)."""
     server = Server(slack=slack, database_url=database_url, log=tmp_path / "serve.log")
     server.start()
     yield server
@@ -130,12 +131,12 @@ def _server(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[
 
 @pytest.fixture
 def server(slack: SlackStandIn, migrated_sqlite: str, tmp_path: Path) -> Iterator[Server]:
-    yield from _server(slack, migrated_sqlite, tmp_path)
+    yield from serve_slack(slack, migrated_sqlite, tmp_path)
 
 
 @pytest.fixture
 def server_on_each_db(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Server]:
-    yield from _server(slack, database_url, tmp_path)
+    yield from serve_slack(slack, database_url, tmp_path)
 
 
 def start_jane(server: Server) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from adapters.teams.cards import escape
-from core.hr import REFUSAL
+from core.hr import REFUSAL, SENT_PRIVATELY
 from core.service import STRANGER_REPLY
 from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
@@ -161,9 +161,35 @@ def test_hr_commands_from_someone_else_are_refused(
         entities=[bot_mention(), mention("jane", "Jane Doe")],
     )
     reply = teams.to(HR_CHANNEL, "reply")[-1]
-    assert reply["text"] == escape(REFUSAL)
+    assert reply["text"] == escape(SENT_PRIVATELY)
+    assert teams.to("a:jane", "send")[-1]["text"] == escape(REFUSAL)
     server.say("a:stranger", "stranger", "Sam Stranger", "report")
     assert teams.to("a:stranger")[-1]["text"] == escape(STRANGER_REPLY)
+
+
+def test_hr_output_asked_for_in_a_channel_reaches_only_the_asker(
+    server: TeamsServer, teams: TeamsStandIn
+) -> None:
+    start_jane(server)
+    server.submit("jane", "Jane Doe", "career_growth")
+    server.say("a:jane", "jane", "Jane Doe", "My manager took credit for my launch.")
+    server.say("a:jane", "jane", "Jane Doe", "stop")
+    wait_for(lambda: teams.cards(HR_CHANNEL), what="the HR summary")
+    for command in ("report <at>Jane Doe</at>", "list", "status <at>Jane Doe</at>", "export"):
+        before = len(teams.to("a:hr", "send"))
+        server.say(
+            HR_CHANNEL,
+            "hr",
+            "Harriet Rowe",
+            f"<at>ExitBot</at> {command}",
+            conversation_type="channel",
+            entities=[bot_mention(), *([mention("jane", "Jane Doe")] if "<at>" in command else [])],
+        )
+        assert teams.to(HR_CHANNEL, "reply")[-1]["text"] == escape(SENT_PRIVATELY)
+        wait_for(lambda b=before: len(teams.to("a:hr", "send")) > b, what=f"{command} privately")
+    channel = texts(teams.to(HR_CHANNEL, "reply"))
+    assert "took credit" not in channel and "Jane Doe" not in channel
+    assert "took credit" in texts(teams.to("a:hr", "send"))
 
 
 def test_a_blocked_bot_makes_the_interview_unreachable(

@@ -17,7 +17,7 @@ TABLES = {
     "interviews",
     "answers",
     "interview_transitions",
-    "inbound_events",
+    "inbox",
     "outbox",
     "audit_log",
     "digests",

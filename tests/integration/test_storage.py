@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from sqlalchemy import text
 
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.unit_of_work import SqlUnitOfWork
@@ -134,16 +135,66 @@ def test_one_open_interview_per_person(uow: UowFactory, clock: FakeClock) -> Non
 def test_an_inbound_event_is_recorded_once(racing_uow: UowFactory, clock: FakeClock) -> None:
     uow = racing_uow
     with uow() as first, uow() as second:
-        assert not first.inbound.seen("test", "Ev1")
-        assert not second.inbound.seen("test", "Ev1")
-        first.inbound.record("test", "Ev1", clock.now())
+        assert first.inbox.handle("test", "Ev1", clock.now())
+        assert second.inbox.handle("test", "Ev1", clock.now())
         first.commit()
-        second.inbound.record("test", "Ev1", clock.now())
         with pytest.raises(DuplicateEvent):
             second.commit()
     with uow() as work:
-        assert work.inbound.seen("test", "Ev1")
-        assert not work.inbound.seen("other", "Ev1")
+        assert not work.inbox.handle("test", "Ev1", clock.now())
+        assert work.inbox.handle("other", "Ev1", clock.now())
+
+
+def _store(uow: UowFactory, event_id: str, sender: str, body: str = "{}") -> None:
+    with uow() as work:
+        work.inbox.add("test", event_id, sender, "application/json", body)
+        work.commit()
+
+
+def test_a_stored_request_is_claimed_once_handled_once_and_its_words_dropped(
+    uow: UowFactory, clock: FakeClock
+) -> None:
+    _store(uow, "Ev1", "U1", '{"text": "my manager"}')
+    with pytest.raises(DuplicateEvent):
+        _store(uow, "Ev1", "U1")  # Slack's retry of a stored event
+    with uow() as work:
+        [item] = work.inbox.claim_due(clock.now(), 5, 30)
+        assert work.inbox.claim_due(clock.now(), 5, 30) == []  # leased
+        work.commit()
+    assert item.body == '{"text": "my manager"}' and item.content_type == "application/json"
+    with uow() as work:
+        assert work.inbox.handle("test", "Ev1", clock.now())
+        work.commit()
+    with uow() as work:
+        assert not work.inbox.handle("test", "Ev1", clock.now())
+        work.session.rollback()
+        bodies = work.session.execute(text("SELECT body FROM inbox")).scalars().all()
+    assert bodies == [None]
+    clock.advance(seconds=31)
+    with uow() as work:
+        assert work.inbox.claim_due(clock.now(), 5, 30) == []
+
+
+def test_stored_requests_wait_for_the_same_senders_earlier_one(
+    uow: UowFactory, clock: FakeClock
+) -> None:
+    for event_id, sender in (("Ev1", "U1"), ("Ev2", "U1"), ("Ev3", "U2")):
+        _store(uow, event_id, sender)
+    with uow() as work:
+        claimed = work.inbox.claim_due(clock.now(), 5, 30)
+        work.commit()
+    assert [i.event_id for i in claimed] == ["Ev1", "Ev3"]
+    with uow() as work:
+        work.inbox.mark_failed(
+            claimed[0].id, clock.now(), "boom", clock.now() + timedelta(seconds=5)
+        )
+        work.commit()
+    with uow() as work:
+        assert work.inbox.claim_due(clock.now(), 5, 30) == []  # Ev1 waits, so Ev2 does too
+    clock.advance(seconds=6)
+    with uow() as work:
+        [again] = work.inbox.claim_due(clock.now(), 5, 30)
+    assert again.event_id == "Ev1" and again.attempts == 1
 
 
 def _queue(uow: UowFactory, *messages: tuple[str, str]) -> None:
@@ -204,12 +255,15 @@ def test_a_failed_commit_records_no_inbound_event(uow: UowFactory, clock: FakeCl
     """Regression: on SQLite the event id's savepoint used to commit on its own, so a commit
     that then failed left the event marked as handled and its retry was dropped."""
     interview_id = new_interview(uow, clock)
+    _store(uow, "Ev2", "U1")
     with uow() as work:
+        assert work.inbox.handle("test", "Ev1", clock.now())
+        assert work.inbox.handle("test", "Ev2", clock.now())
         existing = work.interviews.get(interview_id)
         assert existing is not None
         work.interviews.add(Interview(employee=existing.employee, created_at=clock.now()))
-        work.inbound.record("test", "Ev1", clock.now())
         with pytest.raises(ConcurrentUpdate):
             work.commit()  # a second open interview for the same person
     with uow() as work:
-        assert not work.inbound.seen("test", "Ev1")
+        assert work.inbox.handle("test", "Ev1", clock.now())
+        assert work.inbox.handle("test", "Ev2", clock.now())

@@ -206,6 +206,12 @@ def event_body(event: Json, event_id: str) -> str:
 
 
 _message_ts = itertools.count(1)
+_triggers = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """Slack gives every command and click a trigger id of its own."""
+    return f"{int(time.time())}.{next(_triggers)}.abc"
 
 
 def dm(user: str, text: str, **extra: Any) -> Json:
@@ -236,7 +242,7 @@ def command_body(user: str, text: str, response_url: str) -> str:
             "text": text,
             "api_app_id": "A1",
             "response_url": response_url,
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id(),
         }
     )
 
@@ -248,7 +254,7 @@ def action_body(user: str, button: Json, post: Json, message_ts: str, response_u
         "user": {"id": user, "username": user.lower(), "team_id": "T1"},
         "api_app_id": "A1",
         "token": "legacy",
-        "trigger_id": "1.2.3",
+        "trigger_id": trigger_id(),
         "response_url": response_url,
         "container": {
             "type": "message",

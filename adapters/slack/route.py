@@ -1,0 +1,97 @@
+"""`POST /slack/events`: verify, store, acknowledge. Bolt never parses what was not verified,
+and Slack hears 200 only once the request is in the inbox; when it cannot be stored Slack
+is told so (503, and it retries an event), or the person is (a command or a click, which
+Slack does not retry)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from adapters.slack.chat import PLATFORM
+from adapters.slack.inbound import (
+    ACTION,
+    COMMAND,
+    MAX_BODY,
+    Refused,
+    SlackRequest,
+    classify,
+    verify,
+)
+from core.intake import TROUBLE, Intake
+
+
+class Failures(Protocol):
+    """Where store failures are told (once per outage, not once per request)."""
+
+    def failed(self, exc: BaseException) -> None: ...
+
+    def ok(self) -> None: ...
+
+
+def slack_endpoint(
+    signing_secret: str,
+    intake: Intake,
+    wake: Callable[[], None],
+    failures: Failures,
+) -> Callable[[Request], Awaitable[Response]]:
+    verifier = SignatureVerifier(signing_secret)  # refuses an empty secret
+
+    async def slack_events(request: Request) -> Response:
+        declared = request.headers.get("content-length") or "0"
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        content_type = request.headers.get("content-type") or ""
+        try:
+            text = verify(await request.body(), request.headers, verifier)
+            incoming = classify(text, content_type)
+        except Refused as refused:
+            return JSONResponse({"error": str(refused)}, status_code=refused.status)
+        if incoming.event_id is None:
+            return _answer_at_once(incoming)
+        try:
+            await run_in_threadpool(
+                intake.store, PLATFORM, incoming.event_id, incoming.sender, content_type, text
+            )
+        except Exception as exc:  # the database is out: this request is not ours yet
+            failures.failed(exc)
+            return _trouble(incoming)
+        failures.ok()
+        wake()
+        return Response(status_code=200)
+
+    return slack_events
+
+
+def _answer_at_once(incoming: SlackRequest) -> Response:
+    challenge = incoming.payload.get("challenge")
+    if incoming.payload.get("type") == "url_verification" and isinstance(challenge, str):
+        return JSONResponse({"challenge": challenge})
+    return Response(status_code=200)
+
+
+def _trouble(incoming: SlackRequest) -> Response:
+    if incoming.kind == COMMAND:
+        return JSONResponse({"response_type": "ephemeral", "text": TROUBLE})
+    if incoming.kind == ACTION:
+        hook = incoming.payload.get("response_url")
+        if isinstance(hook, str) and hook:  # told after the answer: Slack waits 3 s at most
+            return Response(status_code=200, background=BackgroundTask(_tell, hook))
+        return Response(status_code=200)
+    return Response(status_code=503)  # an event: Slack sends it again
+
+
+def _tell(response_url: str) -> None:
+    # When Slack is unreachable too the button stays, and the person can click again.
+    with contextlib.suppress(OSError):
+        WebhookClient(response_url, timeout=3).send(
+            text=TROUBLE, response_type="ephemeral", replace_original=False
+        )

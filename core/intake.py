@@ -1,0 +1,93 @@
+"""Inbound requests: stored before the platform is acknowledged, handled after. A request
+that cannot be stored is refused (the platform retries it); one whose handling fails is
+tried again with backoff; each is handled exactly once (its inbox row is marked in the same
+transaction as the change it caused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.delivery import backoff
+from core.ports import Clock, DuplicateEvent, InboxItem, UnitOfWork
+
+
+@dataclass
+class IntakeReport:
+    handled: int = 0
+    retrying: int = 0
+    failed: int = 0
+    # The last failure, for the caller to log (the core does no I/O).
+    error: Exception | None = None
+
+
+# Handles one stored request; raises when it could not, and it is retried.
+Handler = Callable[[InboxItem], None]
+
+
+@dataclass
+class Intake:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    # Each platform's handler, registered by the composition root.
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    max_attempts: int = 8
+    # Long enough for a slow model; short enough that a request whose handler died with
+    # the database is tried again soon after it comes back.
+    lease_seconds: float = 30.0
+
+    def store(
+        self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
+    ) -> bool:
+        """Keep a verified request to handle after the acknowledgement. False when it was
+        stored before (a platform retry). Database errors propagate: the caller must then
+        refuse the request so that the platform sends it again."""
+        try:
+            with self.uow() as uow:
+                uow.inbox.add(platform, event_id, sender, content_type, body)
+                uow.commit()
+        except DuplicateEvent:
+            return False
+        return True
+
+    def handle_due(self, limit: int = 1) -> IntakeReport:
+        with self.uow() as uow:
+            items = uow.inbox.claim_due(self.clock.now(), limit, self.lease_seconds)
+            uow.commit()
+        report = IntakeReport()
+        for item in items:
+            self._handle(item, report)
+        return report
+
+    def _handle(self, item: InboxItem, report: IntakeReport) -> None:
+        handler = self.handlers.get(item.platform)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for platform {item.platform!r}")
+            handler(item)
+            # Requests that changed nothing (a bot's own message, an HR command) are done
+            # now; those that changed something were marked done with their change.
+            with self.uow() as uow:
+                uow.inbox.handle(item.platform, item.event_id, self.clock.now())
+                uow.commit()
+        except Exception as exc:  # any failure: keep the request and try again later
+            retry = item.attempts + 1 < self.max_attempts
+            now = self.clock.now()
+            try:
+                with self.uow() as uow:
+                    retry_at = now + backoff(item.attempts + 1) if retry else None
+                    uow.inbox.mark_failed(item.id, now, repr(exc), retry_at)
+                    uow.commit()
+            except Exception:  # the database is gone too: the lease runs out, then a retry
+                pass
+            report.error = exc
+            if retry:
+                report.retrying += 1
+            else:
+                report.failed += 1
+            return
+        report.handled += 1
+
+
+# What a person who typed a command or clicked a button is told when it cannot be stored.
+TROUBLE = "ExitBot is having trouble, please try again in a minute."

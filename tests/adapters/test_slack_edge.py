@@ -1,0 +1,47 @@
+"""Which Slack door `exitbot serve` opens: /slack/events only over HTTP and only with a
+signing secret; in Socket Mode there is no route to forge requests against."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.storage.database import make_engine
+from bot.container import App
+from bot.serve import slack_http_route
+from bot.settings import Settings, SettingsError
+from bot.web import create_web_app
+from tests.standins.slack import event_body, sign
+
+
+def settings(**values: str) -> Settings:
+    return Settings(SLACK_BOT_TOKEN="xoxb-test", **values)  # type: ignore[arg-type]
+
+
+def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
+    app: App, migrated_sqlite: str
+) -> None:
+    """Regression: with SLACK_APP_TOKEN set, /slack/events stayed mounted with an empty
+    signing secret, and a request signed with an empty key ran `report` as HR."""
+    route = slack_http_route(settings(SLACK_APP_TOKEN="xapp-test"), app.intake, lambda: None)
+    assert route is None
+    engine = make_engine(migrated_sqlite)
+    body = event_body({"type": "message", "text": "report"}, "EvForged")
+    response = TestClient(create_web_app(engine, route)).post(
+        "/slack/events", content=body, headers=sign(body, secret="")
+    )
+    assert response.status_code == 404
+    engine.dispose()
+
+
+@pytest.mark.parametrize("secret", ["", "   "])
+def test_over_http_a_signing_secret_is_required(app: App, secret: str) -> None:
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        slack_http_route(settings(SLACK_SIGNING_SECRET=secret), app.intake, lambda: None)
+
+
+def test_the_slack_sdk_in_use_refuses_an_empty_secret() -> None:
+    """The floor in pyproject (slack-sdk 3.43) is the first release that does."""
+    with pytest.raises(ValueError, match="must not be empty"):
+        SignatureVerifier("")

@@ -1,0 +1,54 @@
+"""The inbox on a real database: a stored request is handled once, a failing one is tried
+again with backoff and given up after max_attempts, and a retry of a handled one does
+nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bot.container import App
+from core.events import UserMessage
+from core.ports import InboxItem
+from tests.conftest import FakeChat, FakeClock
+
+
+def test_a_request_whose_handling_fails_is_tried_again_and_handled_once(
+    app: App, clock: FakeClock, chat: FakeChat
+) -> None:
+    failures = [RuntimeError("database went away")]
+
+    def handle(item: InboxItem) -> None:
+        if failures:
+            raise failures.pop()
+        app.service.handle_message(UserMessage("test", "U1", item.body, event_id=item.event_id))
+
+    app.intake.handlers["test"] = handle
+    assert app.intake.store("test", "Ev1", "U1", "text/plain", "hello")
+    assert not app.intake.store("test", "Ev1", "U1", "text/plain", "hello")  # a retry
+    first = app.intake.handle_due()
+    assert first.retrying == 1 and isinstance(first.error, RuntimeError)
+    assert app.intake.handle_due().handled == 0  # backing off
+    clock.advance(seconds=3)
+    assert app.intake.handle_due().handled == 1
+    app.delivery.drain()
+    assert len(chat.to_user("U1")) == 1  # the stranger's reply, once
+    clock.advance(seconds=60)
+    assert app.intake.handle_due().handled == 0
+    with app.engine.connect() as connection:
+        row = connection.execute(text("SELECT attempts, body, processed_at FROM inbox")).one()
+    assert row.attempts == 1 and row.body is None and row.processed_at is not None
+
+
+def test_a_request_that_never_succeeds_is_given_up(app: App, clock: FakeClock) -> None:
+    def broken(item: InboxItem) -> None:
+        raise ValueError("a bug")
+
+    app.intake.handlers["test"] = broken
+    app.intake.store("test", "Ev1", "U1", "text/plain", "hello")
+    reports = []
+    for _ in range(app.intake.max_attempts):
+        reports.append(app.intake.handle_due())
+        clock.advance(seconds=1000)
+    assert [r.retrying for r in reports] == [1] * (app.intake.max_attempts - 1) + [0]
+    assert reports[-1].failed == 1
+    assert app.intake.handle_due().failed == 0
