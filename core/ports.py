@@ -202,6 +202,11 @@ class Inbox(Protocol):
         """Record a failed attempt; try again at `retry_at`, or never when it is None."""
         ...
 
+    def erase_before(self, before: datetime) -> int:
+        """Drop the words of requests received before `before` that were never handled
+        (given up on); how many."""
+        ...
+
 
 class DigestLog(Protocol):
     def posted(self, platform: str, day: date) -> bool:

@@ -156,7 +156,10 @@ class InterviewService:
         before = self.clock.now() - timedelta(days=retention_days)
         free_text = frozenset(q.id for q in self.bank.questions if q.kind == "text")
         with self.uow() as uow:
+            # Requests given up on still hold what people wrote: they go too.
+            uow.inbox.erase_before(before)
             due = uow.interviews.ended_unpurged(before, limit)
+            uow.commit()
 
         def erase(interview_id: str, uow: UnitOfWork) -> bool:
             interview = uow.interviews.get(interview_id)

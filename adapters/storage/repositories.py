@@ -467,6 +467,14 @@ class SqlInbox:
     ) -> None:
         self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
+    def erase_before(self, before: datetime) -> int:
+        erased = self.session.execute(
+            update(InboxRow)
+            .where(InboxRow.received_at < before, InboxRow.body.is_not(None))
+            .values(body=None)
+        )
+        return int(erased.rowcount)  # type: ignore[attr-defined]
+
 
 class SqlDigestLog:
     def __init__(self, session: Session) -> None:

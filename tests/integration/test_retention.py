@@ -70,3 +70,14 @@ def test_an_open_interview_is_never_erased(app: App, clock: FakeClock) -> None:
     assert app.service.purge(30) == 0
     current = app.service.current(PLATFORM, "UJ")
     assert current is not None and "primary_reason" in current.answers
+
+
+def test_requests_never_handled_are_erased_with_the_rest(app: App, clock: FakeClock) -> None:
+    app.intake.store(PLATFORM, "Ev1", "UOLD", "application/json", WORDS)
+    clock.advance(days=91)
+    app.intake.store(PLATFORM, "Ev2", "UNEW", "application/json", "recent words")
+    app.service.purge(90)
+    assert rows(app, "SELECT event_id, body FROM inbox ORDER BY event_id") == [
+        ("Ev1", None),
+        ("Ev2", "recent words"),
+    ]
