@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 from fastapi import Request, Response
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import build_bolt_app, replay
 from adapters.slack.chat import PLATFORM as SLACK
 from adapters.slack.route import slack_endpoint
+from adapters.slack.socket import StoringSocketModeHandler
 from adapters.teams.bot import PLATFORM as TEAMS
 from bot.cli import StartupError
 from bot.container import build_app, platform_edges
@@ -91,9 +91,14 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
     socket_mode = None
     try:
         if bolt is not None and settings.slack_app_token:
-            # Socket Mode runs listeners before its ack: a failure leaves the event unacked,
-            # and Slack sends it again. /slack/events is not mounted at all.
-            socket_mode = SocketModeHandler(bolt, settings.slack_app_token.get_secret_value())
+            # Stored, then acknowledged, like POST /slack/events (which is not mounted).
+            socket_mode = StoringSocketModeHandler(
+                bolt,
+                settings.slack_app_token.get_secret_value(),
+                app.intake,
+                worker.stored,
+                FailureLog("storing Slack requests"),
+            )
             try:
                 socket_mode.connect()  # type: ignore[no-untyped-call]
             except (SlackApiError, OSError) as exc:

@@ -27,6 +27,8 @@ from core.service import InterviewService
 
 log = logging.getLogger(__name__)
 FAILURE = "exitbot_failure"
+# The content type a Socket Mode payload is stored with (its body is the payload as JSON).
+SOCKET_MODE = "socket_mode/"
 
 
 def build_bolt_app(
@@ -133,7 +135,10 @@ def replay(app: App) -> Handler:
     so that the inbox tries it again."""
 
     def handle(item: InboxItem) -> None:
-        request = BoltRequest(body=item.body, headers={"content-type": item.content_type})
+        if item.content_type.startswith(SOCKET_MODE):
+            request = BoltRequest(body=json.loads(item.body), mode="socket_mode")
+        else:
+            request = BoltRequest(body=item.body, headers={"content-type": item.content_type})
         response = app.dispatch(request)
         failure = request.context.get(FAILURE)
         if isinstance(failure, Exception):

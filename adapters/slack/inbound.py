@@ -62,28 +62,68 @@ def verify(
 
 
 def classify(text: str, content_type: str) -> SlackRequest:
-    """Name a verified request: what it is, its id (for retries) and who sent it."""
+    """Name a verified HTTP request: what it is, its id (for retries) and who sent it."""
     if content_type.startswith("application/json"):
-        payload = _json_object(text)
-        if payload.get("type") != "event_callback":
-            return SlackRequest("url_verification", None, None, text, payload)
-        event = payload.get("event")
-        event_id = payload.get("event_id")
-        if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id:
-            raise Refused(400, "an event without event_id")
-        return SlackRequest(EVENT, event_id, _text(event.get("user")), text, payload)
+        return _event(_json_object(text), text)
     if content_type.startswith("application/x-www-form-urlencoded"):
         form = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
         if "payload" in form:
             return _interaction(_json_object(form["payload"]), text)
-        if "command" in form:
-            trigger = form.get("trigger_id")
-            if not trigger or not form.get("user_id"):
-                raise Refused(400, "a command without trigger_id or user_id")
-            return SlackRequest(COMMAND, f"command:{trigger}", form["user_id"], text, form)
         if form.get("ssl_check"):
             return SlackRequest("ssl_check", None, None, text, form)
+        return _command(form, text)
     raise Refused(400, "not a Slack request")
+
+
+def classify_socket(kind: str, payload: Mapping[str, Any]) -> SlackRequest:
+    """Name a request that came over Socket Mode (already authenticated by the socket).
+    Its body is the payload as JSON, which bolt reads back in socket mode."""
+    text = json.dumps(payload)
+    if kind == "events_api":
+        return _event(dict(payload), text)
+    if kind == "slash_commands":
+        return _command(dict(payload), text)
+    if kind == "interactive":
+        return _interaction(dict(payload), text)
+    return SlackRequest(kind, None, None, text, payload)
+
+
+@dataclass(frozen=True)
+class Unstored:
+    """What to do when a request cannot be stored: let Slack retry it (events), answer the
+    command with `reply`, or tell the clicker through `hook` (Slack retries neither)."""
+
+    retry: bool = False
+    reply: str | None = None
+    hook: str | None = None
+
+
+def when_unstored(incoming: SlackRequest, trouble: str) -> Unstored:
+    if incoming.kind == COMMAND:
+        return Unstored(reply=trouble)
+    if incoming.kind == ACTION:
+        hook = incoming.payload.get("response_url")
+        return Unstored(hook=hook if isinstance(hook, str) and hook else None)
+    return Unstored(retry=True)
+
+
+def _event(payload: dict[str, Any], text: str) -> SlackRequest:
+    if payload.get("type") != "event_callback":
+        return SlackRequest("url_verification", None, None, text, payload)
+    event = payload.get("event")
+    event_id = payload.get("event_id")
+    if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id:
+        raise Refused(400, "an event without event_id")
+    return SlackRequest(EVENT, event_id, _text(event.get("user")), text, payload)
+
+
+def _command(form: dict[str, Any], text: str) -> SlackRequest:
+    if "command" not in form:
+        raise Refused(400, "not a Slack request")
+    trigger, user = _text(form.get("trigger_id")), _text(form.get("user_id"))
+    if trigger is None or user is None:
+        raise Refused(400, "a command without trigger_id or user_id")
+    return SlackRequest(COMMAND, f"command:{trigger}", user, text, form)
 
 
 def action_id(user: str, action: Mapping[str, Any]) -> str:

@@ -18,13 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.slack.chat import PLATFORM
 from adapters.slack.inbound import (
-    ACTION,
-    COMMAND,
     MAX_BODY,
     Refused,
     SlackRequest,
     classify,
     verify,
+    when_unstored,
 )
 from core.intake import TROUBLE, Intake
 
@@ -79,17 +78,18 @@ def _answer_at_once(incoming: SlackRequest) -> Response:
 
 
 def _trouble(incoming: SlackRequest) -> Response:
-    if incoming.kind == COMMAND:
-        return JSONResponse({"response_type": "ephemeral", "text": TROUBLE})
-    if incoming.kind == ACTION:
-        hook = incoming.payload.get("response_url")
-        if isinstance(hook, str) and hook:  # told after the answer: Slack waits 3 s at most
-            return Response(status_code=200, background=BackgroundTask(_tell, hook))
-        return Response(status_code=200)
-    return Response(status_code=503)  # an event: Slack sends it again
+    unstored = when_unstored(incoming, TROUBLE)
+    if unstored.retry:
+        return Response(status_code=503)  # an event: Slack sends it again
+    if unstored.reply:
+        return JSONResponse({"response_type": "ephemeral", "text": unstored.reply})
+    if unstored.hook:  # told after the answer: Slack waits 3 s at most
+        return Response(status_code=200, background=BackgroundTask(tell, unstored.hook))
+    return Response(status_code=200)
 
 
-def _tell(response_url: str) -> None:
+def tell(response_url: str) -> None:
+    """Tell someone whose click could not be stored to try again."""
     # When Slack is unreachable too the button stays, and the person can click again.
     with contextlib.suppress(OSError):
         WebhookClient(response_url, timeout=3).send(

@@ -1,0 +1,73 @@
+"""Socket Mode the way POST /slack/events does it: name the request, store it, then
+acknowledge it; the inbox workers handle it after. When it cannot be stored an event is
+left unacknowledged (Slack sends it again), a command is answered "having trouble", and a
+clicker is told the same through the click's response_url."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from adapters.slack.app import SOCKET_MODE
+from adapters.slack.chat import PLATFORM
+from adapters.slack.inbound import Refused, classify_socket, when_unstored
+from adapters.slack.route import Failures, tell
+from core.intake import TROUBLE, Intake
+
+log = logging.getLogger(__name__)
+
+
+class StoringSocketModeHandler(SocketModeHandler):
+    def __init__(
+        self,
+        app: App,
+        app_token: str,
+        intake: Intake,
+        stored: Callable[[], None],
+        failures: Failures,
+    ) -> None:
+        super().__init__(app, app_token)
+        self.intake = intake
+        self.stored = stored
+        self.failures = failures
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        try:
+            incoming = classify_socket(req.type, req.payload or {})
+        except Refused as refused:
+            log.warning("dropping a Socket Mode request: %s", refused)
+            self._ack(client, req)
+            return
+        if incoming.event_id is None:
+            super().handle(client, req)  # nothing to keep: bolt answers it now
+            return
+        try:
+            self.intake.store(
+                PLATFORM, incoming.event_id, incoming.sender, SOCKET_MODE + req.type, incoming.body
+            )
+        except Exception as exc:  # the database is out: this request is not ours yet
+            self.failures.failed(exc)
+            unstored = when_unstored(incoming, TROUBLE)
+            if unstored.retry:
+                return  # no acknowledgement: Slack sends it again
+            if unstored.hook:
+                tell(unstored.hook)
+            self._ack(client, req, {"text": unstored.reply} if unstored.reply else None)
+            return
+        self.failures.ok()
+        self._ack(client, req)
+        self.stored()
+
+    @staticmethod
+    def _ack(
+        client: SocketModeClient, req: SocketModeRequest, payload: dict[str, str] | None = None
+    ) -> None:
+        client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=req.envelope_id, payload=payload)
+        )
