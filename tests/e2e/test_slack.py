@@ -216,6 +216,14 @@ def test_forged_and_stale_signatures_are_refused(server: Server) -> None:
     assert server.slack.posts() == []
 
 
+def test_slacks_url_check_is_answered_with_its_challenge(server: Server) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "c-123", "type": "url_verification"})
+    response = server.post(body, "application/json")
+    assert response.status_code == 200 and response.json() == {"challenge": "c-123"}
+    unsigned = server.post(body, "application/json", {})
+    assert unsigned.status_code == 401
+
+
 def test_a_retried_event_is_handled_once(server: Server) -> None:
     start_jane(server)
     event = dm(JANE, "1")
