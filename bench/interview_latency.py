@@ -1,21 +1,16 @@
-"""How long one employee answer takes end to end (dedupe, load, dialogue, offline analyst,
+"""How long one employee answer takes in process (dedupe, load, dialogue, offline analyst,
 commit, outbox send) on SQLite and PostgreSQL. Prints a table; not a test.
 
-    python bench/interview_latency.py [--interviews 30] [--postgres URL]
+    python -m bench.interview_latency [--interviews 30] [--postgres URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
+from bench.databases import fresh_postgres, fresh_sqlite, print_table
 from bot.clock import SystemClock
 from bot.container import build_app
 from bot.migrate import upgrade
@@ -90,35 +85,11 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows.append(
-            (
-                "SQLite (file, WAL)",
-                measure(f"sqlite:///{Path(folder) / 'bench.db'}", args.interviews),
-            )
-        )
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"exitbot_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+    with fresh_sqlite() as url:
+        rows = [("SQLite (file, WAL)", measure(url, args.interviews))]
+    with fresh_postgres(args.postgres) as url:
         rows.append(("PostgreSQL 127.0.0.1", measure(url, args.interviews)))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    columns = ("answers", "p50 ms", "p95 ms", "max ms", "answers/s")
-    print(f"{'database':<22} " + " ".join(f"{c:>9}" for c in columns))
-    for label, timings in rows:
-        ordered = sorted(timings)
-        p95 = ordered[int(len(ordered) * 0.95) - 1]
-        print(
-            f"{label:<22} {len(timings):>9} {statistics.median(timings) * 1000:>9.1f} "
-            f"{p95 * 1000:>9.1f} {ordered[-1] * 1000:>9.1f} {len(timings) / sum(timings):>9.0f}"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ decides who handles and sends what; this only keeps time."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
 from datetime import UTC, datetime
 
@@ -43,7 +45,8 @@ class Worker:
         self.retention_days = retention_days
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
-        self._stored = threading.Event()
+        # One token per stored request wakes one handler, not all of them at once.
+        self._stored: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._sender = threading.Thread(target=self._send_loop, name="exitbot-outbox", daemon=True)
         self._handlers = [
@@ -90,14 +93,15 @@ class Worker:
 
     def stored(self) -> None:
         """There is a request in the inbox to handle."""
-        self._stored.set()
+        self._stored.put(None)
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._stop.set()
         self._wake.set()
-        self._stored.set()
+        for _ in self._handlers:
+            self._stored.put(None)
         self._sender.join(timeout=10)
         for thread in self._handlers:
             thread.join(timeout=10)
@@ -142,8 +146,8 @@ class Worker:
 
     def _handle_loop(self) -> None:
         while not self._stop.is_set():
-            self._stored.wait(timeout=self.poll_seconds)
-            self._stored.clear()
+            with contextlib.suppress(queue.Empty):
+                self._stored.get(timeout=self.poll_seconds)
             try:
                 while not self._stop.is_set():
                     report = self.intake.handle_due()
