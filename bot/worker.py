@@ -151,6 +151,13 @@ class Worker:
             try:
                 while not self._stop.is_set():
                     report = self.intake.handle_due()
+                    if report.failed:
+                        log.error(
+                            "gave up on a stored request after %d attempts (%s); it stays in "
+                            "the inbox table with failed_at set",
+                            self.intake.max_attempts,
+                            type(report.error).__name__,
+                        )
                     if report.error is not None:
                         self._handling.failed(report.error)
                     elif report.handled:

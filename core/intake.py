@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from core.delivery import backoff
 from core.ports import Clock, DuplicateEvent, InboxItem, UnitOfWork
 
+# What a person who typed a command or clicked a button is told when it cannot be stored.
+TROUBLE = "ExitBot is having trouble, please try again in a minute."
+
 
 @dataclass
 class IntakeReport:
@@ -87,7 +90,3 @@ class Intake:
                 report.failed += 1
             return
         report.handled += 1
-
-
-# What a person who typed a command or clicked a button is told when it cannot be stored.
-TROUBLE = "ExitBot is having trouble, please try again in a minute."

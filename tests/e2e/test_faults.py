@@ -175,9 +175,11 @@ def test_kill_9_in_a_burst_of_answers_loses_and_doubles_nothing(
         if eid not in acknowledged:
             assert server.event(event, event_id=eid, **RETRY).status_code == 200
     for user in people:
+        # What the killed process had leased waits for its lease to run out: 30 s for a
+        # request being handled, 120 s for a message being sent.
         wait_for(
             lambda u=user: server.slack.waiting_for(u) == list(ANSWERS)[4],
-            timeout=30,
+            timeout=160,
             what=f"{user}'s answers",
         )
     counts = rows(
