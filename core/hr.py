@@ -261,31 +261,32 @@ class HrDesk:
             ended = uow.interviews.ended_between(now - timedelta(days=days), now)
             uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
             uow.commit()
-        out = io.StringIO()
+        # The byte order mark makes Excel read the file as UTF-8 (names with accents).
+        out = io.StringIO("\ufeff")
+        out.seek(0, io.SEEK_END)
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for interview in ended:
             analysis = Analysis.model_validate(interview.analysis or {})
             recommend = self.bank.by_role("recommend")
             score = interview.answers.get(recommend.id) if recommend else None
-            writer.writerow(
-                [
-                    interview.id,
-                    interview.employee.name,
-                    interview.employee.user_id,
-                    interview.employee.department or "",
-                    interview.employee.manager or "",
-                    interview.state.value,
-                    _iso(interview.started_at),
-                    _iso(interview.ended_at),
-                    analysis.primary_reason or "",
-                    " ".join(analysis.secondary_reasons),
-                    analysis.sentiment,
-                    "" if analysis.would_return is None else analysis.would_return,
-                    score.value if score and score.value is not None else "",
-                    sum(1 for a in interview.answers.values() if not a.skipped),
-                ]
-            )
+            row = [
+                interview.id,
+                interview.employee.name,
+                interview.employee.user_id,
+                interview.employee.department or "",
+                interview.employee.manager or "",
+                interview.state.value,
+                _iso(interview.started_at),
+                _iso(interview.ended_at),
+                analysis.primary_reason or "",
+                " ".join(analysis.secondary_reasons),
+                analysis.sentiment,
+                "" if analysis.would_return is None else analysis.would_return,
+                score.value if score and score.value is not None else "",
+                sum(1 for a in interview.answers.values() if not a.skipped),
+            ]
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
         return FileMessage(
             filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
             title=f"Exit interviews ended in the last {days} days ({len(ended)})",
@@ -305,6 +306,17 @@ class HrDesk:
             text=f"Erased everything ExitBot held about {person.name}: their interviews, answers "
             "and messages. Only an audit line that you did this remains."
         )
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def _tally(interviews: list[Interview]) -> dict[str, int]:

