@@ -14,6 +14,9 @@ from bot.settings import Settings, SettingsError, load_settings
 from core.hr import REFUSED
 from core.questions import BankError, parse_bank
 
+# The demo's own database, in the working directory.
+DEMO_DATABASE = "sqlite:///exitbot-demo.db"
+
 
 class StartupError(Exception):
     """ExitBot cannot start as configured; one line says why."""
@@ -35,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a whole interview in this terminal, offline")
     demo.add_argument("--name", default="Alex", help="the employee's name in the demo")
     demo.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    demo.add_argument(
+        "--database",
+        metavar="URL",
+        help=f"where the demo keeps its interview (default {DEMO_DATABASE}); never DATABASE_URL",
+    )
 
     commands.add_parser("migrate", help="bring the database (DATABASE_URL) up to date")
 
@@ -122,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
+        # A demo's made-up answers never land in the production database.
+        settings = load_settings(DATABASE_URL=args.database or DEMO_DATABASE)
         return run_demo(settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh)
     if args.command == "schedule":
         from bot.shell import run_schedule

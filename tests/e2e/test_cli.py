@@ -22,8 +22,8 @@ def run(
     return exitbot(*args, cwd=tmp_path, stdin=stdin, **env)
 
 
-def states(tmp_path: Path) -> list[str]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+def states(tmp_path: Path, database: str = "exitbot-demo.db") -> list[str]:
+    engine = create_engine(f"sqlite:///{tmp_path / database}")
     with engine.connect() as connection:
         found = [row[0] for row in connection.execute(text("SELECT state FROM interviews"))]
     engine.dispose()
@@ -82,6 +82,19 @@ def test_demo_words_work_from_a_script(tmp_path: Path) -> None:
     assert states(tmp_path) == ["DECLINED"]
 
 
+def test_the_demo_never_writes_to_the_database_in_database_url(tmp_path: Path) -> None:
+    production = tmp_path / "production.db"
+    result = run(["demo"], tmp_path, "1\nstop\n", DATABASE_URL=f"sqlite:///{production}")
+    assert result.returncode == 0, result.stderr
+    assert not production.exists() and states(tmp_path) == ["DECLINED"]
+    chosen = tmp_path / "chosen.db"
+    result = run(["demo", "--database", f"sqlite:///{chosen}"], tmp_path, "1\nstop\n")
+    assert result.returncode == 0 and chosen.exists()
+    bad = run(["demo", "--database", "mysql://x"], tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("exitbot: DATABASE_URL: must be a sqlite://")
+
+
 def test_fresh_starts_over(tmp_path: Path) -> None:
     run(["demo"], tmp_path, stdin="1\n")
     result = run(["demo", "--fresh"], tmp_path, stdin="")
@@ -92,7 +105,7 @@ def test_fresh_starts_over(tmp_path: Path) -> None:
 def test_migrate_on_sqlite(tmp_path: Path) -> None:
     result = run(["migrate"], tmp_path)
     assert (result.returncode, result.stdout.strip()) == (0, "exitbot: database is up to date")
-    assert states(tmp_path) == []
+    assert states(tmp_path, "demo.db") == []
 
 
 @pytest.mark.postgres

@@ -19,7 +19,6 @@ def demo(
         "demo",
         cwd=tmp_path,
         stdin="\n".join(answers) + "\n",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.db'}",
         OPENAI_API_KEY="sk-test",
         OPENAI_BASE_URL=llm.url,
         EXITBOT_LLM_MODEL="local-model",
@@ -48,7 +47,7 @@ def test_the_model_asks_the_follow_up_and_writes_the_summary(
     assert result.returncode == 0, result.stderr
     assert "What would a fair promotion process have looked like?" in result.stdout
     assert all(r["model"] == "local-model" for r in llm.requests)
-    engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine = create_engine(f"sqlite:///{tmp_path / 'exitbot-demo.db'}")
     with engine.connect() as connection:
         calls, tokens = connection.execute(
             text("SELECT llm_calls, llm_tokens FROM interviews")
