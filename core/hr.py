@@ -298,10 +298,12 @@ class HrDesk:
             known = uow.people.find(person.platform, person.user_id)
             if known is not None:
                 uow.people.remove(known)
+            uow.inbox.erase_from(person.platform, person.user_id)
             uow.audit.record(
                 self.clock.now(), actor, "forget", f"{person.platform}:{person.user_id}"
             )
             uow.commit()
+            uow.scrub()
         return TextMessage(
             text=f"Erased everything ExitBot held about {person.name}: their interviews, answers "
             "and messages. Only an audit line that you did this remains."

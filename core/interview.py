@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from core.ports import Usage
 
 
+# Analysis fields that may carry the employee's words (verbatim or paraphrased by a model).
+QUOTING_FIELDS = frozenset({"quotes", "kept_by", "signals", "suggested_action"})
+
+
 class InterviewState(StrEnum):
     SCHEDULED = "SCHEDULED"
     IN_PROGRESS = "IN_PROGRESS"
@@ -241,8 +245,9 @@ class Interview:
     # -- retention -----------------------------------------------------------------------
     def erase_words(self, free_text: frozenset[str], at: datetime) -> None:
         """Erase what the employee wrote in their own words: answers to the `free_text`
-        questions, follow-ups, and the quotes in the analysis. Ratings, choices and the coded
-        reason stay, so the numbers still add up."""
+        questions, follow-ups, and whatever in the analysis may quote them (quotes, what
+        would have kept them, signals, the suggested action). Ratings, choices, the coded
+        reasons and the sentiment stay, so the numbers still add up."""
         if self.state.is_open:
             raise InterviewStillOpen(self.state)
         self.answers = {
@@ -252,7 +257,5 @@ class Interview:
         }
         self.history = [qid for qid in self.history if qid in self.answers]
         if self.analysis is not None:
-            self.analysis = {
-                k: v for k, v in self.analysis.items() if k not in ("quotes", "kept_by")
-            }
+            self.analysis = {k: v for k, v in self.analysis.items() if k not in QUOTING_FIELDS}
         self.purged_at = at

@@ -202,6 +202,10 @@ class Inbox(Protocol):
         """Record a failed attempt; try again at `retry_at`, or never when it is None."""
         ...
 
+    def erase_from(self, platform: str, sender: str) -> None:
+        """Drop the words of every request this person sent that was never handled."""
+        ...
+
     def erase_before(self, before: datetime) -> int:
         """Drop the words of requests received before `before` that were never handled
         (given up on); how many."""
@@ -259,3 +263,8 @@ class UnitOfWork(Protocol):
         ...
 
     def rollback(self) -> None: ...
+
+    def scrub(self) -> None:
+        """After an erasure was committed: make the erased bytes unrecoverable as far as
+        the database allows (best effort, never raises)."""
+        ...

@@ -171,7 +171,10 @@ class InterviewService:
             uow.outbox.forget(interview_id)
             return True
 
-        return self._each(due, erase)
+        erased = self._each(due, erase)
+        with self.uow() as uow:
+            uow.scrub()
+        return erased
 
     def digest(self, days: int) -> Digest:
         """Interviews that ended in the last `days` days, in numbers and themes."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -28,6 +32,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted and overwritten content is zeroed in the file, not left in free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -35,6 +41,34 @@ def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so writers queue (busy_timeout) instead of
     # failing when a read snapshot turns out stale at its first write.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Where employee words live: rewritten after an erasure on PostgreSQL.
+ERASED_TABLES = ("answers", "interviews", "outbox", "inbox", "interview_transitions", "people")
+
+
+def scrub(engine: Engine) -> None:
+    """After an erasure: on SQLite, copy the WAL into the file and truncate it (secure_delete
+    has zeroed the erased cells, and old page images in the WAL go); on PostgreSQL, rewrite
+    the tables that held the words (VACUUM FULL: a plain VACUUM frees dead rows but leaves
+    their bytes in the page), where the role owns them. The rewrite locks those tables for
+    as long as it takes (well under a second for thousands of interviews). Best effort: a
+    busy database or a missing privilege only leaves it to the next time."""
+    try:
+        if engine.dialect.name == "sqlite":
+            raw = engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+        else:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                # A lock request waiting behind a long reader would stall everyone queued
+                # behind it: give up quickly instead, and scrub at the next erasure.
+                connection.exec_driver_sql("SET lock_timeout = '2s'")
+                connection.exec_driver_sql("VACUUM FULL " + ", ".join(ERASED_TABLES))
+    except (DBAPIError, OSError) as exc:
+        log.warning("could not scrub the database after an erasure: %s", str(exc).splitlines()[0])
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -467,6 +467,17 @@ class SqlInbox:
     ) -> None:
         self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
+    def erase_from(self, platform: str, sender: str) -> None:
+        self.session.execute(
+            update(InboxRow)
+            .where(
+                InboxRow.platform == platform,
+                InboxRow.sender == sender,
+                InboxRow.processed_at.is_(None),
+            )
+            .values(body=None, failed_at=self.clock.now(), last_error="erased", lease_until=None)
+        )
+
     def erase_before(self, before: datetime) -> int:
         erased = self.session.execute(
             update(InboxRow)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from adapters.storage.database import scrub
 from adapters.storage.repositories import (
     SqlAuditLog,
     SqlDigestLog,
@@ -88,3 +90,8 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def scrub(self) -> None:
+        engine = self.session.get_bind()
+        assert isinstance(engine, Engine)
+        scrub(engine)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from bot.container import App
 from core.events import UserMessage
-from core.interview import InterviewState, Person
+from core.interview import QUOTING_FIELDS, InterviewState, Person
 from tests.conftest import PLATFORM, FakeClock
 
 WORDS = "My manager shouted at me in front of clients, because targets were missed."
@@ -42,7 +42,7 @@ def test_old_words_are_erased_and_the_numbers_stay(app: App, clock: FakeClock) -
         "manager_rating": "1",
     }
     assert old.analysis is not None and old.analysis["primary_reason"] == "manager"
-    assert "quotes" not in old.analysis and "kept_by" not in old.analysis
+    assert not QUOTING_FIELDS & old.analysis.keys()
     assert old.state is InterviewState.DECLINED
     assert rows(
         app,
