@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from functools import partial
 from importlib import resources
+from urllib.parse import urlsplit
 
 from openai import OpenAI
 from sqlalchemy import Engine
@@ -29,6 +30,9 @@ from core.intake import Intake
 from core.ports import Analyst, ChatPort, Clock, Directory
 from core.questions import QuestionBank, parse_bank
 from core.service import InterviewService
+
+# Where the openai package sends requests when OPENAI_BASE_URL is not set.
+OPENAI_API = "https://api.openai.com/v1"
 
 
 def load_bank(settings: Settings) -> QuestionBank:
@@ -53,6 +57,13 @@ def make_analyst(settings: Settings) -> Analyst:
     )
     guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
     return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
+
+
+def model_host(settings: Settings) -> str | None:
+    """Where answers go for analysis: the model's host, or None with the offline analyst."""
+    if settings.openai_api_key is None:
+        return None
+    return urlsplit(settings.openai_base_url or OPENAI_API).hostname or "an OpenAI endpoint"
 
 
 @dataclass
@@ -106,6 +117,8 @@ def build_app(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
         send_time=time.fromisoformat(settings.send_time),
+        model_host=model_host(settings),
+        redacts_contacts=settings.redact_pii,
     )
     service = InterviewService(
         uow=uow,

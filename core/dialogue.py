@@ -34,6 +34,34 @@ class DialoguePolicy:
     retention_days: int | None = None
     # A plain `later` checks back the next day at this time, in the employee's zone.
     send_time: time = time(10, 0)
+    # Where answers go for analysis when a model is configured (its host), and whether
+    # e-mail addresses and phone numbers are taken out first.
+    model_host: str | None = None
+    redacts_contacts: bool = False
+
+
+def privacy_notice(policy: DialoguePolicy) -> str:
+    """What happens to the answers, said as it is configured (never more, never less)."""
+    if policy.retention_days:
+        kept = (
+            f"After {policy.retention_days} days your own words are deleted; the reason you "
+            "pick, your ratings and your choices are kept without them, for HR's statistics."
+        )
+    else:
+        kept = "HR keep your answers until they delete them."
+    if policy.model_host:
+        taken_out = (
+            " (with e-mail addresses and phone numbers taken out)"
+            if policy.redacts_contacts
+            else ""
+        )
+        model = (
+            f"To summarise them, ExitBot sends your answers{taken_out} to an AI model at "
+            f"{policy.model_host}."
+        )
+    else:
+        model = "No AI service outside ExitBot sees them."
+    return f"{kept} {model} You can ask HR to delete everything you said, at any time."
 
 
 def control_word(text: str) -> str | None:
@@ -54,11 +82,17 @@ class Dialogue:
 
     # -- entry points ---------------------------------------------------------------------
     def open(self, interview: Interview, now: datetime, reason: str) -> Reply:
-        """Start the interview: who ExitBot is, the controls, the first question."""
+        """Start the interview: who ExitBot is, what happens to the answers, the controls,
+        the first question."""
         interview.fire(Trigger.START, now, reason)
         interview.last_activity_at = now
         intro = self.bank.intro.format(**self._template(interview))
-        return [TextMessage(text=intro), TextMessage(text=CONTROLS), *self._advance(interview, now)]
+        return [
+            TextMessage(text=intro),
+            TextMessage(text=privacy_notice(self.policy)),
+            TextMessage(text=CONTROLS),
+            *self._advance(interview, now),
+        ]
 
     def resume(self, interview: Interview) -> Reply:
         """Ask again whatever is waiting for an answer (after a pause or a restart)."""
@@ -267,5 +301,7 @@ class Dialogue:
 
     def _template(self, interview: Interview) -> dict[str, str]:
         days = self.policy.retention_days
-        kept = f"for {days} days, then deleted" if days else "until HR delete them"
+        kept = (
+            f"for {days} days (then your own words are deleted)" if days else "until HR delete them"
+        )
         return {"name": first_name(interview.employee.display_name), "kept": kept}

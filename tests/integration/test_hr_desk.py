@@ -206,6 +206,6 @@ def test_a_due_interview_is_opened_once_by_the_sweep(
     assert app.service.send_due_invitations() == 1
     assert app.service.send_due_invitations() == 0
     app.delivery.drain()
-    assert len(chat.to_user("UTOM")) == 3
+    assert len(chat.to_user("UTOM")) == 4
     assert "in progress" in text_of(hr(desk, "status @UTOM"))
     assert "already has an interview in progress" in text_of(hr(desk, "schedule @UTOM 2026-04-01"))

@@ -70,8 +70,9 @@ def answer_until_done(app: App, chat: FakeChat) -> list[str]:
 def test_a_whole_interview_reaches_hr_as_one_summary(app: App, chat: FakeChat) -> None:
     app.service.start_now(JANE, by="UHR")
     app.delivery.drain()
-    intro, controls, first = chat.to_user("UJANE")
+    intro, notice, controls, first = chat.to_user("UJANE")
     assert isinstance(intro, TextMessage) and intro.text.startswith("Hi Jane, I'm ExitBot.")
+    assert isinstance(notice, TextMessage) and "No AI service outside ExitBot" in notice.text
     assert isinstance(controls, TextMessage) and "*stop*" in controls.text
     assert isinstance(first, QuestionMessage) and first.question_id == "primary_reason"
 
@@ -130,7 +131,7 @@ def test_messages_committed_but_not_sent_go_out_after_a_restart(
     first.close()
     assert chat.sent == []
     second = make_app()
-    assert second.delivery.drain().sent == 3
+    assert second.delivery.drain().sent == 4  # intro, notice, controls, question
     assert waiting_for(chat) == "primary_reason"
 
 
@@ -226,8 +227,9 @@ def test_a_rate_limited_send_waits_for_retry_after_and_keeps_order(
     clock.advance(seconds=29)
     assert app.delivery.drain().sent == 0
     clock.advance(seconds=2)
-    assert app.delivery.drain().sent == 3
+    assert app.delivery.drain().sent == 4
     assert [type(m).__name__ for m in chat.to_user("UJANE")] == [
+        "TextMessage",
         "TextMessage",
         "TextMessage",
         "QuestionMessage",
@@ -242,7 +244,7 @@ def test_a_send_that_keeps_failing_is_given_up(app: App, chat: FakeChat, clock: 
         failed += app.delivery.drain().failed
         clock.advance(minutes=16)
     assert failed == 1  # after 8 attempts the intro is given up, then the rest go out
-    assert len(chat.to_user("UJANE")) == 2
+    assert len(chat.to_user("UJANE")) == 3
 
 
 def test_an_unreachable_employee_closes_the_interview_and_hr_are_told(

@@ -95,5 +95,5 @@ def test_downtime_is_caught_up_in_order(app: App, chat: FakeChat, clock: FakeClo
     app.delivery.drain()
     first_contact = list(dict.fromkeys(address.id for address, _ in chat.sent))
     assert first_contact == ["U0", "U1", "U2"]  # oldest due first
-    assert all(len(chat.to_user(f"U{n}")) == 3 for n in range(3))
+    assert all(len(chat.to_user(f"U{n}")) == 4 for n in range(3))
     assert app.service.send_due_invitations() == 0

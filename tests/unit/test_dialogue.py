@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word
+from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word, privacy_notice
 from core.interview import Interview, InterviewState, Person
 from core.messages import QuestionMessage, TextMessage
 from core.ports import Usage
@@ -126,11 +126,12 @@ def chat(followup: str | None = None, max_followups: int = 2) -> Chat:
 
 def test_opening_says_who_reads_how_long_and_the_words() -> None:
     c = chat()
-    intro, controls, first = c.said
+    intro, notice, controls, first = c.said
     assert (
         isinstance(intro, TextMessage)
-        and intro.text == "Hi Jane, answers are kept for 90 days, then deleted."
+        and intro.text == "Hi Jane, answers are kept for 90 days (then your own words are deleted)."
     )
+    assert notice == TextMessage(text=privacy_notice(c.dialogue.policy))
     assert controls == TextMessage(text=CONTROLS)
     assert all(f"*{w}*" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
     assert isinstance(first, QuestionMessage) and first.question_id == "reason"
@@ -271,6 +272,50 @@ def test_an_answer_that_fits_no_option_gets_a_short_re_ask(
     c.say(typed)
     assert c.texts[0] == f"Sorry, I didn't catch that. Please answer with {hint}"
     assert c.last_question == waiting and waiting not in c.interview.answers
+
+
+@pytest.mark.parametrize(
+    ("policy", "says", "never_says"),
+    [
+        (
+            DialoguePolicy(retention_days=90),
+            [
+                "After 90 days your own words are deleted; the reason you pick, your ratings "
+                "and your choices are kept without them",
+                "No AI service outside ExitBot sees them.",
+            ],
+            ["AI model at", "until they delete them"],
+        ),
+        (
+            DialoguePolicy(),
+            ["HR keep your answers until they delete them.", "No AI service"],
+            ["After", "AI model at"],
+        ),
+        (
+            DialoguePolicy(retention_days=30, model_host="api.openai.com"),
+            ["After 30 days", "sends your answers to an AI model at api.openai.com."],
+            ["No AI service", "taken out"],
+        ),
+        (
+            DialoguePolicy(model_host="acme.openai.azure.com", redacts_contacts=True),
+            [
+                "until they delete them",
+                "sends your answers (with e-mail addresses and phone numbers taken out) to an "
+                "AI model at acme.openai.azure.com.",
+            ],
+            ["After", "No AI service"],
+        ),
+    ],
+)
+def test_the_notice_says_what_is_configured(
+    policy: DialoguePolicy, says: list[str], never_says: list[str]
+) -> None:
+    notice = privacy_notice(policy)
+    for words in says:
+        assert words in notice
+    for words in never_says:
+        assert words not in notice
+    assert notice.endswith("You can ask HR to delete everything you said, at any time.")
 
 
 def test_follow_up_is_asked_and_its_answer_kept_with_the_question() -> None:
