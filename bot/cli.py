@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     package.add_argument("-o", "--output", default="exitbot-teams.zip", help="the zip to write")
 
+    commands.add_parser("keygen", help="print a new key for EXITBOT_ENCRYPTION_KEY")
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt everything with the first key of EXITBOT_ENCRYPTION_KEY (new,old); "
+        "safe to interrupt and run again",
+    )
+    rotate.add_argument("--batch", type=int, default=500, help="values per transaction")
+
     questions = commands.add_parser(
         "questions", help="check a question bank file and list its questions"
     )
@@ -119,14 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "keygen":
+        from adapters.storage.crypto import new_key
+
+        print(new_key())
+        return 0
     settings = load_settings()
-    if settings.encryption_key is not None:
-        # Said out loud: a security setting must never be silently ignored.
-        print(
-            "exitbot: warning: EXITBOT_ENCRYPTION_KEY is set, but encryption at rest is not "
-            "implemented yet; answers are stored unencrypted",
-            file=sys.stderr,
-        )
+    if args.command == "rotate-key":
+        from bot.keys import run_rotate
+
+        return run_rotate(settings, args.batch)
     if args.command == "demo":
         from bot.demo import run_demo
 

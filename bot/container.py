@@ -19,10 +19,12 @@ from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.slack.chat import PLATFORM as SLACK
 from adapters.slack.chat import SlackChat, make_client
 from adapters.slack.directory import SlackDirectory
+from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
+from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from core.delivery import Delivery
 from core.dialogue import Dialogue, DialoguePolicy
 from core.hr import HrDesk
@@ -111,7 +113,13 @@ def build_app(
     clock = clock or SystemClock()
     bank = load_bank(settings)
     analyst = analyst or make_analyst(settings)
-    engine = make_engine(settings.database_url)
+    cipher = Cipher(settings.encryption_keys) if settings.encryption_keys else None
+    engine = make_engine(settings.database_url, cipher)
+    try:
+        check_readable(engine, cipher)
+    except KeyMismatch as exc:
+        engine.dispose()
+        raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
     uow = partial(SqlUnitOfWork, make_sessions(engine), clock)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,

@@ -87,6 +87,11 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         ports[TEAMS] = teams.chat
     if not settings.hr_users:
         log.warning("EXITBOT_HR_USERS is empty: nobody can run HR commands")
+    if not settings.encryption_keys:
+        log.warning(
+            "EXITBOT_ENCRYPTION_KEY is not set: answers are stored in clear "
+            "(`exitbot keygen` makes a key)"
+        )
     worker.start()
     socket_mode = None
     try:

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from adapters.storage.crypto import Cipher
+
 
 class SettingsError(ValueError):
     """One line naming the setting that is wrong and why."""
@@ -80,6 +82,24 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Cipher(split_keys(value.get_secret_value()))
+            except ValueError:
+                raise ValueError(
+                    "must be one key made by `exitbot keygen`, or several separated by commas "
+                    "(the newest first)"
+                ) from None
+        return value
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        """The keys, newest (the one that encrypts) first; empty without encryption."""
+        return split_keys(self.encryption_key.get_secret_value()) if self.encryption_key else []
+
     @field_validator("send_time")
     @classmethod
     def _send_time(cls, value: str) -> str:
@@ -114,6 +134,10 @@ class Settings(BaseSettings):
         if not re.match(r"https?://", value):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+
+def split_keys(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -9,18 +9,24 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.storage.crypto import Cipher
+
 log = logging.getLogger(__name__)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, cipher: Cipher | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; with a cipher, employee words are encrypted on their way in."""
     # Bound values are employee words: no error message or log line may carry them.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # The encrypted column types find it here (each engine has its own dialect).
+    engine.dialect.exitbot_cipher = cipher  # type: ignore[attr-defined]
+    return engine
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from adapters.storage.crypto import Cipher, KeyMismatch, is_encrypted
+
 OPEN_STATES_SQL = "state IN ('SCHEDULED', 'IN_PROGRESS')"
 
 
@@ -39,6 +42,51 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def cipher_of(dialect: Dialect) -> Cipher | None:
+    """The cipher of the engine this dialect belongs to (make_engine sets it), if any."""
+    cipher = getattr(dialect, "exitbot_cipher", None)
+    return cipher if isinstance(cipher, Cipher) else None
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text an employee wrote (or a model wrote about it): encrypted when the engine has a
+    cipher. Encrypted text read without one is refused, never shown as it is."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        cipher = cipher_of(dialect)
+        return cipher.encrypt(value) if cipher is not None and value is not None else value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or not is_encrypted(value):
+            return value
+        cipher = cipher_of(dialect)
+        if cipher is None:
+            raise KeyMismatch("the database holds encrypted text: set EXITBOT_ENCRYPTION_KEY")
+        return cipher.decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document that carries employee words, stored as (encrypted) text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return ENCRYPTED_TEXT.process_bind_param(json.dumps(value), dialect)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        text = ENCRYPTED_TEXT.process_result_value(value, dialect)
+        return json.loads(text) if text is not None else None
+
+
+ENCRYPTED_TEXT = EncryptedText()
 
 
 class Base(DeclarativeBase):
@@ -92,13 +140,13 @@ class InterviewRow(Base):
     # Derived from the transitions, stored so that period queries (digest, export) can index it.
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     pending_question: Mapped[str | None] = mapped_column(String(63))
-    pending_followup: Mapped[str | None] = mapped_column(Text)
+    pending_followup: Mapped[str | None] = mapped_column(EncryptedText)
     followups_asked: Mapped[int] = mapped_column(Integer, default=0)
     paused_until: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     history: Mapped[list[str]] = mapped_column(default=list)
-    analysis: Mapped[dict[str, Any] | None]
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     purged_at: Mapped[datetime | None]
     llm_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     llm_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -129,10 +177,10 @@ class AnswerRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(63))
-    value: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(EncryptedText)
     answered_at: Mapped[datetime]
-    followup_question: Mapped[str | None] = mapped_column(Text)
-    followup_answer: Mapped[str | None] = mapped_column(Text)
+    followup_question: Mapped[str | None] = mapped_column(EncryptedText)
+    followup_answer: Mapped[str | None] = mapped_column(EncryptedText)
 
 
 class TransitionRow(Base):
@@ -167,7 +215,7 @@ class InboxRow(Base):
     # Who sent it: one person's events are handled one at a time, in order.
     sender: Mapped[str | None] = mapped_column(String(128))
     content_type: Mapped[str | None] = mapped_column(String(100))
-    body: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(EncryptedText)
     received_at: Mapped[datetime] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
@@ -189,7 +237,7 @@ class OutboxRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     address_kind: Mapped[str] = mapped_column(String(8))
     address_id: Mapped[str] = mapped_column(String(128))
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -209,10 +209,18 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_an_encryption_key_that_does_nothing_yet_is_said_out_loud(tmp_path: Path) -> None:
+def test_a_malformed_encryption_key_is_one_line(tmp_path: Path) -> None:
     result = run(["migrate"], tmp_path, EXITBOT_ENCRYPTION_KEY="k")
+    assert result.returncode == 2
+    assert result.stderr.startswith("exitbot: EXITBOT_ENCRYPTION_KEY: must be one key made by")
+    assert result.stderr.count("\n") == 1
+
+
+def test_keygen_prints_a_key_that_works(tmp_path: Path) -> None:
+    result = run(["keygen"], tmp_path)
     assert result.returncode == 0
-    assert "encryption at rest is not implemented yet" in result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert run(["migrate"], tmp_path, EXITBOT_ENCRYPTION_KEY=key).returncode == 0
 
 
 def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path: Path) -> None:
