@@ -159,6 +159,11 @@ class Outbox(Protocol):
         """Drop every message about this interview (they carry the employee's words)."""
         ...
 
+    def forget_before(self, before: datetime) -> int:
+        """Drop messages sent (or given up) before `before`: digests and HR answers may
+        quote someone, and a sent message is needed no more. How many."""
+        ...
+
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:

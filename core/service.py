@@ -156,8 +156,10 @@ class InterviewService:
         before = self.clock.now() - timedelta(days=retention_days)
         free_text = frozenset(q.id for q in self.bank.questions if q.kind == "text")
         with self.uow() as uow:
-            # Requests given up on still hold what people wrote: they go too.
+            # Requests given up on, and sent digests (whose themes may come from one person),
+            # still hold what people wrote: they go too.
             uow.inbox.erase_before(before)
+            uow.outbox.forget_before(before)
             due = uow.interviews.ended_unpurged(before, limit)
             uow.commit()
 

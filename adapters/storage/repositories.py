@@ -378,6 +378,11 @@ class SqlOutbox:
     def forget(self, interview_id: str) -> None:
         self.session.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
 
+    def forget_before(self, before: datetime) -> int:
+        done = func.coalesce(OutboxRow.sent_at, OutboxRow.failed_at)
+        dropped = self.session.execute(delete(OutboxRow).where(done < before))
+        return int(dropped.rowcount)  # type: ignore[attr-defined]
+
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:

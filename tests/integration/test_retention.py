@@ -81,3 +81,13 @@ def test_requests_never_handled_are_erased_with_the_rest(app: App, clock: FakeCl
         ("Ev1", None),
         ("Ev2", "recent words"),
     ]
+
+
+def test_sent_digests_go_with_the_period(app: App, clock: FakeClock) -> None:
+    finish(app, "UOLD", ["3", WORDS, "stop"])
+    app.service.post_digest([PLATFORM], 7)
+    app.delivery.drain()
+    assert rows(app, "SELECT count(*) FROM outbox WHERE interview_id IS NULL") == [(1,)]
+    clock.advance(days=91)
+    app.service.purge(90)
+    assert rows(app, "SELECT count(*) FROM outbox") == [(0,)]
