@@ -216,6 +216,16 @@ def test_a_malformed_encryption_key_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_a_wrong_or_missing_key_is_one_line_at_start(tmp_path: Path) -> None:
+    key, other = (run(["keygen"], tmp_path).stdout.strip() for _ in range(2))
+    assert run(["demo"], tmp_path, "1\nstop\n", EXITBOT_ENCRYPTION_KEY=key).returncode == 0
+    for env in ({"EXITBOT_ENCRYPTION_KEY": other}, {}):
+        result = run(["demo"], tmp_path, "1\n", **env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("exitbot: EXITBOT_ENCRYPTION_KEY: ")
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
 def test_keygen_prints_a_key_that_works(tmp_path: Path) -> None:
     result = run(["keygen"], tmp_path)
     assert result.returncode == 0
