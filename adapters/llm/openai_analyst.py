@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.redact import redact
-from adapters.llm.resilience import Guard
+from adapters.llm.resilience import CircuitOpen, Guard
 from core.ports import Usage
 from core.questions import Question
 from core.reporting import Analysis, Sentiment, TranscriptEntry
@@ -231,6 +231,8 @@ class LLMAnalyst:
 
         try:
             return self.guard.call(complete)
+        except CircuitOpen:
+            return None  # said once when it opened
         except Exception as exc:  # the model is an edge of the world: nothing it does may crash us
             log.warning(
                 "LLM analyst unavailable (%s: %s); using the offline analyst",

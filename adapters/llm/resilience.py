@@ -4,6 +4,7 @@ repeated failures (the offline analyst answers meanwhile), then tries one call a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class CircuitOpen(Exception):
@@ -52,13 +54,25 @@ class CircuitBreaker:
 
     def success(self) -> None:
         with self._lock:
+            was_open = self._opened_at is not None
             self._failures, self._opened_at, self._trial = 0, None, False
+        if was_open:
+            log.info("LLM analyst answering again: circuit closed")
 
     def failure(self) -> None:
         with self._lock:
             self._failures += 1
-            if self._trial or self._failures >= self.failures_to_open:
+            opens = self._trial or self._failures >= self.failures_to_open
+            reopens = opens and self._opened_at is not None
+            if opens:
                 self._opened_at, self._trial = self.clock(), False
+        if opens and not reopens:
+            # Said once, not once per answer while it stays open.
+            log.warning(
+                "LLM analyst failing: circuit open, the offline analyst answers; one call "
+                "is tried again every %g s",
+                self.cooldown,
+            )
 
 
 class Guard:

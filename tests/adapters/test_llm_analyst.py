@@ -4,6 +4,7 @@ summaries, timeouts, retries, garbage, the circuit breaker, prompt injection, re
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -160,6 +161,27 @@ def test_a_failed_trial_opens_the_circuit_again(llm: OpenAIStandIn) -> None:
     clock.now += 30
     subject.follow_up(PROBE, "meh", [])
     assert len(llm.requests) == 2
+
+
+def test_an_open_circuit_is_one_log_line_not_one_per_answer(
+    llm: OpenAIStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failures_to_open=2, cooldown=60, clock=clock)
+    subject = analyst(llm, retries=0, breaker=breaker)
+    llm.answers += [failure(500), failure(500), failure(500)]
+    with caplog.at_level(logging.INFO, logger="adapters.llm"):
+        for _ in range(2 + 50):  # two failures open it; fifty answers while it is open
+            subject.follow_up(PROBE, "meh", [])
+        clock.now += 61
+        subject.follow_up(PROBE, "meh", [])  # the trial fails: still open, still quiet
+        clock.now += 61
+        llm.answers.append(model_says({"ask": False}))
+        subject.follow_up(PROBE, "meh", [])  # the trial answers: closed
+    opened = [r for r in caplog.records if "circuit open" in r.getMessage()]
+    closed = [r for r in caplog.records if "circuit closed" in r.getMessage()]
+    assert len(opened) == 1 and len(closed) == 1
+    assert len(caplog.records) <= 6, [r.getMessage() for r in caplog.records]
 
 
 def test_the_circuit_opens_on_answers_that_are_unusable(llm: OpenAIStandIn) -> None:
