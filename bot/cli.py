@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -120,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"exitbot: cannot use the database: {str(exc.orig).strip().splitlines()[0]}",
             file=sys.stderr,
         )
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`exitbot export | head`): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
         print("\nexitbot: interrupted; nothing answered so far is lost.", file=sys.stderr)
