@@ -75,6 +75,15 @@ class Worker:
             if self.digest_cron and self.delivery.ports:
                 trigger = CronTrigger.from_crontab(self.digest_cron, timezone=UTC)
                 self._scheduler.add_job(self.post_digest, trigger, id="digest", coalesce=True)
+            # Daily, and at start: the inbox forgets what was handled a week ago.
+            self._scheduler.add_job(
+                self.prune,
+                "interval",
+                days=1,
+                next_run_time=datetime.now(UTC),
+                id="prune",
+                coalesce=True,
+            )
             if self.retention_days:
                 # Daily, and once at start so that downtime does not postpone erasure.
                 self._scheduler.add_job(
@@ -123,6 +132,12 @@ class Worker:
                 self.wake()
         except Exception:
             log.exception("posting the digest failed; it goes out at the next scheduled time")
+
+    def prune(self) -> None:
+        try:
+            self.intake.prune()
+        except Exception:
+            log.exception("pruning the inbox failed; it runs again tomorrow")
 
     def purge(self) -> None:
         try:

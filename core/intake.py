@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.delivery import backoff
 from core.ports import Clock, DuplicateEvent, InboxItem, UnitOfWork
@@ -52,6 +53,14 @@ class Intake:
         except DuplicateEvent:
             return False
         return True
+
+    def prune(self, keep: timedelta = timedelta(days=7)) -> int:
+        """Forget the ids of requests handled more than `keep` ago (platforms retry within
+        minutes); how many."""
+        with self.uow() as uow:
+            pruned = uow.inbox.prune(self.clock.now() - keep)
+            uow.commit()
+        return pruned
 
     def handle_due(self, limit: int = 1) -> IntakeReport:
         with self.uow() as uow:

@@ -207,6 +207,11 @@ class Inbox(Protocol):
         """Record a failed attempt; try again at `retry_at`, or never when it is None."""
         ...
 
+    def prune(self, before: datetime) -> int:
+        """Forget requests handled (or erased) before `before`: their ids are needed only
+        while the platform may still retry them. How many."""
+        ...
+
     def erase_from(self, platform: str, sender: str) -> None:
         """Drop the words of every request this person sent that was never handled."""
         ...

@@ -472,6 +472,15 @@ class SqlInbox:
     ) -> None:
         self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
+    def prune(self, before: datetime) -> int:
+        pruned = self.session.execute(
+            delete(InboxRow).where(
+                InboxRow.body.is_(None),
+                func.coalesce(InboxRow.processed_at, InboxRow.failed_at) < before,
+            )
+        )
+        return int(pruned.rowcount)  # type: ignore[attr-defined]
+
     def erase_from(self, platform: str, sender: str) -> None:
         self.session.execute(
             update(InboxRow)

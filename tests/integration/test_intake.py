@@ -52,3 +52,17 @@ def test_a_request_that_never_succeeds_is_given_up(app: App, clock: FakeClock) -
     assert [r.retrying for r in reports] == [1] * (app.intake.max_attempts - 1) + [0]
     assert reports[-1].failed == 1
     assert app.intake.handle_due().failed == 0
+
+
+def test_handled_requests_are_forgotten_after_a_week(app: App, clock: FakeClock) -> None:
+    app.intake.handlers["test"] = lambda item: None
+    app.intake.store("test", "EvOld", "U1", "text/plain", "old")
+    app.intake.handle_due()
+    clock.advance(days=8)
+    app.intake.store("test", "EvNew", "U1", "text/plain", "new")
+    app.intake.handle_due()
+    app.intake.store("test", "EvPending", "U2", "text/plain", "waiting")
+    assert app.intake.prune() == 1
+    with app.engine.connect() as connection:
+        left = connection.execute(text("SELECT event_id FROM inbox ORDER BY id")).scalars().all()
+    assert left == ["EvNew", "EvPending"]
