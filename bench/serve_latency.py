@@ -21,14 +21,6 @@ from tests.e2e.test_slack import Server
 from tests.standins.slack import SlackStandIn, dm, person, wait_for
 
 
-def next_reply(slack: SlackStandIn, user: str, before: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while len(slack.posts(f"D{user}")) <= before:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no reply to {user}")
-        time.sleep(0.002)
-
-
 def measure(url: str, interviews: int, concurrent: int) -> tuple[list[float], float]:
     users = [f"UB{n:04d}" for n in range(interviews)]
     slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
@@ -54,11 +46,12 @@ def measure(url: str, interviews: int, concurrent: int) -> tuple[list[float], fl
                     except queue.Empty:
                         return
                     while (question := slack.waiting_for(user)) is not None:
-                        before = len(slack.posts(f"D{user}"))
+                        before = slack.post_count(f"D{user}")
                         started = time.perf_counter()
                         status = server.event(dm(user, ANSWERS[question])).status_code
                         assert status == 200, status
-                        next_reply(slack, user, before)
+                        if not slack.wait_for_post(f"D{user}", before):
+                            raise TimeoutError(f"no reply to {user}")
                         with lock:
                             timings.append(time.perf_counter() - started)
 

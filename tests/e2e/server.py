@@ -26,6 +26,7 @@ class ServeProcess:
     log: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    _http: httpx.Client | None = field(default=None, repr=False)
 
     def settings(self) -> dict[str, str]:
         """The platform's settings; subclasses say which."""
@@ -38,6 +39,14 @@ class ServeProcess:
     def start(self) -> None:
         self.spawn()
         self.wait_healthy()
+
+    @property
+    def http(self) -> httpx.Client:
+        """One client for every request to this server: a new one per request builds an SSL
+        context each time, which costs the load generator more than the bot its answer."""
+        if self._http is None:
+            self._http = httpx.Client(timeout=15)
+        return self._http
 
     def spawn(self) -> None:
         env = environment(
@@ -65,8 +74,15 @@ class ServeProcess:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+        self._close_http()
+
+    def _close_http(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def stop(self) -> None:
+        self._close_http()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:

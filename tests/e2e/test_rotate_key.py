@@ -57,7 +57,7 @@ def test_rotate_key_over_10000_interviews_interrupted_and_resumed(tmp_path: Path
     env = environment(DATABASE_URL=url, EXITBOT_ENCRYPTION_KEY=keys)
     with (tmp_path / "rotate.log").open("wb") as log:
         first = subprocess.Popen(
-            [EXITBOT, "rotate-key", "--batch", "20"], env=env, stdout=log, stderr=log
+            [EXITBOT, "rotate-key", "--batch", "5"], env=env, stdout=log, stderr=log
         )
         deadline = time.monotonic() + 60
         while under(url, NEW) == 0 and first.poll() is None and time.monotonic() < deadline:

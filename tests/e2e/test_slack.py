@@ -55,7 +55,7 @@ class Server(ServeProcess):
     def post(
         self, body: str, content_type: str, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        return httpx.post(
+        return self.http.post(
             f"{self.url}/slack/events",
             content=body,
             headers={

@@ -41,7 +41,7 @@ class TeamsServer(ServeProcess):
         }
 
     def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/messages", json=body, headers=headers, timeout=15)
+        return self.http.post(f"{self.url}/api/messages", json=body, headers=headers)
 
     def install(
         self, conversation: str, user: str, name: str, conversation_type: str = "personal"

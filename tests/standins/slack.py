@@ -41,6 +41,10 @@ class SlackStandIn(Loopback):
     unreachable: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _post_counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._posted = threading.Condition(self._lock)
 
     def start(self) -> None:
         standin = self
@@ -88,7 +92,22 @@ class SlackStandIn(Loopback):
                 self.refused.append((method, params))
                 return failure.status, failure.body, failure.headers
             self.calls.append((method, params))
+            if method == "chat.postMessage":
+                channel = str(params.get("channel"))
+                self._post_counts[channel] = self._post_counts.get(channel, 0) + 1
+                self._posted.notify_all()
         return 200, self._api(method, params), {}
+
+    def post_count(self, channel: str) -> int:
+        with self._lock:
+            return self._post_counts.get(channel, 0)
+
+    def wait_for_post(self, channel: str, more_than: int, timeout: float = 30.0) -> bool:
+        """Block until `channel` has more than `more_than` posts (no polling)."""
+        with self._posted:
+            return self._posted.wait_for(
+                lambda: self._post_counts.get(channel, 0) > more_than, timeout
+            )
 
     def _api(self, method: str, params: Json) -> Json:
         if method == "auth.test":
