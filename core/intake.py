@@ -80,7 +80,7 @@ class Intake:
             # Requests that changed nothing (a bot's own message, an HR command) are done
             # now; those that changed something were marked done with their change.
             with self.uow() as uow:
-                uow.inbox.handle(item.platform, item.event_id, self.clock.now())
+                uow.inbox.mark_handled(item.id, self.clock.now())
                 uow.commit()
         except Exception as exc:  # any failure: keep the request and try again later
             retry = item.attempts + 1 < self.max_attempts

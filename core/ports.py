@@ -201,6 +201,10 @@ class Inbox(Protocol):
         False when it was handled before; an event never stored is recorded as handled."""
         ...
 
+    def mark_handled(self, item_id: int, at: datetime) -> None:
+        """The stored request was handled (if its change did not already say so)."""
+        ...
+
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:

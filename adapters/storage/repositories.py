@@ -472,6 +472,13 @@ class SqlInbox:
     ) -> None:
         self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
+    def mark_handled(self, item_id: int, at: datetime) -> None:
+        self.session.execute(
+            update(InboxRow)
+            .where(InboxRow.id == item_id, InboxRow.processed_at.is_(None))
+            .values(processed_at=at, body=None, lease_until=None)
+        )
+
     def prune(self, before: datetime) -> int:
         pruned = self.session.execute(
             delete(InboxRow).where(
