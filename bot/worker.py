@@ -75,23 +75,16 @@ class Worker:
             if self.digest_cron and self.delivery.ports:
                 trigger = CronTrigger.from_crontab(self.digest_cron, timezone=UTC)
                 self._scheduler.add_job(self.post_digest, trigger, id="digest", coalesce=True)
-            # Daily, and at start: the inbox forgets what was handled a week ago.
-            self._scheduler.add_job(
-                self.prune,
-                "interval",
-                days=1,
-                next_run_time=datetime.now(UTC),
-                id="prune",
-                coalesce=True,
-            )
-            if self.retention_days:
-                # Daily, and once at start so that downtime does not postpone erasure.
+            # Daily, and once at start so that downtime postpones neither: the inbox
+            # forgets what was handled a week ago, and old words are erased.
+            daily = [self.prune, self.purge] if self.retention_days else [self.prune]
+            for job in daily:
                 self._scheduler.add_job(
-                    self.purge,
+                    job,
                     "interval",
                     days=1,
                     next_run_time=datetime.now(UTC),
-                    id="purge",
+                    id=job.__name__,
                     coalesce=True,
                 )
             self._scheduler.start()
