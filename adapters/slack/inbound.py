@@ -14,6 +14,8 @@ from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 
+from core.intake import TROUBLE
+
 # Slack's largest payloads (a button click carries the whole message) stay far below this.
 MAX_BODY = 1024 * 1024
 STALE_SECONDS = 5 * 60
@@ -98,9 +100,9 @@ class Unstored:
     hook: str | None = None
 
 
-def when_unstored(incoming: SlackRequest, trouble: str) -> Unstored:
+def when_unstored(incoming: SlackRequest) -> Unstored:
     if incoming.kind == COMMAND:
-        return Unstored(reply=trouble)
+        return Unstored(reply=TROUBLE)
     if incoming.kind == ACTION:
         hook = incoming.payload.get("response_url")
         return Unstored(hook=hook if isinstance(hook, str) and hook else None)

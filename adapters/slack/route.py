@@ -78,7 +78,7 @@ def _answer_at_once(incoming: SlackRequest) -> Response:
 
 
 def _trouble(incoming: SlackRequest) -> Response:
-    unstored = when_unstored(incoming, TROUBLE)
+    unstored = when_unstored(incoming)
     if unstored.retry:
         return Response(status_code=503)  # an event: Slack sends it again
     if unstored.reply:

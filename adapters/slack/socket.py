@@ -18,7 +18,7 @@ from adapters.slack.app import SOCKET_MODE
 from adapters.slack.chat import PLATFORM
 from adapters.slack.inbound import Refused, classify_socket, when_unstored
 from adapters.slack.route import Failures, tell
-from core.intake import TROUBLE, Intake
+from core.intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class StoringSocketModeHandler(SocketModeHandler):
             )
         except Exception as exc:  # the database is out: this request is not ours yet
             self.failures.failed(exc)
-            unstored = when_unstored(incoming, TROUBLE)
+            unstored = when_unstored(incoming)
             if unstored.retry:
                 return  # no acknowledgement: Slack sends it again
             if unstored.hook:
