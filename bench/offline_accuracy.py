@@ -13,10 +13,10 @@ from pathlib import Path
 import yaml
 
 from adapters.llm.offline import OfflineAnalyst, reason_scores
-from core.questions import Question
+from core.question_kinds import TextQuestion
 
 LABELLED = Path(__file__).with_name("labelled_answers.yaml")
-PROBE = Question(
+PROBE = TextQuestion(
     id="trigger",
     text="What happened that made you start thinking about leaving?",
     kind="text",

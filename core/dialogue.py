@@ -282,15 +282,10 @@ class Dialogue:
         )
 
     def _did_not_fit(self, question: Question) -> TextMessage:
-        if question.kind == "rating":
-            scale = question.choices()
-            hint = f"a number from {scale[0].value} to {scale[-1].value}"
-        elif question.kind == "yes_no":
-            hint = "yes or no"
-        else:
-            hint = "one of the options (its number or its name)"
         escape = "" if question.required else ", or say *skip*"
-        return TextMessage(text=f"Sorry, I didn't catch that. Please answer with {hint}{escape}.")
+        return TextMessage(
+            text=f"Sorry, I didn't catch that. Please answer with {question.hint()}{escape}."
+        )
 
     def _stale_click(self, interview: Interview, question_id: str) -> Reply:
         if question_id in interview.answers:

@@ -22,17 +22,21 @@ Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 class TranscriptEntry:
     question_id: str
     question: str
-    kind: str
     category: Reason | None
     role: Role | None
     value: str | None  # None: skipped
     answer: str | None  # how the answer reads: an option's label, 4/5, or the text
+    # The employee's own words (free text), not a pick from a list.
+    free_text: bool = True
+    # For answers on a number line: the number and the top of the scale.
+    number: int | None = None
+    out_of: int | None = None
     followup_question: str | None = None
     followup_answer: str | None = None
 
     def written(self) -> list[str]:
         """What the employee wrote in their own words (free text and follow-up answers)."""
-        texts = [self.answer] if self.kind == "text" and self.answer else []
+        texts = [self.answer] if self.free_text and self.answer else []
         if self.followup_answer:
             texts.append(self.followup_answer)
         return texts
@@ -44,15 +48,18 @@ def transcript(interview: Interview, bank: QuestionBank) -> list[TranscriptEntry
     entries = []
     for question in known:
         answer = interview.answers[question.id]
+        scale = question.scale()
         entries.append(
             TranscriptEntry(
                 question_id=question.id,
                 question=question.text,
-                kind=question.kind,
                 category=question.category,
                 role=question.role,
                 value=answer.value,
                 answer=None if answer.value is None else question.label_of(answer.value),
+                free_text=question.free_text,
+                number=question.number(answer.value),
+                out_of=scale.max if scale else None,
                 followup_question=answer.followup_question,
                 followup_answer=answer.followup_answer,
             )
@@ -61,15 +68,14 @@ def transcript(interview: Interview, bank: QuestionBank) -> list[TranscriptEntry
         if question_id not in bank:
             entries.append(
                 TranscriptEntry(
-                    question_id,
-                    question_id,
-                    "text",
-                    None,
-                    None,
-                    answer.value,
-                    answer.value,
-                    answer.followup_question,
-                    answer.followup_answer,
+                    question_id=question_id,
+                    question=question_id,
+                    category=None,
+                    role=None,
+                    value=answer.value,
+                    answer=answer.value,
+                    followup_question=answer.followup_question,
+                    followup_answer=answer.followup_answer,
                 )
             )
     return entries
@@ -136,6 +142,7 @@ class InterviewSummary(BaseModel):
     kept_by: str | None = None
     would_return: bool | None = None
     recommend: int | None = None
+    recommend_max: int = 10
     ratings: list[RatingLine] = []
     choices: list[AnswerLine] = []
     regrettable_loss: bool | None = None
@@ -158,7 +165,8 @@ def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
     if summary.would_return is not None:
         facts.append(("Would come back", "yes" if summary.would_return else "no"))
     if summary.recommend is not None:
-        facts.append(("Would recommend working here", f"{summary.recommend}/10"))
+        score = f"{summary.recommend}/{summary.recommend_max}"
+        facts.append(("Would recommend working here", score))
     if summary.department:
         facts.append(("Department", summary.department))
     return facts
@@ -169,17 +177,18 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
     written = [text for entry in entries for text in entry.written()]
     # Quotes are shown to HR as the employee's words, so they must be exactly that.
     quotes = [q for q in analysis.quotes if q.strip() and any(q in text for text in written)]
-    ratings, choices, recommend = [], [], None
+    ratings, choices, recommend, recommend_max = [], [], None, 10
     for entry in entries:
         if entry.value is None or entry.answer is None:
             continue
-        if entry.kind == "rating":
-            top = bank.get(entry.question_id).rating_scale.max
+        if entry.number is not None and entry.out_of is not None:
             if entry.role == "recommend":
-                recommend = int(entry.value)
+                recommend, recommend_max = entry.number, entry.out_of
             else:
-                ratings.append(RatingLine(question=entry.question, value=int(entry.value), max=top))
-        elif entry.kind in ("choice", "yes_no") and entry.role not in ("primary_reason", "return"):
+                ratings.append(
+                    RatingLine(question=entry.question, value=entry.number, max=entry.out_of)
+                )
+        elif not entry.free_text and entry.role not in ("primary_reason", "return"):
             choices.append(AnswerLine(question=entry.question, answer=entry.answer))
     return InterviewSummary(
         interview_id=interview.id,
@@ -199,6 +208,7 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         kept_by=analysis.kept_by,
         would_return=analysis.would_return,
         recommend=recommend,
+        recommend_max=recommend_max,
         ratings=ratings,
         choices=choices,
         regrettable_loss=analysis.regrettable_loss,
@@ -313,12 +323,13 @@ def build_digest(
             reasons[analysis.primary_reason] = reasons.get(analysis.primary_reason, 0) + 1
         for question in bank.questions:
             answer = interview.answers.get(question.id)
-            if question.kind != "rating" or answer is None or answer.value is None:
+            number = question.number(answer.value if answer else None)
+            if number is None:
                 continue
             if question.role == "recommend":
-                recommend.append(int(answer.value))
+                recommend.append(number)
             else:
-                rating_values.setdefault(question.id, []).append(int(answer.value))
+                rating_values.setdefault(question.id, []).append(number)
     completed = by_state.get("COMPLETED", 0)
     groups = _groups(ended)
     score = None
@@ -341,7 +352,7 @@ def build_digest(
                 question=bank.get(qid).text,
                 average=sum(v) / len(v),
                 answers=len(v),
-                max=bank.get(qid).rating_scale.max,
+                max=_top(bank, qid),
             )
             for qid, v in rating_values.items()
         ],
@@ -353,6 +364,11 @@ def build_digest(
         llm_calls=sum(i.llm_calls for i in ended),
         llm_tokens=sum(i.llm_tokens for i in ended),
     )
+
+
+def _top(bank: QuestionBank, question_id: str) -> int:
+    scale = bank.get(question_id).scale()
+    return scale.max if scale else 0
 
 
 def _primary(interview: Interview) -> Reason | None:

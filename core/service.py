@@ -154,7 +154,7 @@ class InterviewService:
         """Erase the employee's own words from interviews that ended more than
         `retention_days` ago, and the messages that carried them. Returns how many."""
         before = self.clock.now() - timedelta(days=retention_days)
-        free_text = frozenset(q.id for q in self.bank.questions if q.kind == "text")
+        free_text = frozenset(q.id for q in self.bank.questions if q.free_text)
         with self.uow() as uow:
             # Requests given up on, and sent digests (whose themes may come from one person),
             # still hold what people wrote: they go too.

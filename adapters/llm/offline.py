@@ -492,10 +492,9 @@ class OfflineAnalyst:
     def _low_rated(self, entries: Sequence[TranscriptEntry]) -> list[Reason]:
         low = []
         for entry in entries:
-            if entry.kind == "rating" and entry.category and entry.value and entry.answer:
-                value, top = (int(x) for x in entry.answer.split("/"))
-                if value <= max(1, round(top * 0.4)):
-                    low.append(entry.category)
+            low_point = max(1, round((entry.out_of or 0) * 0.4))
+            if entry.category and entry.number is not None and entry.number <= low_point:
+                low.append(entry.category)
         return low
 
     def _sentiment(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Sentiment:
@@ -504,12 +503,7 @@ class OfflineAnalyst:
         signals: list[float] = []
         if positive or negative:
             signals.append((positive - negative) / (positive + negative))
-        ratings = [
-            int(v) / int(top)
-            for e in entries
-            if e.kind == "rating" and e.answer and e.value
-            for v, top in [e.answer.split("/")]
-        ]
+        ratings = [e.number / e.out_of for e in entries if e.number is not None and e.out_of]
         if ratings:
             signals.append((sum(ratings) / len(ratings) - 0.5) * 2)
         if not signals:

@@ -22,7 +22,10 @@ from core.reporting import InterviewSummary, outcome_label, summary_facts
 
 CARD = "application/vnd.microsoft.card.adaptive"
 CHOICE = "choice"
+# Teams shows at most 6 actions in a set (its host config's maxActions); five keep room
+# for long labels on a phone. Short labels (a number scale) go in rows of up to 6.
 MAX_BUTTONS = 5
+ROW_LIMIT = 6
 TEXT_LIMIT = 4000
 Json = dict[str, Any]
 
@@ -113,16 +116,21 @@ def question_card(message: QuestionMessage) -> Attachment:
             )
         )
     actions: list[Json] = []
-    if 0 < len(message.choices) <= MAX_BUTTONS:
-        actions = [
-            {
-                "type": "Action.Submit",
-                "title": clip(c.label, 60),
-                "data": choice_data(message, c.value),
-            }
-            for c in message.choices
+    buttons = [
+        {"type": "Action.Submit", "title": clip(c.label, 60), "data": choice_data(message, c.value)}
+        for c in message.choices
+    ]
+    if len(buttons) <= MAX_BUTTONS:
+        actions = buttons
+    elif len(buttons) <= 2 * ROW_LIMIT and all(len(c.label) <= 3 for c in message.choices):
+        # A number scale (0 to 10): rows of buttons, as each set shows only so many.
+        rows = -(-len(buttons) // ROW_LIMIT)
+        per_row = -(-len(buttons) // rows)
+        body += [
+            {"type": "ActionSet", "actions": buttons[start : start + per_row]}
+            for start in range(0, len(buttons), per_row)
         ]
-    elif message.choices:
+    else:
         body.append(
             {
                 "type": "Input.ChoiceSet",

@@ -15,12 +15,12 @@ from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.slack.blocks import render
 from core.messages import SummaryMessage
 from core.ports import Usage
-from core.questions import Question
+from core.question_kinds import TextQuestion
 from core.reporting import Analysis, InterviewSummary, TranscriptEntry
 from core.taxonomy import Reason
 from tests.standins.openai import OpenAIStandIn, failure, model_says
 
-PROBE = Question(id="trigger", text="What made you start looking?", kind="text", probe=True)
+PROBE = TextQuestion(id="trigger", text="What made you start looking?", kind="text", probe=True)
 
 
 class Clock:
@@ -53,13 +53,13 @@ def entry(
     value: str | None = None,
 ) -> TranscriptEntry:
     return TranscriptEntry(
-        qid,
-        f"Question {qid}?",
-        kind,
-        None,
-        role,  # type: ignore[arg-type]
-        value if value is not None else answer,
-        answer,
+        question_id=qid,
+        question=f"Question {qid}?",
+        category=None,
+        role=role,  # type: ignore[arg-type]
+        value=value if value is not None else answer,
+        answer=answer,
+        free_text=kind == "text",
     )
 
 

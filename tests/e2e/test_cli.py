@@ -178,8 +178,8 @@ def test_a_broken_question_bank_stops_the_demo_with_one_line(tmp_path: Path) -> 
     result = run(["demo"], tmp_path, EXITBOT_QUESTIONS="bank.yaml")
     assert result.returncode == 2
     assert result.stderr == (
-        "exitbot: bank.yaml: question 'more' (#2) field 'kind': Input should be 'text', "
-        "'rating', 'choice' or 'yes_no'\n"
+        "exitbot: bank.yaml: question 'more' (#2) field 'kind': must be one of text, choice, "
+        "yes_no, rating, nps, not 'txt'\n"
     )
 
 

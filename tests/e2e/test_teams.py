@@ -74,9 +74,9 @@ class TeamsServer(ServeProcess):
             a for a in reversed(self.teams.to(conversation, "send")) if a.get("attachments")
         )
         content = card["attachments"][0]["content"]
-        data = next(
-            (a["data"] for a in content.get("actions", []) if a["data"].get("v") == value), None
-        )
+        rows = [b["actions"] for b in content["body"] if b["type"] == "ActionSet"]
+        buttons = [a for row in [content.get("actions", []), *rows] for a in row]
+        data = next((a["data"] for a in buttons if a["data"].get("v") == value), None)
         if data is None:  # a long list: the choice set and one Answer button
             data = {**content["actions"][0]["data"], "v": value}
         self.say(conversation, user, name, "", value=data, replyToId=card["id"])
@@ -119,12 +119,18 @@ def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) ->
     while (question := teams.waiting_for("a:jane")) is not None:
         asked.append(question)
         answer = ANSWERS[question]
-        if question in ("primary_reason", "workload", "would_return", "manager_rating"):
+        if question in (
+            "primary_reason",
+            "workload",
+            "would_return",
+            "manager_rating",
+            "recommend",
+        ):
             server.submit("jane", "Jane Doe", CHOICE_VALUES.get(answer, answer))
         else:
             server.say("a:jane", "jane", "Jane Doe", answer)
     assert asked == list(ANSWERS)
-    assert len(teams.to("a:jane", "update")) == 4  # each clicked card shows its answer
+    assert len(teams.to("a:jane", "update")) == 5  # each clicked card shows its answer
     summary = wait_for(
         lambda: [c for c in teams.cards(HR_CHANNEL) if "Exit interview: Jane Doe" in json.dumps(c)],
         what="the HR summary",

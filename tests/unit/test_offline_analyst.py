@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from adapters.llm.offline import GENERIC_FOLLOW_UP, OfflineAnalyst, reason_scores
-from core.questions import Question
+from core.question_kinds import TextQuestion
 from core.reporting import TranscriptEntry
 from core.taxonomy import Reason
 
 analyst = OfflineAnalyst()
-PROBE = Question(id="trigger", text="What happened?", kind="text", probe=True)
+PROBE = TextQuestion(id="trigger", text="What happened?", kind="text", probe=True)
 
 
 @pytest.mark.parametrize(
@@ -59,16 +59,21 @@ def entry(
     answer: str | None = None,
     followup_answer: str | None = None,
 ) -> TranscriptEntry:
+    shown = answer if answer is not None else value
+    number, out_of = (
+        (int(x) for x in shown.split("/")) if kind == "rating" and shown else (None, None)
+    )
     return TranscriptEntry(
-        qid,
-        qid,
-        kind,
-        category,
-        role,
-        value,  # type: ignore[arg-type]
-        answer if answer is not None else value,
-        None,
-        followup_answer,
+        question_id=qid,
+        question=qid,
+        category=category,
+        role=role,  # type: ignore[arg-type]
+        value=value,
+        answer=shown,
+        free_text=kind == "text",
+        number=number,
+        out_of=out_of,
+        followup_answer=followup_answer,
     )
 
 
@@ -187,7 +192,7 @@ def test_follow_up_decisions(answer: str, followup: str | None) -> None:
 
 
 def test_no_follow_up_about_what_the_question_already_asked() -> None:
-    about_manager = Question(
+    about_manager = TextQuestion(
         id="m",
         text="What could your manager have done differently?",
         kind="text",

@@ -7,7 +7,8 @@ from textwrap import dedent
 
 import pytest
 
-from core.questions import BankError, Question, QuestionBank, parse_bank
+from core.question_kinds import QUESTION, Question
+from core.questions import BankError, QuestionBank, parse_bank
 from core.taxonomy import Reason
 
 BUNDLED = (resources.files("core") / "banks" / "default.yaml").read_text()
@@ -26,8 +27,8 @@ def test_bundled_bank_follows_the_guidance(bank: QuestionBank) -> None:
     assert {o.category for o in first.options or []} == set(Reason)
     assert {"retention", "return", "recommend", "advice"} <= {q.role for q in bank.questions}
     recommend = bank.by_role("recommend")
-    assert recommend is not None and recommend.scale is not None
-    assert (recommend.scale.min, recommend.scale.max) == (0, 10)
+    assert recommend is not None and recommend.kind == "nps"
+    assert [c.value for c in recommend.choices()] == [str(n) for n in range(11)]
     assert "{name}" in bank.closing and "HR" in bank.closing
 
 
@@ -73,7 +74,7 @@ def test_progress_counts_only_questions_this_person_will_see(bank: QuestionBank)
 
 # -- typed answers -----------------------------------------------------------------------------
 def q(**fields: object) -> Question:
-    return Question.model_validate({"id": "q", "text": "?", **fields})
+    return QUESTION.validate_python({"id": "q", "text": "?", **fields})
 
 
 CHOICE = q(
@@ -153,6 +154,37 @@ def test_text_answer_is_kept_verbatim_but_trimmed() -> None:
     assert q(kind="text").interpret("  Pay was <b>low</b> & late  ") == "Pay was <b>low</b> & late"
 
 
+NPS = q(kind="nps")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("0", "0"), ("10", "10"), ("9/10", "9"), ("seven", "7"), ("11", None), ("-1", None)],
+)
+def test_nps_question_takes_zero_to_ten(typed: str, expected: str | None) -> None:
+    assert NPS.interpret(typed) == expected
+
+
+def test_each_kind_says_what_its_answers_are_worth() -> None:
+    assert (NPS.number("9"), NPS.scale().max, NPS.label_of("9")) == (9, 10, "9/10")
+    assert (RATING.number("4"), RATING.scale().max) == (4, 5)
+    assert CHOICE.number("manager") is None and CHOICE.scale() is None
+    assert q(kind="text").free_text and not NPS.free_text and not CHOICE.free_text
+    assert NPS.hint() == "a number from 0 to 10"
+    assert q(kind="yes_no").hint() == "yes or no"
+
+
+def test_nps_takes_no_scale_of_its_own() -> None:
+    with pytest.raises(
+        BankError, match="field 'scale': only rating questions have scale, this is nps"
+    ):
+        parse_bank(
+            "intro: hi\nclosing: bye\nquestions:\n"
+            "  - {id: r, text: Recommend, kind: nps, scale: {min: 1, max: 5}}\n",
+            "hr.yaml",
+        )
+
+
 def test_labels_read_back_for_people() -> None:
     assert CHOICE.label_of("compensation") == "Pay or benefits"
     assert RATING.label_of("4") == "4/5"
@@ -191,7 +223,8 @@ def test_a_valid_small_bank_parses() -> None:
     [
         (
             ("kind: rating", "kind: stars"),
-            "hr.yaml: question 'rating' (#2) field 'kind': Input should be 'text', 'rating', 'choice' or 'yes_no'",
+            "hr.yaml: question 'rating' (#2) field 'kind': must be one of text, choice, yes_no, "
+            "rating, nps, not 'stars'",
         ),
         (
             ("    text: How was it?\n", ""),
@@ -211,7 +244,7 @@ def test_a_valid_small_bank_parses() -> None:
         ),
         (
             ("question: rating, at_most: 2", "question: reason, at_most: 2"),
-            "hr.yaml: question 'detail' (#3) field 'when.at_most': only works on a rating question",
+            "hr.yaml: question 'detail' (#3) field 'when.at_most': only works on a question answered with a number",
         ),
         (
             ("question: rating, at_most: 2", "question: rating"),
