@@ -17,7 +17,7 @@ from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.openai_analyst import LLMAnalyst
 from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.slack.chat import PLATFORM as SLACK
-from adapters.slack.chat import SlackChat, make_client
+from adapters.slack.chat import SLASH_COMMAND, SlackChat, make_client
 from adapters.slack.directory import SlackDirectory
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
@@ -148,6 +148,7 @@ def build_app(
         hr_users=frozenset(settings.hr_users),
         send_time=time.fromisoformat(settings.send_time),
         lead_days=settings.lead_days,
+        invocations={SLACK: f"{SLASH_COMMAND} "},
     )
     return App(
         settings=settings,

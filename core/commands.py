@@ -1,44 +1,20 @@
 """The HR command language, the same on every platform: `/exitbot start @jane` on Slack, the
 same words typed to the bot on Teams. Adapters turn their mention syntax into `@USERID`
-first; a person may also be named by e-mail address."""
+first; a person may also be named by e-mail address.
+
+Each command is declared once, where it is handled, with `CommandSet.command`: its usage
+line (which is also how its arguments are read), its help line and its handler. Help text
+and every platform's routing come from that one declaration.
+"""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, time
-
-USAGE = {
-    "help": "help",
-    "start": "start @person",
-    "schedule": "schedule @person YYYY-MM-DD [HH:MM]",
-    "cancel": "cancel @person",
-    "status": "status [@person]",
-    "list": "list",
-    "report": "report @person",
-    "digest": "digest [DAYS]",
-    "export": "export [DAYS]",
-    "forget": "forget @person",
-}
-
-HELP = "\n".join(
-    [
-        "*ExitBot commands* (HR only):",
-        "• `start @person`: interview them now, in a direct message",
-        "• `schedule @person YYYY-MM-DD [HH:MM]`: interview them on that day "
-        "(their time zone; default time from settings)",
-        "• `cancel @person`: cancel their scheduled or running interview",
-        "• `status [@person]`: counts by state, or where one person's interview stands",
-        "• `list`: scheduled and running interviews",
-        "• `report @person`: their whole interview (only you see it; the read is audited)",
-        "• `digest [DAYS]`: reasons for leaving and scores over the last DAYS (default 30)",
-        "• `export [DAYS]`: interviews that ended in the last DAYS as CSV (audited)",
-        "• `forget @person`: erase everything ExitBot holds about them, now",
-        "• `help`: this list",
-        "A person is an @mention or an e-mail address.",
-    ]
-)
+from typing import Any, TypeVar
 
 
 class CommandError(ValueError):
@@ -72,62 +48,27 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_DAYS = 3650
 
 
-def parse(text: str) -> HrCommand:
-    words = text.split()
-    if not words:
-        return HrCommand("help")
-    verb, args = words[0].casefold(), words[1:]
-    if verb not in USAGE:
-        raise CommandError(f"I don't know `{words[0]}`. Try `/exitbot help`.")
-    usage = f"Usage: `/exitbot {USAGE[verb]}`"
-    if verb in ("help", "list"):
-        _expect(args, 0, usage)
-        return HrCommand(verb)
-    if verb in ("digest", "export"):
-        _expect(args, 1, usage, optional=True)
-        return HrCommand(verb, days=_days(args[0]) if args else None)
-    if verb == "status":
-        _expect(args, 1, usage, optional=True)
-        return HrCommand(verb, person=parse_person(args[0], usage) if args else None)
-    if verb == "schedule":
-        if len(args) not in (2, 3):
-            raise CommandError(usage)
-        return HrCommand(
-            verb,
-            person=parse_person(args[0], usage),
-            day=parse_date(args[1]),
-            at=parse_time(args[2]) if len(args) == 3 else None,
-        )
-    _expect(args, 1, usage)
-    return HrCommand(verb, person=parse_person(args[0], usage))
-
-
-def _expect(args: list[str], count: int, usage: str, optional: bool = False) -> None:
-    if len(args) > count or (not optional and len(args) < count):
-        raise CommandError(usage)
-
-
 def parse_person(word: str, usage: str = "") -> PersonRef:
     if match := _USER.match(word):
         return PersonRef(user_id=match.group(1))
     if _EMAIL.match(word):
         return PersonRef(email=word.casefold())
     raise CommandError(
-        f"`{word}` is not a person: use an @mention or an e-mail address. {usage}".strip()
+        f"“{word}” is not a person: use an @mention or an e-mail address. {usage}".strip()
     )
 
 
 def parse_date(word: str) -> date:
     match = _DATE.match(word)
     if not match:
-        raise CommandError(f"`{word}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-27.")
+        raise CommandError(f"“{word}” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-27.")
     year, month, day = (int(g) for g in match.groups())
     if not 1 <= month <= 12:
-        raise CommandError(f"`{word}` is not a date: there is no month {month}.")
+        raise CommandError(f"“{word}” is not a date: there is no month {month}.")
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
         raise CommandError(
-            f"`{word}` is not a date: {calendar.month_name[month]} {year} has {last} days."
+            f"“{word}” is not a date: {calendar.month_name[month]} {year} has {last} days."
         )
     return date(year, month, day)
 
@@ -135,13 +76,87 @@ def parse_date(word: str) -> date:
 def parse_time(word: str) -> time:
     match = _TIME.match(word)
     if not match:
-        raise CommandError(f"`{word}` is not a time of day: write it as HH:MM, e.g. 10:00.")
+        raise CommandError(f"“{word}” is not a time of day: write it as HH:MM, e.g. 10:00.")
     return time(int(match.group(1)), int(match.group(2)))
 
 
 def _days(word: str) -> int:
     if not word.isdigit() or not 1 <= int(word) <= MAX_DAYS:
         raise CommandError(
-            f"`{word}` is not a number of days: use a whole number from 1 to {MAX_DAYS}."
+            f"“{word}” is not a number of days: use a whole number from 1 to {MAX_DAYS}."
         )
     return int(word)
+
+
+# What each placeholder in a usage line reads, and where it goes in the HrCommand.
+_READERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "@person": ("person", parse_person),
+    "YYYY-MM-DD": ("day", parse_date),
+    "HH:MM": ("at", parse_time),
+    "DAYS": ("days", _days),
+}
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One HR command: `usage` is what follows the verb (`[...]` is optional)."""
+
+    name: str
+    usage: str
+    help: str
+    handler: Callable[..., Any]
+
+    def parse(self, args: list[str], invocation: str) -> HrCommand:
+        slots = self.usage.split()
+        required = sum(1 for slot in slots if not slot.startswith("["))
+        shown = f"Usage: {invocation}{self.name} {self.usage}".rstrip()
+        if not required <= len(args) <= len(slots):
+            raise CommandError(shown)
+        values: dict[str, Any] = {}
+        for slot, word in zip(slots, args, strict=False):
+            field, read = _READERS[slot.strip("[]")]
+            values[field] = read(word, shown) if read is parse_person else read(word)
+        return HrCommand(self.name, **values)
+
+
+class CommandSet:
+    """The HR commands, in the order help lists them."""
+
+    def __init__(self) -> None:
+        self._verbs: dict[str, Verb] = {}
+
+    def command(self, usage: str, help: str) -> Callable[[Handler], Handler]:
+        """Declare the decorated method as the handler of the command `usage` names."""
+
+        def register(handler: Handler) -> Handler:
+            name, _, rest = usage.partition(" ")
+            unknown = [s for s in rest.split() if s.strip("[]") not in _READERS]
+            if unknown or name in self._verbs:
+                raise ValueError(f"cannot declare {usage!r}: {unknown or 'declared twice'}")
+            self._verbs[name] = Verb(name, rest, help, handler)
+            return handler
+
+        return register
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word.casefold() in self._verbs
+
+    def __iter__(self) -> Iterator[Verb]:
+        return iter(self._verbs.values())
+
+    def parse(self, text: str, invocation: str = "") -> tuple[Verb, HrCommand]:
+        """The command typed, read; `invocation` is how the platform's users type one
+        (`/exitbot ` on Slack), for the usage lines in errors."""
+        words = text.split() or ["help"]
+        verb = self._verbs.get(words[0].casefold())
+        if verb is None:
+            raise CommandError(f"I don't know “{words[0]}”. Try “{invocation}help”.")
+        return verb, verb.parse(words[1:], invocation)
+
+    def help_text(self, invocation: str = "") -> str:
+        lines = ["ExitBot commands (HR only):"]
+        lines += [f"• {invocation}{v.name} {v.usage}".rstrip() + f": {v.help}" for v in self]
+        lines.append("A person is an @mention or an e-mail address.")
+        return "\n".join(lines)

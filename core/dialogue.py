@@ -23,8 +23,8 @@ Reply = list[TextMessage | QuestionMessage]
 CONTROL_WORDS = frozenset({"skip", "later", "back", "stop", "help"})
 
 CONTROLS = (
-    "You can type *skip* to pass on a question, *back* to change your last answer, "
-    "*later* to pause, or *stop* to end the interview. *help* shows this again."
+    "You can type “skip” to pass on a question, “back” to change your last answer, "
+    "“later” to pause, or “stop” to end the interview. “help” shows this again."
 )
 
 
@@ -191,7 +191,7 @@ class Dialogue:
             return [
                 TextMessage(
                     text="This one matters most for the interview, so I can't skip it. A short "
-                    "answer is fine, or say *stop* if you'd rather end here."
+                    "answer is fine, or say “stop” if you'd rather end here."
                 ),
                 self._question(interview, question),
             ]
@@ -219,7 +219,7 @@ class Dialogue:
         return [
             TextMessage(
                 text=f"Hi {name}, just a gentle nudge: your exit interview is still open, and "
-                "every answer helps. Say *later* if now isn't a good time, or *stop* to end it. "
+                "every answer helps. Say “later” if now isn't a good time, or “stop” to end it. "
                 "Here's where we were:"
             ),
             *self.resume(interview),
@@ -282,14 +282,14 @@ class Dialogue:
         )
 
     def _did_not_fit(self, question: Question) -> TextMessage:
-        escape = "" if question.required else ", or say *skip*"
+        escape = "" if question.required else ", or say “skip”"
         return TextMessage(
             text=f"Sorry, I didn't catch that. Please answer with {question.hint()}{escape}."
         )
 
     def _stale_click(self, interview: Interview, question_id: str) -> Reply:
         if question_id in interview.answers:
-            note = "You've already answered that one. To change your last answer, type *back*."
+            note = "You've already answered that one. To change your last answer, type “back”."
         else:
             note = "That button belongs to an earlier message."
         return [TextMessage(text=note), *self.resume(interview)]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from core.commands import HELP, CommandError, HrCommand, PersonRef, parse
+from core.commands import CommandError, CommandSet, HrCommand, PersonRef
 from core.events import Command
 from core.interview import Interview, InterviewState, Person
 from core.localtime import local, moment_on, working_days_before
@@ -20,7 +20,10 @@ from core.reporting import Analysis, build_report
 from core.service import InterviewService, ServiceError
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
-REFUSAL = "Sorry, `/exitbot` is only for the HR team. If you think you should have access, ask HR."
+REFUSAL = (
+    "Sorry, ExitBot's commands are only for the HR team. If you think you should have "
+    "access, ask HR."
+)
 SENT_PRIVATELY = "I've sent it to you privately."
 NO_PRIVATE_CHAT = (
     "I can't answer that here, where others can read it, and I can't message you privately "
@@ -45,6 +48,27 @@ EXPORT_COLUMNS = (
 )
 
 
+COMMANDS = CommandSet()
+command = COMMANDS.command
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A command as its handler gets it: who asked, on which platform, and what."""
+
+    platform: str
+    actor: str
+    command: HrCommand
+    # How people type a command on that platform (`/exitbot ` on Slack), for help text.
+    invocation: str = ""
+
+    @property
+    def person(self) -> PersonRef:
+        if self.command.person is None:
+            raise CommandError(f"{self.command.verb} needs a person.")
+        return self.command.person
+
+
 @dataclass(frozen=True)
 class HrAnswer:
     """What HR output goes where. `private` is only for the person who asked; `shared`,
@@ -65,6 +89,8 @@ class HrDesk:
     hr_users: frozenset[str]
     send_time: time = time(10, 0)
     lead_days: int = 0
+    # How people type a command on each platform, when not just the words: {"slack": "/exitbot "}.
+    invocations: Mapping[str, str] = field(default_factory=dict)
 
     def answer(self, command: Command) -> HrAnswer:
         """HR output, reports and refusals alike, goes only to the person who asked."""
@@ -83,40 +109,12 @@ class HrDesk:
     def run(self, command: Command) -> OutboundMessage:
         """Run a command for a trusted caller (the shell). Raises CommandError,
         ServiceError or UnknownPerson with a message fit for the person who asked."""
-        return self._run(command.platform, command.user_id, parse(command.text))
-
-    def _run(self, platform: str, actor: str, command: HrCommand) -> OutboundMessage:
-        verb = command.verb
-        if verb == "help":
-            return TextMessage(text=HELP)
-        if verb == "list":
-            return self._list()
-        if verb == "digest":
-            return self._digest(command.days or DEFAULT_DAYS)
-        if verb == "export":
-            return self._export(actor, command.days or DEFAULT_DAYS)
-        if verb == "status" and command.person is None:
-            return self._counts()
-        assert command.person is not None
-        if verb == "start":
-            person = self._profile(platform, command.person)
-            self.service.start_now(person, by=actor)
-            return TextMessage(
-                text=f"Started {person.name}'s exit interview: ExitBot has messaged them directly."
-            )
-        if verb == "schedule":
-            assert command.day is not None
-            return self._schedule(platform, actor, command.person, command.day, command.at)
-        if verb == "cancel":
-            interview = self.service.cancel(self._known(platform, command.person), by=actor)
-            return TextMessage(text=f"Cancelled {interview.employee.name}'s exit interview.")
-        if verb == "status":
-            return self._status(self._known(platform, command.person))
-        if verb == "report":
-            return self._report(actor, self._known(platform, command.person))
-        if verb == "forget":
-            return self._forget(actor, self._known(platform, command.person))
-        raise CommandError(f"`{verb}` is not available.")
+        invocation = self.invocations.get(command.platform, "")
+        verb, parsed = COMMANDS.parse(command.text, invocation)
+        reply: OutboundMessage = verb.handler(
+            self, Asked(command.platform, command.user_id, parsed, invocation)
+        )
+        return reply
 
     # -- people ------------------------------------------------------------------------------
     def _directory(self, platform: str) -> Directory:
@@ -144,12 +142,84 @@ class HrDesk:
             raise UnknownPerson(f"ExitBot has no exit interview for {ref}.")
         return person
 
-    # -- commands -----------------------------------------------------------------------------
-    def _schedule(
-        self, platform: str, actor: str, ref: PersonRef, day: date, at: time | None
-    ) -> OutboundMessage:
-        return TextMessage(text=self.schedule(platform, actor, ref, day, at))
+    # -- commands, in the order help lists them --------------------------------------------
+    @command("start @person", "interview them now, in a direct message")
+    def _start(self, asked: Asked) -> OutboundMessage:
+        person = self._profile(asked.platform, asked.person)
+        self.service.start_now(person, by=asked.actor)
+        return TextMessage(
+            text=f"Started {person.name}'s exit interview: ExitBot has messaged them directly."
+        )
 
+    @command(
+        "schedule @person YYYY-MM-DD [HH:MM]",
+        "interview them on that day (their time zone; default time from settings)",
+    )
+    def _schedule(self, asked: Asked) -> OutboundMessage:
+        day = asked.command.day
+        assert day is not None  # the usage line makes it required
+        return TextMessage(
+            text=self.schedule(asked.platform, asked.actor, asked.person, day, asked.command.at)
+        )
+
+    @command("cancel @person", "cancel their scheduled or running interview")
+    def _cancel(self, asked: Asked) -> OutboundMessage:
+        person = self._known(asked.platform, asked.person)
+        interview = self.service.cancel(person, by=asked.actor)
+        return TextMessage(text=f"Cancelled {interview.employee.name}'s exit interview.")
+
+    @command("status [@person]", "counts by state, or where one person's interview stands")
+    def _status(self, asked: Asked) -> OutboundMessage:
+        if asked.command.person is None:
+            return self._counts()
+        person = self._known(asked.platform, asked.person)
+        with self.uow() as uow:
+            interview = uow.interviews.current_for(person)
+        return TextMessage(text=f"{person.name}: {self._where(interview)}")
+
+    @command("list", "scheduled and running interviews")
+    def _list(self, asked: Asked) -> OutboundMessage:
+        with self.uow() as uow:
+            interviews = uow.interviews.open()
+        if not interviews:
+            return TextMessage(text="No interviews are scheduled or running.")
+        lines = [f"Scheduled and running interviews ({len(interviews)}):"]
+        lines += [f"• {i.employee.name}: {self._where(i)}" for i in interviews]
+        return TextMessage(text="\n".join(lines))
+
+    @command("report @person", "their whole interview (only you see it; the read is audited)")
+    def _report(self, asked: Asked) -> OutboundMessage:
+        person = self._known(asked.platform, asked.person)
+        with self.uow() as uow:
+            interview = uow.interviews.current_for(person)
+            if interview is None:
+                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
+            uow.audit.record(
+                self.clock.now(), asked.actor, "report", f"{person.platform}:{person.user_id}"
+            )
+            uow.commit()
+        return ReportMessage(report=build_report(interview, self.bank))
+
+    @command(
+        "digest [DAYS]",
+        f"reasons for leaving and scores over the last DAYS (default {DEFAULT_DAYS})",
+    )
+    def _digest(self, asked: Asked) -> OutboundMessage:
+        return DigestMessage(digest=self.service.digest(asked.command.days or DEFAULT_DAYS))
+
+    @command("export [DAYS]", "interviews that ended in the last DAYS as CSV (audited)")
+    def _export(self, asked: Asked) -> OutboundMessage:
+        return self.export(asked.actor, asked.command.days or DEFAULT_DAYS)
+
+    @command("forget @person", "erase everything ExitBot holds about them, now")
+    def _forget(self, asked: Asked) -> OutboundMessage:
+        return self.forget(asked.actor, self._known(asked.platform, asked.person))
+
+    @command("help", "this list")
+    def _help(self, asked: Asked) -> OutboundMessage:
+        return TextMessage(text=COMMANDS.help_text(asked.invocation))
+
+    # -- the work behind them -------------------------------------------------------------------
     def schedule(
         self,
         platform: str,
@@ -195,19 +265,14 @@ class HrDesk:
             ended = uow.interviews.ended_between(now - timedelta(days=DEFAULT_DAYS), now)
         scheduled = sum(1 for i in open_now if i.state is InterviewState.SCHEDULED)
         lines = [
-            f"*Now:* {scheduled} scheduled, {len(open_now) - scheduled} in progress.",
-            f"*Ended in the last {DEFAULT_DAYS} days:* "
+            f"Now: {scheduled} scheduled, {len(open_now) - scheduled} in progress.",
+            f"Ended in the last {DEFAULT_DAYS} days: "
             + (
                 ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in _tally(ended).items())
                 or "none"
             ),
         ]
         return TextMessage(text="\n".join(lines))
-
-    def _status(self, person: Person) -> OutboundMessage:
-        with self.uow() as uow:
-            interview = uow.interviews.current_for(person)
-        return TextMessage(text=f"{person.name}: {self._where(interview)}")
 
     def _where(self, interview: Interview | None) -> str:
         if interview is None:
@@ -232,30 +297,7 @@ class HrDesk:
             else interview.state.value.lower()
         )
 
-    def _list(self) -> OutboundMessage:
-        with self.uow() as uow:
-            interviews = uow.interviews.open()
-        if not interviews:
-            return TextMessage(text="No interviews are scheduled or running.")
-        lines = [f"*Scheduled and running interviews ({len(interviews)}):*"]
-        lines += [f"• {i.employee.name}: {self._where(i)}" for i in interviews]
-        return TextMessage(text="\n".join(lines))
-
-    def _report(self, actor: str, person: Person) -> OutboundMessage:
-        with self.uow() as uow:
-            interview = uow.interviews.current_for(person)
-            if interview is None:
-                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
-            uow.audit.record(
-                self.clock.now(), actor, "report", f"{person.platform}:{person.user_id}"
-            )
-            uow.commit()
-        return ReportMessage(report=build_report(interview, self.bank))
-
-    def _digest(self, days: int) -> OutboundMessage:
-        return DigestMessage(digest=self.service.digest(days))
-
-    def _export(self, actor: str, days: int) -> OutboundMessage:
+    def export(self, actor: str, days: int) -> FileMessage:
         now = self.clock.now()
         with self.uow() as uow:
             ended = uow.interviews.ended_between(now - timedelta(days=days), now)
@@ -293,7 +335,7 @@ class HrDesk:
             content=out.getvalue(),
         )
 
-    def _forget(self, actor: str, person: Person) -> OutboundMessage:
+    def forget(self, actor: str, person: Person) -> OutboundMessage:
         with self.uow() as uow:
             known = uow.people.find(person.platform, person.user_id)
             if known is not None:

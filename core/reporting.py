@@ -109,21 +109,6 @@ class AnswerLine(BaseModel):
     answer: str
 
 
-OUTCOME_LABELS = {
-    "COMPLETED": "Completed",
-    "DECLINED": "Declined (they said stop)",
-    "ABANDONED": "Abandoned (no answer)",
-    "UNREACHABLE": "Could not be reached",
-    "CANCELLED": "Cancelled by HR",
-    "IN_PROGRESS": "In progress",
-    "SCHEDULED": "Scheduled",
-}
-
-
-def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
-
-
 class InterviewSummary(BaseModel):
     interview_id: str
     employee: str
@@ -148,28 +133,6 @@ class InterviewSummary(BaseModel):
     regrettable_loss: bool | None = None
     signals: list[str] = []
     suggested_action: str | None = None
-
-
-def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
-    """The summary's headline facts as (label, value) in plain words; adapters escape and lay
-    them out their own way."""
-    facts = [
-        ("Outcome", outcome_label(summary.outcome)),
-        ("Answered", f"{summary.answered} of {summary.asked} questions"),
-    ]
-    if summary.primary_reason:
-        facts.append(("Primary reason", summary.primary_reason.label))
-    if summary.secondary_reasons:
-        facts.append(("Also", ", ".join(r.label for r in summary.secondary_reasons)))
-    facts.append(("Sentiment", summary.sentiment))
-    if summary.would_return is not None:
-        facts.append(("Would come back", "yes" if summary.would_return else "no"))
-    if summary.recommend is not None:
-        score = f"{summary.recommend}/{summary.recommend_max}"
-        facts.append(("Would recommend working here", score))
-    if summary.department:
-        facts.append(("Department", summary.department))
-    return facts
 
 
 def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) -> InterviewSummary:

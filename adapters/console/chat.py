@@ -6,8 +6,17 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
-from core.messages import Address, OutboundMessage, QuestionMessage, SummaryMessage, TextMessage
-from core.reporting import InterviewSummary
+from core.layout import Document, Facts, Line, Note, Section, document
+from core.messages import (
+    Address,
+    DigestMessage,
+    FileMessage,
+    OutboundMessage,
+    QuestionMessage,
+    ReportMessage,
+    SummaryMessage,
+    TextMessage,
+)
 
 PLATFORM = "console"
 WIDTH = 78
@@ -20,17 +29,21 @@ class ConsoleChat:
         self.out = out
 
     def send(self, to: Address, message: OutboundMessage) -> str | None:
-        if isinstance(message, SummaryMessage):
-            self._print(render_summary(message.summary))
-        elif isinstance(message, QuestionMessage):
-            self._print(render_question(message))
-        elif isinstance(message, TextMessage):
-            self._print(_wrap(message.text))
+        self.out.write(render(message) + "\n\n")
+        self.out.flush()
         return None
 
-    def _print(self, text: str) -> None:
-        self.out.write(text + "\n\n")
-        self.out.flush()
+
+def render(message: OutboundMessage) -> str:
+    if isinstance(message, TextMessage):
+        return _wrap(message.text)
+    if isinstance(message, QuestionMessage):
+        return render_question(message)
+    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
+        return render_document(document(message))
+    if isinstance(message, FileMessage):
+        return f"{message.title}\n{message.content}"
+    raise TypeError(f"cannot render {type(message).__name__} in the terminal")
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -43,7 +56,7 @@ def _wrap(text: str, indent: str = "") -> str:
 def render_question(message: QuestionMessage) -> str:
     lines = [_wrap(f"[{message.position}/{message.total}] {message.text}")]
     if message.previous_answer:
-        lines.append(f"  (you answered: {message.previous_answer}; *skip* keeps it)")
+        lines.append(f"  (you answered: {message.previous_answer}; “skip” keeps it)")
     choices = message.choices
     if choices and all(c.value.isdigit() for c in choices):
         lines.append("  " + "   ".join(c.label for c in choices))
@@ -54,36 +67,26 @@ def render_question(message: QuestionMessage) -> str:
     return "\n".join(lines)
 
 
-def render_summary(summary: InterviewSummary) -> str:
+def render_document(doc: Document) -> str:
     rule = "=" * WIDTH
-    lines = [rule, "What HR would see in their private channel:", rule]
-    lines.append(
-        f"Exit interview: {summary.employee} ({summary.outcome.lower().replace('_', ' ')}, "
-        f"{summary.answered} of {summary.asked} questions answered)"
-    )
-    if summary.primary_reason:
-        reason = summary.primary_reason.label
-        if summary.secondary_reasons:
-            reason += f" (also: {', '.join(r.label for r in summary.secondary_reasons)})"
-        lines.append(f"Primary reason: {reason}")
-    lines.append(f"Sentiment: {summary.sentiment}")
-    if summary.kept_by:
-        lines.append(_wrap(f"What would have kept them: {summary.kept_by}"))
-    if summary.would_return is not None:
-        lines.append(f"Would come back: {'yes' if summary.would_return else 'no'}")
-    if summary.recommend is not None:
-        lines.append(f"Would recommend working here: {summary.recommend}/10")
-    if summary.ratings:
-        lines.append("Ratings:")
-        lines.extend(f"  {r.value}/{r.max}  {r.question}" for r in summary.ratings)
-    for line in summary.choices:
-        lines.append(_wrap(f"{line.question} {line.answer}"))
-    if summary.quotes:
-        lines.append("In their words:")
-        lines.extend(_wrap(f'"{q}"', indent="  ") for q in summary.quotes)
-    if summary.regrettable_loss:
-        lines.append("Regrettable loss: " + ("; ".join(summary.signals) or "yes"))
-    if summary.suggested_action:
-        lines.append(f"Suggested action: {summary.suggested_action}")
+    lines = [rule, "What HR would see in their private channel:", rule, _wrap(doc.title)]
+    for part in doc.blocks:
+        if isinstance(part, Facts):
+            lines += [_wrap(f"{f.label}: {f.value}") for f in part.facts]
+        elif isinstance(part, Section):
+            lines.append(f"{part.title}:")
+            lines += [_line(line) for line in part.lines]
+        elif isinstance(part, Note):
+            lines.append(_wrap(f"(!) {part.text}" if part.alert else part.text))
+        else:
+            raise TypeError(f"cannot lay out {type(part).__name__} in the terminal")
     lines.append(rule)
     return "\n".join(lines)
+
+
+def _line(line: Line) -> str:
+    if line.style == "quote":
+        return _wrap(f'"{line.text}"', indent="  ")
+    if line.style == "item":
+        return _wrap(f"• {line.text}", indent="  ")
+    return _wrap(line.text, indent="  ")

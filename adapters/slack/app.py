@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
-from adapters.slack.chat import PLATFORM
+from adapters.slack.chat import PLATFORM, SLASH_COMMAND
 from adapters.slack.inbound import action_id
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
@@ -114,7 +114,7 @@ def build_bolt_app(
         except SlackApiError as exc:
             log.warning("could not mark the question answered: %s", exc.response.get("error"))
 
-    @app.command("/exitbot")
+    @app.command(SLASH_COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         # A slash command's answer is ephemeral: only the person who typed it sees it.

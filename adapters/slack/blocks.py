@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from core.layout import Document, Facts, Note, Section, document
 from core.messages import (
     DigestMessage,
     FileMessage,
@@ -17,7 +18,6 @@ from core.messages import (
     SummaryMessage,
     TextMessage,
 )
-from core.reporting import InterviewSummary, outcome_label, summary_facts
 
 Block = dict[str, Any]
 SECTION_LIMIT = 3000
@@ -67,14 +67,9 @@ def render(message: OutboundMessage) -> tuple[str, list[Block]]:
         return clip(text, FALLBACK_LIMIT, "…"), [section(part) for part in _paragraphs(text)]
     if isinstance(message, QuestionMessage):
         return clip(escape(message.text), FALLBACK_LIMIT, "…"), question_blocks(message)
-    if isinstance(message, SummaryMessage):
-        return f"Exit interview summary: {escape(message.summary.employee)}", summary_blocks(
-            message.summary
-        )
-    if isinstance(message, ReportMessage):
-        return f"Exit interview report: {escape(message.report.employee)}", report_blocks(message)
-    if isinstance(message, DigestMessage):
-        return "Exit interview digest", digest_blocks(message)
+    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
+        doc = document(message)
+        return clip(escape(doc.title), FALLBACK_LIMIT, "…"), document_blocks(doc)
     if isinstance(message, FileMessage):
         return escape(message.title), file_blocks(message)
     raise TypeError(f"cannot render {type(message).__name__}")
@@ -133,112 +128,46 @@ def answered_blocks(original: list[Block], label: str) -> list[Block]:
     return [*kept, context(f":white_check_mark: *{escape(label)}*")]
 
 
-def _fields(pairs: list[tuple[str, str]]) -> Block:
-    return {
-        "type": "section",
-        "fields": [{"type": "mrkdwn", "text": clip(f"*{k}*\n{v}", 2000, "…")} for k, v in pairs][
-            :10
-        ],
-    }
-
-
-def summary_blocks(summary: InterviewSummary) -> list[Block]:
-    pairs = [(label, escape(value)) for label, value in summary_facts(summary)]
-    blocks = [header(f"Exit interview: {summary.employee}"), _fields(pairs)]
-    if summary.kept_by:
-        blocks.append(section("*What would have kept them*\n" + quote(clip(summary.kept_by, 1500))))
-    if summary.quotes:
-        words = "\n".join(quote(clip(q, 900)) for q in summary.quotes)
-        blocks.append(section("*In their words*\n" + words))
-    if summary.ratings or summary.choices:
-        lines = [f"`{r.value}/{r.max}`  {escape(r.question)}" for r in summary.ratings]
-        lines += [f"{escape(c.question)} *{escape(c.answer)}*" for c in summary.choices]
-        blocks.append(section("*Ratings*\n" + "\n".join(lines)))
-    if summary.regrettable_loss:
-        signals = "".join(f"\n• {escape(s)}" for s in summary.signals)
-        blocks.append(section(f"*Regrettable loss*{signals}"))
-    if summary.suggested_action:
-        blocks.append(context(f"Suggested action: {escape(summary.suggested_action)}"))
-    blocks.append(
-        context(
-            f"Only HR see this. Full interview: `/exitbot report` (id `{summary.interview_id}`)"
-        )
-    )
-    return blocks
-
-
-def report_blocks(message: ReportMessage) -> list[Block]:
-    report = message.report
-    blocks = [
-        header(f"Exit interview report: {report.employee}"),
-        context(f"{outcome_label(report.outcome)} · this read is in the audit log"),
-    ]
-    for line in report.lines:
-        answer = "_skipped_" if line.answer is None else quote(clip(line.answer, 2400))
-        text = f"*{escape(line.question)}*\n{answer}"
-        if line.followup_question:
-            follow = (
-                "_skipped_"
-                if line.followup_answer is None
-                else quote(clip(line.followup_answer, 1200))
+def document_blocks(doc: Document) -> list[Block]:
+    blocks = [header(doc.title)]
+    for part in doc.blocks:
+        if isinstance(part, Facts):
+            blocks += _fields(part)
+        elif isinstance(part, Section):
+            blocks.append(_section(part))
+        elif isinstance(part, Note):
+            blocks.append(
+                section(f":warning: *{escape(part.text)}*")
+                if part.alert
+                else context(escape(part.text))
             )
-            text += f"\n_{escape(line.followup_question)}_\n{follow}"
-        blocks.append(section(text))
-    if not report.lines:
-        blocks.append(section("_No answers yet._"))
-    if report.words_erased_at:
-        erased = f"{report.words_erased_at:%d %b %Y}"
-        blocks.append(context(f"Free-text answers were erased on {erased} (retention policy)."))
-    if report.summary:
-        blocks += summary_blocks(report.summary)[1:]
+        else:
+            raise TypeError(f"cannot lay out {type(part).__name__} in Slack")
     return blocks[:MAX_BLOCKS]
 
 
-def digest_blocks(message: DigestMessage) -> list[Block]:
-    digest = message.digest
-    ended = sum(digest.by_state.values())
-    states = ", ".join(
-        f"{n} {outcome_label(s).split(' (')[0].lower()}" for s, n in digest.by_state.items()
-    )
-    lines = [
-        f"*Ended:* {ended}" + (f" ({states})" if states else ""),
-        f"*Open now:* {digest.open_now}",
+def _fields(facts: Facts) -> list[Block]:
+    fields = [
+        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{escape(f.value)}", 2000, "…")}
+        for f in facts.facts
     ]
-    if digest.response_rate is not None:
-        lines.append(f"*Response rate:* {digest.response_rate:.0%}")
-    if digest.recommend_score is not None:
-        score, answers = digest.recommend_score, digest.recommend_answers
-        lines.append(f"*Would-recommend score:* {score:+d} ({answers} answers)")
-    blocks = [
-        header(f"Exit interviews: {digest.since:%d %b} to {digest.until:%d %b %Y}"),
-        section("\n".join(lines)),
-    ]
-    if digest.reasons:
-        ranked = "\n".join(
-            f"{n}. {r.reason.label}: {r.count}" for n, r in enumerate(digest.reasons, 1)
+    # A section holds at most ten fields.
+    return [{"type": "section", "fields": fields[n : n + 10]} for n in range(0, len(fields), 10)]
+
+
+def _section(part: Section) -> Block:
+    # Each line gets its share of what a section holds, so one long answer hides no other.
+    share = max(200, (SECTION_LIMIT - len(part.title) - 60) // max(1, len(part.lines)) - 8)
+    lines = [f"*{escape(part.title)}*"]
+    for line in part.lines:
+        text = clip(line.text, share)
+        lines.append(
+            quote(text) if line.style == "quote" else _STYLES[line.style].format(escape(text))
         )
-        blocks.append(section("*Reasons for leaving*\n" + ranked))
-    if digest.ratings:
-        ratings = "\n".join(
-            f"`{r.average:.1f}/{r.max}`  {escape(r.question)}" for r in digest.ratings
-        )
-        blocks.append(section("*Average ratings*\n" + ratings))
-    if digest.themes:
-        blocks.append(section("*Themes*\n" + "\n".join(f"• {escape(t)}" for t in digest.themes)))
-    if digest.departments or digest.in_small_groups:
-        lines = [
-            f"• {escape(g.name)}: {g.ended} ended, {g.completed} completed"
-            + (f", mostly {g.top_reason.label.lower()}" if g.top_reason else "")
-            for g in digest.departments
-        ]
-        if digest.in_small_groups:
-            lines.append(
-                f"• {digest.in_small_groups} more in groups too small to show on their own"
-            )
-        blocks.append(section("*By department*\n" + "\n".join(lines)))
-    if digest.llm_calls:
-        blocks.append(context(f"LLM analyst: {digest.llm_calls} calls, {digest.llm_tokens} tokens"))
-    return blocks
+    return section("\n".join(lines))
+
+
+_STYLES = {"plain": "{}", "subtle": "_{}_", "strong": "*{}*", "item": "• {}"}
 
 
 def file_blocks(message: FileMessage) -> list[Block]:

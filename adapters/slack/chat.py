@@ -20,6 +20,8 @@ from core.messages import Address, DigestMessage, OutboundMessage
 from core.ports import DeliveryError, RecipientUnreachable
 
 PLATFORM = "slack"
+# How people type an HR command in Slack (the manifest's slash command).
+SLASH_COMMAND = "/exitbot"
 log = logging.getLogger(__name__)
 
 # Errors that mean this person will never get a DM from us.

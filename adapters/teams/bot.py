@@ -18,9 +18,8 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.cards import CHOICE, answered_card, render
-from core.commands import USAGE
 from core.events import ChoicePicked, Command, UserMessage
-from core.hr import NO_PRIVATE_CHAT, HrDesk
+from core.hr import COMMANDS, NO_PRIVATE_CHAT, HrDesk
 from core.interview import InterviewState, Person
 from core.messages import Address, OutboundMessage, TextMessage
 from core.ports import ChatPort, DeliveryError, UnknownPerson
@@ -121,7 +120,7 @@ class TeamsBot(ActivityHandler):
     def _is_hr_command(self, user: str, text: str) -> bool:
         """An HR user typing a command word, who is not in the middle of their own interview."""
         words = text.split()
-        if user not in self.desk.hr_users or not words or words[0].casefold() not in USAGE:
+        if user not in self.desk.hr_users or not words or words[0] not in COMMANDS:
             return False
         mine = self.service.current(PLATFORM, user)
         return mine is None or mine.state is not InterviewState.IN_PROGRESS

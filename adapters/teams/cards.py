@@ -4,11 +4,13 @@ otherwise. Everything from the core is markdown-escaped, so an employee's `[clic
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from core.layout import Document, Facts, Line, Note, Section, document
 from core.messages import (
     DigestMessage,
     FileMessage,
@@ -18,7 +20,6 @@ from core.messages import (
     SummaryMessage,
     TextMessage,
 )
-from core.reporting import InterviewSummary, outcome_label, summary_facts
 
 CARD = "application/vnd.microsoft.card.adaptive"
 CHOICE = "choice"
@@ -27,6 +28,10 @@ CHOICE = "choice"
 MAX_BUTTONS = 5
 ROW_LIMIT = 6
 TEXT_LIMIT = 4000
+# Teams refuses a bot message over 40 KB counted as UTF-16 (413 MessageSizeTooBig, per
+# "Format your bot messages" on learn.microsoft.com): a card's JSON stays under 18,000
+# characters, room left for the envelope.
+CARD_BUDGET = 18_000
 Json = dict[str, Any]
 
 # What formats text in Teams: emphasis, code, links, headings, quotes; list markers only at
@@ -66,12 +71,9 @@ def render(message: OutboundMessage) -> Activity:
         )
     if isinstance(message, QuestionMessage):
         return _with(question_card(message), summary=message.text)
-    if isinstance(message, SummaryMessage):
-        return _with(summary_card(message.summary), summary="Exit interview summary")
-    if isinstance(message, ReportMessage):
-        return _with(report_card(message), summary="Exit interview report")
-    if isinstance(message, DigestMessage):
-        return _with(digest_card(message), summary="Exit interview digest")
+    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
+        doc = document(message)
+        return _with(document_card(doc), summary=doc.title)
     if isinstance(message, FileMessage):
         return _with(
             card(
@@ -153,84 +155,49 @@ def answered_card(question: Json, label: str) -> Attachment:
     return card([*body, block(f"✓ {escape(label)}", color="Good", weight="Bolder")])
 
 
-def _facts(pairs: list[tuple[str, str]]) -> Json:
-    return {"type": "FactSet", "facts": [{"title": k, "value": clip(v, 500)} for k, v in pairs]}
-
-
-def summary_card(summary: InterviewSummary) -> Attachment:
-    pairs = summary_facts(summary)
-    body = [
-        block(f"Exit interview: {escape(summary.employee)}", size="Large", weight="Bolder"),
-        _facts([(k, escape(v)) for k, v in pairs]),
-    ]
-    if summary.kept_by:
-        body += [
-            block("What would have kept them", weight="Bolder"),
-            block(escape(clip(summary.kept_by, 1500))),
-        ]
-    if summary.quotes:
-        body.append(block("In their words", weight="Bolder"))
-        body += [block(f"“{escape(clip(q, 900))}”", isSubtle=True) for q in summary.quotes]
-    if summary.ratings:
-        body.append(_facts([(escape(r.question), f"{r.value}/{r.max}") for r in summary.ratings]))
-    if summary.regrettable_loss:
-        body.append(
-            block(
-                "Regrettable loss: " + escape("; ".join(summary.signals) or "yes"),
-                color="Attention",
-            )
-        )
-    if summary.suggested_action:
-        body.append(block(f"Suggested action: {escape(summary.suggested_action)}", isSubtle=True))
-    return card(body)
-
-
-def report_card(message: ReportMessage) -> Attachment:
-    report = message.report
-    body = [
-        block(f"Exit interview report: {escape(report.employee)}", size="Large", weight="Bolder"),
-        block(
-            f"{outcome_label(report.outcome)} · this read is in the audit log",
-            isSubtle=True,
-        ),
-    ]
-    for line in report.lines:
-        body.append(block(escape(line.question), weight="Bolder"))
-        body.append(block("(skipped)" if line.answer is None else escape(clip(line.answer, 2400))))
-        if line.followup_question:
-            body.append(block(escape(line.followup_question), isSubtle=True))
+def document_card(doc: Document) -> Attachment:
+    body = [block(escape(doc.title), size="Large", weight="Bolder")]
+    for part in doc.blocks:
+        if isinstance(part, Facts):
             body.append(
-                block("(skipped)" if line.followup_answer is None else escape(line.followup_answer))
+                {
+                    "type": "FactSet",
+                    "facts": [
+                        {"title": escape(clip(f.label, 200)), "value": escape(clip(f.value, 500))}
+                        for f in part.facts
+                    ],
+                }
             )
-    return card(body[:100])
+        elif isinstance(part, Section):
+            body.append(block(escape(part.title), weight="Bolder"))
+            body += [_line(line) for line in part.lines]
+        elif isinstance(part, Note):
+            style = {"color": "Attention", "weight": "Bolder"} if part.alert else {"isSubtle": True}
+            body.append(block(escape(part.text), **style))
+        else:
+            raise TypeError(f"cannot lay out {type(part).__name__} in Teams")
+    return card(_within_budget(body))
 
 
-def digest_card(message: DigestMessage) -> Attachment:
-    digest = message.digest
-    body = [
-        block(
-            f"Exit interviews: {digest.since:%d %b} to {digest.until:%d %b %Y}",
-            size="Large",
-            weight="Bolder",
-        ),
-        _facts(
-            [("Ended", str(sum(digest.by_state.values()))), ("Open now", str(digest.open_now))]
-            + (
-                [("Response rate", f"{digest.response_rate:.0%}")]
-                if digest.response_rate is not None
-                else []
-            )
-            + (
-                [("Would-recommend score", f"{digest.recommend_score:+d}")]
-                if digest.recommend_score is not None
-                else []
-            )
-        ),
-    ]
-    if digest.reasons:
-        body.append(block("Reasons for leaving", weight="Bolder"))
-        body.append(_facts([(r.reason.label, str(r.count)) for r in digest.reasons]))
-    if digest.themes:
-        body.append(block("Themes", weight="Bolder"))
-        body += [block(f"• {escape(t)}") for t in digest.themes]
-    return card(body)
+def _within_budget(body: list[Json]) -> list[Json]:
+    kept: list[Json] = []
+    size = 0
+    for element in body:
+        size += len(json.dumps(element))
+        if size > CARD_BUDGET:
+            return [*kept, block("(Shortened to fit a Teams message.)", isSubtle=True)]
+        kept.append(element)
+    return kept
+
+
+def _line(line: Line) -> Json:
+    text = escape(clip(line.text, 2400))
+    if line.style == "quote":
+        return block(f"“{text}”", isSubtle=True)
+    if line.style == "subtle":
+        return block(text, isSubtle=True)
+    if line.style == "strong":
+        return block(text, weight="Bolder")
+    if line.style == "item":
+        return block(f"• {text}")
+    return block(text)

@@ -4,13 +4,38 @@ and the terminal."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from adapters.console import chat as console
 from adapters.console.chat import render_question
 from adapters.slack import blocks as slack
 from adapters.teams import cards as teams
-from core.messages import ChoiceItem, QuestionMessage
+from core.layout import Document, HrMessage, document
+from core.messages import (
+    ChoiceItem,
+    DigestMessage,
+    OutboundMessage,
+    QuestionMessage,
+    ReportMessage,
+    SummaryMessage,
+)
 from core.question_kinds import QUESTION
+from core.reporting import (
+    AnswerLine,
+    Digest,
+    GroupLine,
+    InterviewReport,
+    InterviewSummary,
+    RatingAverage,
+    RatingLine,
+    ReasonCount,
+    TranscriptLine,
+)
+from core.taxonomy import Reason
 
 
 def nps_message() -> QuestionMessage:
@@ -58,3 +83,119 @@ def test_an_nps_question_is_eleven_buttons_on_teams_in_rows_teams_can_show() -> 
 def test_an_nps_question_in_the_terminal_asks_for_a_number() -> None:
     shown = render_question(nps_message())
     assert "0   1   2" in shown and "type a number from 0 to 10" in shown
+
+
+# -- one document, three platforms ------------------------------------------------------------
+SUMMARY = InterviewSummary(
+    interview_id="i1",
+    employee="Jane O'Neil",
+    platform="slack",
+    employee_user_id="U1",
+    department="R&D",
+    outcome="COMPLETED",
+    answered=11,
+    asked=12,
+    primary_reason=Reason.CAREER_GROWTH,
+    secondary_reasons=[Reason.MANAGER],
+    sentiment="mixed",
+    quotes=["Nobody could say how promotions work."],
+    kept_by="A clear path to senior engineer.",
+    would_return=True,
+    recommend=8,
+    ratings=[RatingLine(question="Support from your manager?", value=2, max=5)],
+    choices=[AnswerLine(question="Your workload?", answer="Heavy but manageable")],
+    regrettable_loss=True,
+    signals=["strong reviews"],
+    suggested_action="Write the promotion criteria down.",
+)
+REPORT = InterviewReport(
+    employee="Jane O'Neil",
+    employee_user_id="U1",
+    outcome="COMPLETED",
+    created_at=datetime(2026, 3, 2, tzinfo=UTC),
+    lines=[
+        TranscriptLine(
+            question="What happened?",
+            answer="Passed over twice.",
+            followup_question="What would have helped?",
+            followup_answer=None,
+        )
+    ],
+    summary=SUMMARY,
+)
+DIGEST = Digest(
+    since=datetime(2026, 3, 1, tzinfo=UTC),
+    until=datetime(2026, 3, 31, tzinfo=UTC),
+    by_state={"COMPLETED": 4, "DECLINED": 1},
+    open_now=2,
+    response_rate=0.8,
+    reasons=[ReasonCount(reason=Reason.CAREER_GROWTH, count=3)],
+    ratings=[RatingAverage(question="Support from your manager?", average=3.5, answers=4, max=5)],
+    recommend_score=25,
+    recommend_answers=4,
+    departments=[GroupLine(name="R&D", ended=3, completed=3, top_reason=Reason.CAREER_GROWTH)],
+    in_small_groups=2,
+    themes=["Promotions feel arbitrary"],
+    llm_calls=5,
+    llm_tokens=1234,
+)
+
+
+def slack_text(message: OutboundMessage) -> str:
+    fallback, blocks = slack.render(message)
+    found = [fallback]
+    for block in blocks:
+        if "text" in block:
+            found.append(block["text"]["text"])
+        found += [f["text"] for f in block.get("fields", [])]
+        found += [e["text"] for e in block.get("elements", [])]
+    shown = "\n".join(found)
+    return slack.unescape(re.sub(r"^> |[*_]", "", shown, flags=re.MULTILINE))
+
+
+def teams_text(message: OutboundMessage) -> str:
+    def walk(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [node[k] for k in ("text", "title", "value") if isinstance(node.get(k), str)]
+            return own + [t for v in node.values() for t in walk(v)]
+        if isinstance(node, list):
+            return [t for v in node for t in walk(v)]
+        return []
+
+    activity = teams.render(message)
+    shown = "\n".join(walk(activity.attachments[0].content))
+    return re.sub(r"\\(.)", r"\1", shown)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [SummaryMessage(summary=SUMMARY), ReportMessage(report=REPORT), DigestMessage(digest=DIGEST)],
+    ids=["summary", "report", "digest"],
+)
+def test_every_platform_shows_the_same_facts(message: HrMessage) -> None:
+    doc = document(message)
+    shown = {
+        "slack": slack_text(message),
+        "teams": teams_text(message),
+        "console": console.render(message),
+    }
+    expected = [doc.title, *(t for pair in doc.facts() for t in pair), *doc.lines()]
+    for platform, text in shown.items():
+        # Compared word by word: the terminal wraps long lines.
+        missing = [t for t in expected if " ".join(t.split()) not in " ".join(text.split())]
+        assert not missing, f"{platform} leaves out {missing}"
+
+
+def test_the_summary_has_its_choices_and_the_report_its_summary_everywhere() -> None:
+    # What Teams used to leave out: choices in the summary, the summary in the report,
+    # ratings, departments and cost in the digest.
+    assert "Heavy but manageable" in teams_text(SummaryMessage(summary=SUMMARY))
+    assert "Career growth" in teams_text(ReportMessage(report=REPORT))
+    digest = teams_text(DigestMessage(digest=DIGEST))
+    assert "3.5/5" in digest and "R&D: 3 ended" in digest and "1234 tokens" in digest
+
+
+def test_a_renderer_refuses_a_block_it_does_not_know() -> None:
+    for render in (slack.document_blocks, teams.document_card, console.render_document):
+        with pytest.raises(TypeError):
+            render(Document.model_construct(title="t", blocks=[object()]))  # type: ignore[list-item]

@@ -13,8 +13,7 @@ from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
 from bot.container import App
-from core.commands import HELP
-from core.hr import NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
+from core.hr import COMMANDS, NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
 from core.ports import DeliveryError
 from tests.conftest import AppFactory, FakeChat, FakeClock
@@ -68,7 +67,11 @@ def replies(adapter: TestAdapter) -> list[str]:
 
 
 async def test_hr_help_is_answered_in_the_turn(bot: TeamsBot) -> None:
-    assert replies(await turn(bot, message("hr", "a:hr", "help"))) == [escape(HELP)]
+    [help_text] = replies(await turn(bot, message("hr", "a:hr", "help")))
+    # Teams people type the words themselves: no Slack slash command, no Slack markup.
+    assert help_text == escape(COMMANDS.help_text())
+    assert "• schedule @person YYYY-MM-DD" in help_text and "/exitbot" not in help_text
+    assert "*" not in help_text and "`" not in help_text
 
 
 def in_channel(user: str, text: str) -> Activity:

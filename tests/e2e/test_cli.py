@@ -39,9 +39,9 @@ def test_a_scripted_demo_runs_a_whole_interview_and_prints_the_hr_summary(tmp_pa
     assert "[12/12] Last one." in out
     assert "That's everything. Thank you, Alex." in out
     summary = out[out.index("What HR would see") :]
-    assert "Exit interview: Alex (completed, 12 of 12 questions answered)" in summary
+    assert "Exit interview: Alex\nOutcome: Completed\nAnswered: 12 of 12 questions" in summary
     assert "Primary reason: Career growth" in summary
-    assert "What would have kept them: A clear path to senior engineer" in summary
+    assert 'What would have kept them:\n  "A clear path to senior engineer' in summary
     assert "Would come back: yes" in summary and "Would recommend working here: 8/10" in summary
     assert "I was passed over for promotion twice" in summary  # a quote, verbatim
     assert states(tmp_path) == ["COMPLETED"]
@@ -59,7 +59,7 @@ def test_a_demo_stopped_half_way_resumes_at_the_next_question(tmp_path: Path) ->
     assert out.startswith("(Picking up your unfinished interview")
     assert "[5/12] How valued and recognised" in out
     assert "main reason you decided to leave" not in out  # nothing answered is asked again
-    assert "Exit interview: Sam (completed, 12 of 12 questions answered)" in out
+    assert "Exit interview: Sam\nOutcome: Completed\nAnswered: 12 of 12 questions" in out
     assert states(tmp_path) == ["COMPLETED"]
 
 
@@ -76,9 +76,9 @@ def test_demo_words_work_from_a_script(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "This one matters most for the interview, so I can't skip it." in out
-    assert "(you answered: Pay or benefits; *skip* keeps it)" in out
-    assert "Primary reason: Health and wellbeing (also: Pay and benefits)" in out
-    assert "Exit interview: Alex (declined, 2 of 2 questions answered)" in out
+    assert "(you answered: Pay or benefits; “skip” keeps it)" in out
+    assert "Primary reason: Health and wellbeing\nAlso: Pay and benefits" in out
+    assert "Exit interview: Alex\nOutcome: Declined (they said stop)\nAnswered: 2 of 2" in out
     assert states(tmp_path) == ["DECLINED"]
 
 

@@ -49,7 +49,7 @@ def test_import_keeps_good_rows_and_names_the_bad_lines(
     result = run(tmp_path, slack, "import", "departures.csv")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "departures.csv: line 4: `2030-02-30` is not a date: February 2030 has 28 days.",
+        "departures.csv: line 4: “2030-02-30” is not a date: February 2030 has 28 days.",
         "departures.csv: line 5: Slack has no user nobody@acme.test.",
         "departures.csv: line 6: needs a person (e-mail or user id) and an exit date",
     ]
@@ -84,7 +84,7 @@ def test_lead_days_skip_the_weekend(tmp_path: Path, slack: SlackStandIn) -> None
 def test_schedule_bad_input_is_one_line(tmp_path: Path, slack: SlackStandIn) -> None:
     result = run(tmp_path, slack, "schedule", "jane@acme.test", "2030-02-30")
     assert result.returncode == 2
-    assert result.stderr == "exitbot: `2030-02-30` is not a date: February 2030 has 28 days.\n"
+    assert result.stderr == "exitbot: “2030-02-30” is not a date: February 2030 has 28 days.\n"
     no_slack = run(tmp_path, slack, "schedule", "UJANE", "2030-03-25", SLACK_BOT_TOKEN="")
     assert no_slack.returncode == 2
     assert no_slack.stderr == "exitbot: SLACK_BOT_TOKEN: needed to look people up in Slack\n"

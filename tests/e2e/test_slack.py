@@ -146,9 +146,7 @@ def start_jane(server: Server) -> None:
 
 
 def summaries(server: Server) -> list[dict[str, Any]]:
-    return [
-        p for p in server.hr_posts() if str(p.get("text", "")).startswith("Exit interview summary")
-    ]
+    return [p for p in server.hr_posts() if str(p.get("text", "")).startswith("Exit interview: ")]
 
 
 # -- the interview ----------------------------------------------------------------------------
@@ -290,20 +288,20 @@ def test_people_who_are_not_hr_learn_nothing(server: Server) -> None:
     [
         (
             "schedule <@UJANE|jane> 2026-02-30",
-            "`2026-02-30` is not a date: February 2026 has 28 days.",
+            "“2026-02-30” is not a date: February 2026 has 28 days.",
         ),
-        ("schedule <@UJANE|jane> 2026-13-01", "`2026-13-01` is not a date: there is no month 13."),
+        ("schedule <@UJANE|jane> 2026-13-01", "“2026-13-01” is not a date: there is no month 13."),
         (
             "schedule <@UJANE|jane> next-friday",
-            "`next-friday` is not a date: write it as YYYY-MM-DD",
+            "“next-friday” is not a date: write it as YYYY-MM-DD",
         ),
-        ("schedule <@UJANE|jane> 2026-03-27 25:00", "`25:00` is not a time of day"),
-        ("schedule <@UJANE|jane>", "Usage: `/exitbot schedule @person YYYY-MM-DD [HH:MM]`"),
-        ("start jane", "`jane` is not a person"),
+        ("schedule <@UJANE|jane> 2026-03-27 25:00", "“25:00” is not a time of day"),
+        ("schedule <@UJANE|jane>", "Usage: /exitbot schedule @person YYYY-MM-DD [HH:MM]"),
+        ("start jane", "“jane” is not a person"),
         ("start <@UNOPE|nope>", "Slack has no user @UNOPE."),
         ("start <@UOLD|old>", "Old Account's Slack account is deactivated"),
-        ("fire <@UJANE|jane>", "I don't know `fire`."),
-        ("digest lots", "`lots` is not a number of days"),
+        ("fire <@UJANE|jane>", "I don't know “fire”."),
+        ("digest lots", "“lots” is not a number of days"),
     ],
 )
 def test_bad_commands_get_a_clear_answer(server: Server, text: str, answer: str) -> None:
@@ -340,12 +338,12 @@ def test_hr_commands_over_a_finished_interview(server: Server) -> None:
         "Exit interview report: Jane Doe" in report and "criteria were never written down" in report
     )
     digest = server.command("digest 7")
-    assert "Career growth: 1" in digest and "Response rate:* 100%" in digest
+    assert "Career growth: 1" in digest and "*Response rate*\\n100%" in digest
     export = server.command("export")
     assert "interview_id,employee,user_id" in export and "career_growth" in export
     assert "Erased everything ExitBot held about Jane Doe" in server.command("forget <@UJANE|jane>")
     assert "ExitBot has no exit interview for @UJANE" in server.command("status <@UJANE|jane>")
-    assert "Ended in the last 30 days:* none" in server.command("status")
+    assert "Ended in the last 30 days: none" in server.command("status")
 
 
 def test_schedule_sends_on_the_day_in_the_employees_time_zone(server: Server) -> None:

@@ -73,7 +73,9 @@ def test_a_whole_interview_reaches_hr_as_one_summary(app: App, chat: FakeChat) -
     intro, notice, controls, first = chat.to_user("UJANE")
     assert isinstance(intro, TextMessage) and intro.text.startswith("Hi Jane, I'm ExitBot.")
     assert isinstance(notice, TextMessage) and "No AI service outside ExitBot" in notice.text
-    assert isinstance(controls, TextMessage) and "*stop*" in controls.text
+    assert (
+        isinstance(controls, TextMessage) and "“stop”" in controls.text and "*" not in controls.text
+    )
     assert isinstance(first, QuestionMessage) and first.question_id == "primary_reason"
 
     asked = answer_until_done(app, chat)

@@ -133,7 +133,7 @@ def test_opening_says_who_reads_how_long_and_the_words() -> None:
     )
     assert notice == TextMessage(text=privacy_notice(c.dialogue.policy))
     assert controls == TextMessage(text=CONTROLS)
-    assert all(f"*{w}*" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
+    assert all(f"“{w}”" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
     assert isinstance(first, QuestionMessage) and first.question_id == "reason"
     assert [ch.label for ch in first.choices] == ["Career growth", "Pay", "My job was ended"]
     assert (first.position, first.total) == (1, 5)
@@ -259,8 +259,8 @@ def test_help_repeats_the_words_and_the_question() -> None:
     [
         # The first question is required: skipping it is not offered.
         ([], "the commute", "one of the options (its number or its name)."),
-        (["pay", "x"], "great", "a number from 1 to 5, or say *skip*."),
-        (["pay", "x", "5"], "perhaps", "yes or no, or say *skip*."),
+        (["pay", "x"], "great", "a number from 1 to 5, or say “skip”."),
+        (["pay", "x", "5"], "perhaps", "yes or no, or say “skip”."),
     ],
 )
 def test_an_answer_that_fits_no_option_gets_a_short_re_ask(

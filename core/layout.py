@@ -1,0 +1,263 @@
+"""What HR read, laid out once for every platform: a neutral document of a title, facts,
+sections of lines (plain, quoted, subtle, strong, listed) and notes. Slack, Teams and the
+terminal each map these few primitives to their own format and nothing else, so they all
+show the same facts.
+
+Text here is plain: no platform's markup. Renderers escape it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.messages import DigestMessage, ReportMessage, SummaryMessage
+from core.reporting import Digest, InterviewReport, InterviewSummary
+
+# plain: ExitBot's words; quote: someone's own words, verbatim; subtle: a side remark;
+# strong: to stand out; item: one of a list.
+Style = Literal["plain", "quote", "subtle", "strong", "item"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Fact(_Part):
+    label: str
+    value: str
+
+
+class Line(_Part):
+    text: str
+    style: Style = "plain"
+
+
+class Facts(_Part):
+    kind: Literal["facts"] = "facts"
+    facts: list[Fact]
+
+
+class Section(_Part):
+    kind: Literal["section"] = "section"
+    title: str
+    lines: list[Line]
+
+
+class Note(_Part):
+    """A line apart from the rest: small print, or (alert) a warning to HR."""
+
+    kind: Literal["note"] = "note"
+    text: str
+    alert: bool = False
+
+
+Block = Annotated[Facts | Section | Note, Field(discriminator="kind")]
+
+
+class Document(_Part):
+    title: str
+    blocks: list[Block]
+
+    def facts(self) -> list[tuple[str, str]]:
+        """Every (label, value) shown, in order: what each platform must show alike."""
+        return [(f.label, f.value) for b in self.blocks if isinstance(b, Facts) for f in b.facts]
+
+    def lines(self) -> list[str]:
+        """Every piece of text shown besides the facts."""
+        found: list[str] = []
+        for block in self.blocks:
+            if isinstance(block, Section):
+                found += [block.title, *(line.text for line in block.lines)]
+            elif isinstance(block, Note):
+                found.append(block.text)
+        return found
+
+
+OUTCOME_LABELS = {
+    "COMPLETED": "Completed",
+    "DECLINED": "Declined (they said stop)",
+    "ABANDONED": "Abandoned (no answer)",
+    "UNREACHABLE": "Could not be reached",
+    "CANCELLED": "Cancelled by HR",
+    "IN_PROGRESS": "In progress",
+    "SCHEDULED": "Scheduled",
+}
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
+
+
+def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
+    """The summary's headline facts as (label, value)."""
+    facts = [
+        ("Outcome", outcome_label(summary.outcome)),
+        ("Answered", f"{summary.answered} of {summary.asked} questions"),
+    ]
+    if summary.primary_reason:
+        facts.append(("Primary reason", summary.primary_reason.label))
+    if summary.secondary_reasons:
+        facts.append(("Also", ", ".join(r.label for r in summary.secondary_reasons)))
+    facts.append(("Sentiment", summary.sentiment))
+    if summary.would_return is not None:
+        facts.append(("Would come back", "yes" if summary.would_return else "no"))
+    if summary.recommend is not None:
+        score = f"{summary.recommend}/{summary.recommend_max}"
+        facts.append(("Would recommend working here", score))
+    if summary.department:
+        facts.append(("Department", summary.department))
+    return facts
+
+
+HrMessage = SummaryMessage | ReportMessage | DigestMessage
+
+
+def document(message: HrMessage) -> Document:
+    if isinstance(message, SummaryMessage):
+        return summary_document(message.summary)
+    if isinstance(message, ReportMessage):
+        return report_document(message.report)
+    if isinstance(message, DigestMessage):
+        return digest_document(message.digest)
+    raise TypeError(f"no layout for {type(message).__name__}")
+
+
+def summary_document(summary: InterviewSummary) -> Document:
+    return Document(
+        title=f"Exit interview: {summary.employee}",
+        blocks=[
+            *_summary_blocks(summary),
+            Note(
+                text="Only HR see this. Ask ExitBot for the report on them to read the whole "
+                f"interview (id {summary.interview_id})."
+            ),
+        ],
+    )
+
+
+def _summary_blocks(summary: InterviewSummary) -> list[Block]:
+    blocks: list[Block] = [Facts(facts=[Fact(label=k, value=v) for k, v in summary_facts(summary)])]
+    if summary.kept_by:
+        blocks.append(
+            Section(
+                title="What would have kept them", lines=[Line(text=summary.kept_by, style="quote")]
+            )
+        )
+    if summary.quotes:
+        blocks.append(
+            Section(
+                title="In their words", lines=[Line(text=q, style="quote") for q in summary.quotes]
+            )
+        )
+    answers = [Fact(label=r.question, value=f"{r.value}/{r.max}") for r in summary.ratings]
+    answers += [Fact(label=c.question, value=c.answer) for c in summary.choices]
+    if answers:
+        blocks.append(Facts(facts=answers))
+    if summary.regrettable_loss:
+        signals = "; ".join(summary.signals)
+        blocks.append(Note(text=f"Regrettable loss: {signals or 'yes'}", alert=True))
+    if summary.suggested_action:
+        blocks.append(Note(text=f"Suggested action: {summary.suggested_action}"))
+    return blocks
+
+
+def report_document(report: InterviewReport) -> Document:
+    blocks: list[Block] = [
+        Note(text=f"{outcome_label(report.outcome)} · this read is in the audit log")
+    ]
+    if report.summary:
+        blocks += _summary_blocks(report.summary)
+    for entry in report.lines:
+        lines = [_said(entry.answer)]
+        if entry.followup_question:
+            lines += [
+                Line(text=entry.followup_question, style="subtle"),
+                _said(entry.followup_answer),
+            ]
+        blocks.append(Section(title=entry.question, lines=lines))
+    if not report.lines:
+        blocks.append(Note(text="No answers yet."))
+    if report.words_erased_at:
+        blocks.append(
+            Note(
+                text=f"Free-text answers were erased on {report.words_erased_at:%d %b %Y} "
+                "(retention policy)."
+            )
+        )
+    return Document(title=f"Exit interview report: {report.employee}", blocks=blocks)
+
+
+def _said(answer: str | None) -> Line:
+    return (
+        Line(text="(skipped)", style="subtle")
+        if answer is None
+        else Line(text=answer, style="quote")
+    )
+
+
+def digest_document(digest: Digest) -> Document:
+    ended = sum(digest.by_state.values())
+    states = ", ".join(
+        f"{n} {outcome_label(s).split(' (')[0].lower()}" for s, n in digest.by_state.items()
+    )
+    facts = [
+        Fact(label="Ended", value=f"{ended} ({states})" if states else str(ended)),
+        Fact(label="Open now", value=str(digest.open_now)),
+    ]
+    if digest.response_rate is not None:
+        facts.append(Fact(label="Response rate", value=f"{digest.response_rate:.0%}"))
+    if digest.recommend_score is not None:
+        facts.append(
+            Fact(
+                label="Would-recommend score",
+                value=f"{digest.recommend_score:+d} ({digest.recommend_answers} answers)",
+            )
+        )
+    blocks: list[Block] = [Facts(facts=facts)]
+    if digest.reasons:
+        blocks.append(
+            Section(
+                title="Reasons for leaving",
+                lines=[
+                    Line(text=f"{n}. {r.reason.label}: {r.count}")
+                    for n, r in enumerate(digest.reasons, 1)
+                ],
+            )
+        )
+    if digest.ratings:
+        blocks.append(
+            Section(
+                title="Average ratings",
+                lines=[Line(text=f"{r.average:.1f}/{r.max}  {r.question}") for r in digest.ratings],
+            )
+        )
+    if digest.themes:
+        blocks.append(
+            Section(title="Themes", lines=[Line(text=t, style="item") for t in digest.themes])
+        )
+    if digest.departments or digest.in_small_groups:
+        groups = [
+            Line(
+                text=f"{g.name}: {g.ended} ended, {g.completed} completed"
+                + (f", mostly {g.top_reason.label.lower()}" if g.top_reason else ""),
+                style="item",
+            )
+            for g in digest.departments
+        ]
+        if digest.in_small_groups:
+            groups.append(
+                Line(
+                    text=f"{digest.in_small_groups} more in groups too small to show on their own",
+                    style="item",
+                )
+            )
+        blocks.append(Section(title="By department", lines=groups))
+    if digest.llm_calls:
+        blocks.append(
+            Note(text=f"LLM analyst: {digest.llm_calls} calls, {digest.llm_tokens} tokens")
+        )
+    return Document(
+        title=f"Exit interviews: {digest.since:%d %b} to {digest.until:%d %b %Y}", blocks=blocks
+    )
