@@ -11,21 +11,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from core import wording
 from core.interview import Interview, Trigger
 from core.messages import ChoiceItem, QuestionMessage, TextMessage
 from core.ports import Analyst, Usage
 from core.questions import Question, QuestionBank
 from core.reporting import transcript
 from core.snooze import describe, parse_later
+from core.wording import CONTROLS
 
 Reply = list[TextMessage | QuestionMessage]
 
 CONTROL_WORDS = frozenset({"skip", "later", "back", "stop", "help"})
-
-CONTROLS = (
-    "You can type “skip” to pass on a question, “back” to change your last answer, "
-    "“later” to pause, or “stop” to end the interview. “help” shows this again."
-)
 
 
 @dataclass(frozen=True)
@@ -41,27 +38,7 @@ class DialoguePolicy:
 
 
 def privacy_notice(policy: DialoguePolicy) -> str:
-    """What happens to the answers, said as it is configured (never more, never less)."""
-    if policy.retention_days:
-        kept = (
-            f"After {policy.retention_days} days your own words are deleted; the reason you "
-            "pick, your ratings and your choices are kept without them, for HR's statistics."
-        )
-    else:
-        kept = "HR keep your answers until they delete them."
-    if policy.model_host:
-        taken_out = (
-            " (with e-mail addresses and phone numbers taken out)"
-            if policy.redacts_contacts
-            else ""
-        )
-        model = (
-            f"To summarise them, ExitBot sends your answers{taken_out} to an AI model at "
-            f"{policy.model_host}."
-        )
-    else:
-        model = "No AI service outside ExitBot sees them."
-    return f"{kept} {model} You can ask HR to delete everything you said, at any time."
+    return wording.privacy_notice(policy.retention_days, policy.model_host, policy.redacts_contacts)
 
 
 def control_word(text: str) -> str | None:
@@ -109,13 +86,10 @@ class Dialogue:
         word = control_word(text)
         greeting: Reply = []
         if interview.paused_until is not None:
-            interview.paused_until = None
+            interview.unpause()
             if word is None:
-                return [
-                    TextMessage(text="Welcome back! Here's where we were:"),
-                    *self.resume(interview),
-                ]
-            greeting = [TextMessage(text="Welcome back!")]
+                return [TextMessage(text=wording.WELCOME_BACK), *self.resume(interview)]
+            greeting = [TextMessage(text=wording.WELCOME_BACK_SHORT)]
         handler = {
             "help": self._help,
             "stop": self._stop,
@@ -136,7 +110,7 @@ class Dialogue:
         return self._answer(interview, question, value, now)
 
     def on_choice(self, interview: Interview, question_id: str, value: str, now: datetime) -> Reply:
-        interview.paused_until = None
+        interview.unpause()
         question = self._pending(interview)
         if question is None or question.id != question_id:
             return self._stale_click(interview, question_id)
@@ -150,31 +124,18 @@ class Dialogue:
 
     def _stop(self, interview: Interview, now: datetime) -> Reply:
         interview.fire(Trigger.DECLINE, now, "the employee said stop")
-        return [
-            TextMessage(
-                text="Understood, we'll stop here. The answers you already gave will still "
-                "reach HR; nothing more will be asked. Thank you for your time, and all the best."
-            )
-        ]
+        return [TextMessage(text=wording.STOPPED)]
 
     def _later(self, interview: Interview, now: datetime, until: datetime) -> Reply:
-        interview.paused_until = until
+        interview.pause(until)
         interview.last_activity_at = now
         when = describe(until, now, interview.employee.timezone)
-        return [
-            TextMessage(
-                text=f"No problem, your answers so far are saved. I'll check back {when}, or "
-                "send me any message when you're ready and we'll pick up right where you left off."
-            )
-        ]
+        return [TextMessage(text=wording.paused(when))]
 
     def _back(self, interview: Interview, now: datetime) -> Reply:
         previous = interview.step_back()
         if previous is None:
-            return [
-                TextMessage(text="This is the first question, so there's nothing to go back to."),
-                *self.resume(interview),
-            ]
+            return [TextMessage(text=wording.NOTHING_BEFORE), *self.resume(interview)]
         return [self._question(interview, self.bank.get(previous))]
 
     def _skip(self, interview: Interview, now: datetime) -> Reply:
@@ -188,13 +149,7 @@ class Dialogue:
             # Revisited with `back`: skipping keeps what they said the first time.
             interview.keep_answer(question.id, now)
         elif question.required:
-            return [
-                TextMessage(
-                    text="This one matters most for the interview, so I can't skip it. A short "
-                    "answer is fine, or say “stop” if you'd rather end here."
-                ),
-                self._question(interview, question),
-            ]
+            return [TextMessage(text=wording.CANNOT_SKIP), self._question(interview, question)]
         else:
             interview.record_answer(question.id, None, now)
         return self._advance(interview, now)
@@ -202,37 +157,20 @@ class Dialogue:
     # -- when they say nothing -----------------------------------------------------------------
     def check_in(self, interview: Interview, now: datetime) -> Reply:
         """The time they asked for with `later` has come."""
-        interview.paused_until = None
+        interview.unpause()
         interview.last_activity_at = now
         name = first_name(interview.employee.display_name)
-        return [
-            TextMessage(
-                text=f"Hi again, {name}! You asked me to check back now. Here's where we were:"
-            ),
-            *self.resume(interview),
-        ]
+        return [TextMessage(text=wording.checking_in(name)), *self.resume(interview)]
 
     def remind(self, interview: Interview, now: datetime) -> Reply:
         """The one reminder after a silence."""
         interview.reminded_at = now
         name = first_name(interview.employee.display_name)
-        return [
-            TextMessage(
-                text=f"Hi {name}, just a gentle nudge: your exit interview is still open, and "
-                "every answer helps. Say “later” if now isn't a good time, or “stop” to end it. "
-                "Here's where we were:"
-            ),
-            *self.resume(interview),
-        ]
+        return [TextMessage(text=wording.reminder(name)), *self.resume(interview)]
 
     def abandon(self, interview: Interview, now: datetime) -> Reply:
         interview.fire(Trigger.ABANDON, now, "no answer after the reminder")
-        return [
-            TextMessage(
-                text="I haven't heard back, so I've closed your exit interview. Thank you for the "
-                "answers you gave; they will reach HR. All the best!"
-            )
-        ]
+        return [TextMessage(text=wording.ABANDONED)]
 
     # -- steps ---------------------------------------------------------------------------------
     def _answer(self, interview: Interview, question: Question, value: str, now: datetime) -> Reply:
@@ -282,21 +220,14 @@ class Dialogue:
         )
 
     def _did_not_fit(self, question: Question) -> TextMessage:
-        escape = "" if question.required else ", or say “skip”"
-        return TextMessage(
-            text=f"Sorry, I didn't catch that. Please answer with {question.hint()}{escape}."
-        )
+        return TextMessage(text=wording.did_not_fit(question.hint(), question.required))
 
     def _stale_click(self, interview: Interview, question_id: str) -> Reply:
-        if question_id in interview.answers:
-            note = "You've already answered that one. To change your last answer, type “back”."
-        else:
-            note = "That button belongs to an earlier message."
+        note = wording.ALREADY_ANSWERED if question_id in interview.answers else wording.OLD_BUTTON
         return [TextMessage(text=note), *self.resume(interview)]
 
     def _template(self, interview: Interview) -> dict[str, str]:
-        days = self.policy.retention_days
-        kept = (
-            f"for {days} days (then your own words are deleted)" if days else "until HR delete them"
-        )
-        return {"name": first_name(interview.employee.display_name), "kept": kept}
+        return {
+            "name": first_name(interview.employee.display_name),
+            "kept": wording.kept_for(self.policy.retention_days),
+        }

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from core.analysis import Analysis
 from core.commands import CommandError, CommandSet, HrCommand, PersonRef
 from core.events import Command
 from core.interview import Interview, InterviewState, Person
@@ -16,7 +17,7 @@ from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
 from core.questions import QuestionBank
-from core.reporting import Analysis, build_report
+from core.reporting import build_report
 from core.service import InterviewService, ServiceError
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
@@ -309,7 +310,7 @@ class HrDesk:
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         for interview in ended:
-            analysis = Analysis.model_validate(interview.analysis or {})
+            analysis = interview.analysis or Analysis()
             recommend = self.bank.by_role("recommend")
             score = interview.answers.get(recommend.id) if recommend else None
             row = [

@@ -11,14 +11,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.analysis import Analysis
 
 if TYPE_CHECKING:
     from core.ports import Usage
-
-
-# Analysis fields that may carry the employee's words (verbatim or paraphrased by a model).
-QUOTING_FIELDS = frozenset({"quotes", "kept_by", "signals", "suggested_action"})
 
 
 class InterviewState(StrEnum):
@@ -110,6 +108,32 @@ class Person:
         return self.display_name or self.user_id
 
 
+@dataclass(frozen=True)
+class AwaitingAnswer:
+    """A question was asked; its answer is next."""
+
+    question_id: str
+
+
+@dataclass(frozen=True)
+class AwaitingFollowup:
+    """A follow-up was asked about the last answered question; its answer is next."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The employee said `later`: nothing until `until`, then what was awaited before."""
+
+    until: datetime
+    then: AwaitingAnswer | AwaitingFollowup | None
+
+
+# What an open interview is waiting for; None before the first question and once it ends.
+Waiting = AwaitingAnswer | AwaitingFollowup | Paused | None
+
+
 @dataclass
 class Answer:
     """One question's answer. `value` is the normalised answer (an option id, a number, `yes`
@@ -138,15 +162,12 @@ class Interview:
     answers: dict[str, Answer] = field(default_factory=dict)
     # Questions answered or skipped, in the order they were; `back` walks it backwards.
     history: list[str] = field(default_factory=list)
-    pending_question: str | None = None
-    # A follow-up asked about the last question in `history`, awaiting its answer.
-    pending_followup: str | None = None
+    waiting: Waiting = None
     followups_asked: int = 0
-    paused_until: datetime | None = None
     last_activity_at: datetime | None = None
     # The one reminder after a silence; set when it was sent.
     reminded_at: datetime | None = None
-    analysis: dict[str, Any] | None = None
+    analysis: Analysis | None = None
     # When the employee's own words were erased (retention); the coded numbers stay.
     purged_at: datetime | None = None
     # What the LLM analyst cost for this interview.
@@ -166,9 +187,7 @@ class Interview:
         self.transitions.append(transition)
         self.state = target
         if not target.is_open:
-            self.pending_question = None
-            self.pending_followup = None
-            self.paused_until = None
+            self.waiting = None
         return transition
 
     @property
@@ -184,6 +203,34 @@ class Interview:
     def _entered(self, state: InterviewState) -> datetime | None:
         return next((t.at for t in reversed(self.transitions) if t.to_state is state), None)
 
+    # -- what it waits for ----------------------------------------------------------------
+    @property
+    def awaited(self) -> AwaitingAnswer | AwaitingFollowup | None:
+        """What answer comes next, paused or not."""
+        return self.waiting.then if isinstance(self.waiting, Paused) else self.waiting
+
+    @property
+    def pending_question(self) -> str | None:
+        awaited = self.awaited
+        return awaited.question_id if isinstance(awaited, AwaitingAnswer) else None
+
+    @property
+    def pending_followup(self) -> str | None:
+        awaited = self.awaited
+        return awaited.text if isinstance(awaited, AwaitingFollowup) else None
+
+    @property
+    def paused_until(self) -> datetime | None:
+        return self.waiting.until if isinstance(self.waiting, Paused) else None
+
+    def pause(self, until: datetime) -> None:
+        self._require_in_progress()
+        self.waiting = Paused(until, self.awaited)
+
+    def unpause(self) -> None:
+        """Back from a pause (or not paused at all): waiting for what it waited for before."""
+        self.waiting = self.awaited
+
     # -- answers -------------------------------------------------------------------------
     def _require_in_progress(self) -> None:
         if self.state is not InterviewState.IN_PROGRESS:
@@ -191,8 +238,7 @@ class Interview:
 
     def ask(self, question_id: str) -> None:
         self._require_in_progress()
-        self.pending_question = question_id
-        self.pending_followup = None
+        self.waiting = AwaitingAnswer(question_id)
 
     def record_answer(self, question_id: str, value: str | None, at: datetime) -> None:
         """Answer (or, with None, skip) a question. Answering again replaces the old answer
@@ -202,7 +248,7 @@ class Interview:
         if question_id in self.history:
             self.history.remove(question_id)
         self.history.append(question_id)
-        self.pending_question = None
+        self.waiting = None
         self.last_activity_at = at
 
     def keep_answer(self, question_id: str, at: datetime) -> None:
@@ -210,12 +256,12 @@ class Interview:
         self._require_in_progress()
         if question_id not in self.history:
             self.history.append(question_id)
-        self.pending_question = None
+        self.waiting = None
         self.last_activity_at = at
 
     def ask_followup(self, text: str) -> None:
         self._require_in_progress()
-        self.pending_followup = text
+        self.waiting = AwaitingFollowup(text)
         self.followups_asked += 1
         answer = self.answers[self.history[-1]]
         answer.followup_question = text
@@ -224,7 +270,7 @@ class Interview:
         self._require_in_progress()
         if text is not None:
             self.answers[self.history[-1]].followup_answer = text
-        self.pending_followup = None
+        self.waiting = None
         self.last_activity_at = at
 
     def step_back(self) -> str | None:
@@ -233,8 +279,7 @@ class Interview:
         if not self.history:
             return None
         previous = self.history.pop()
-        self.pending_question = previous
-        self.pending_followup = None
+        self.waiting = AwaitingAnswer(previous)
         return previous
 
     def charge(self, usage: Usage) -> None:
@@ -257,5 +302,5 @@ class Interview:
         }
         self.history = [qid for qid in self.history if qid in self.answers]
         if self.analysis is not None:
-            self.analysis = {k: v for k, v in self.analysis.items() if k not in QUOTING_FIELDS}
+            self.analysis = self.analysis.without_words()
         self.purged_at = at

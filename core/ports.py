@@ -8,10 +8,11 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.analysis import Analysis
 from core.interview import Interview, Person
 from core.messages import Address, OutboundMessage
 from core.questions import Question
-from core.reporting import Analysis, TranscriptEntry
+from core.reporting import TranscriptEntry
 
 
 class Clock(Protocol):

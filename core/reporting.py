@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from core.analysis import Analysis, Sentiment
 from core.taxonomy import Reason
 
 if TYPE_CHECKING:
     from core.interview import Interview
     from core.questions import QuestionBank, Role
-
-Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 
 
 @dataclass(frozen=True)
@@ -79,23 +78,6 @@ def transcript(interview: Interview, bank: QuestionBank) -> list[TranscriptEntry
                 )
             )
     return entries
-
-
-class Analysis(BaseModel):
-    """An analyst's reading of one interview; the shape is fixed whoever wrote it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    primary_reason: Reason | None = None
-    secondary_reasons: Annotated[list[Reason], Field(max_length=5)] = []
-    sentiment: Sentiment = "neutral"
-    quotes: Annotated[list[str], Field(max_length=3)] = []
-    kept_by: str | None = None
-    would_return: bool | None = None
-    # Signs HR would regret this departure (a strong performer, would come back, ...).
-    regrettable_loss: bool | None = None
-    signals: Annotated[list[str], Field(max_length=5)] = []
-    suggested_action: str | None = None
 
 
 class RatingLine(BaseModel):
@@ -202,7 +184,7 @@ class InterviewReport(BaseModel):
 
 
 def build_report(interview: Interview, bank: QuestionBank) -> InterviewReport:
-    analysis = Analysis.model_validate(interview.analysis) if interview.analysis else None
+    analysis = interview.analysis
     return InterviewReport(
         employee=interview.employee.name,
         employee_user_id=interview.employee.user_id,
@@ -281,7 +263,7 @@ def build_digest(
     recommend: list[int] = []
     for interview in ended:
         by_state[interview.state.value] = by_state.get(interview.state.value, 0) + 1
-        analysis = Analysis.model_validate(interview.analysis) if interview.analysis else None
+        analysis = interview.analysis
         if analysis and analysis.primary_reason:
             reasons[analysis.primary_reason] = reasons.get(analysis.primary_reason, 0) + 1
         for question in bank.questions:
@@ -335,9 +317,7 @@ def _top(bank: QuestionBank, question_id: str) -> int:
 
 
 def _primary(interview: Interview) -> Reason | None:
-    return (
-        Analysis.model_validate(interview.analysis).primary_reason if interview.analysis else None
-    )
+    return interview.analysis.primary_reason if interview.analysis else None
 
 
 def _groups(ended: list[Interview]) -> list[GroupLine]:

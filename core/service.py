@@ -294,7 +294,7 @@ class InterviewService:
             interview = self._interview_of(uow, platform, user_id)
             if interview is None or interview.state is not InterviewState.IN_PROGRESS:
                 return interview
-            interview.paused_until = None
+            interview.unpause()
             reply: Reply = [TextMessage(text="Welcome back! Here's where we were:")]
             self._send(uow, interview, reply + self.dialogue.resume(interview))
             return interview
@@ -354,7 +354,7 @@ class InterviewService:
         usage = Usage()
         analysis = self.analyst.summarize(transcript(interview, self.bank), usage=usage)
         interview.charge(usage)
-        interview.analysis = analysis.model_dump(mode="json")
+        interview.analysis = analysis
         summary = build_summary(interview, self.bank, analysis)
         uow.outbox.add(
             Address.hr(interview.employee.platform), SummaryMessage(summary=summary), interview.id

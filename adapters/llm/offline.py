@@ -8,9 +8,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from core.analysis import Analysis, Sentiment
 from core.ports import Usage
 from core.questions import YES, Question
-from core.reporting import Analysis, Sentiment, TranscriptEntry
+from core.reporting import TranscriptEntry
 from core.taxonomy import Reason
 
 # Word stems that point at each reason. Matched at word starts, case-folded.

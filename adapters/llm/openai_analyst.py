@@ -18,9 +18,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.redact import redact
 from adapters.llm.resilience import CircuitOpen, Guard
+from core.analysis import Analysis, Sentiment
 from core.ports import Usage
 from core.questions import Question
-from core.reporting import Analysis, Sentiment, TranscriptEntry
+from core.reporting import TranscriptEntry
 from core.taxonomy import REASON_LABELS, Reason
 
 log = logging.getLogger(__name__)

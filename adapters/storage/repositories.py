@@ -20,14 +20,19 @@ from adapters.storage.models import (
     PersonRow,
     TransitionRow,
 )
+from core.analysis import Analysis
 from core.interview import (
     OPEN_STATES,
     Answer,
+    AwaitingAnswer,
+    AwaitingFollowup,
     Interview,
     InterviewState,
+    Paused,
     Person,
     Transition,
     Trigger,
+    Waiting,
 )
 from core.messages import OUTBOUND, Address, OutboundMessage
 from core.ports import Clock, InboxItem, OutboxItem
@@ -46,17 +51,29 @@ INTERVIEW_FIELDS = (
     "created_by",
     "due_at",
     "exit_date",
-    "pending_question",
-    "pending_followup",
     "followups_asked",
-    "paused_until",
     "last_activity_at",
     "reminded_at",
-    "analysis",
     "purged_at",
     "llm_calls",
     "llm_tokens",
 )
+
+
+def waiting_from_row(row: InterviewRow) -> Waiting:
+    """The one `waiting` field, from the three columns that store it."""
+    then: AwaitingAnswer | AwaitingFollowup | None = None
+    if row.pending_followup is not None:
+        then = AwaitingFollowup(row.pending_followup)
+    elif row.pending_question is not None:
+        then = AwaitingAnswer(row.pending_question)
+    return Paused(row.paused_until, then) if row.paused_until else then
+
+
+def copy_waiting(interview: Interview, row: InterviewRow) -> None:
+    row.pending_question = interview.pending_question
+    row.pending_followup = interview.pending_followup
+    row.paused_until = interview.paused_until
 
 
 def person_from_row(row: PersonRow) -> Person:
@@ -202,6 +219,8 @@ class SqlInterviewRepository:
                 )
                 for a in row.answers
             },
+            waiting=waiting_from_row(row),
+            analysis=Analysis.model_validate(row.analysis) if row.analysis else None,
             **{f: getattr(row, f) for f in INTERVIEW_FIELDS},
         )
         self._seen[row.id] = (interview, row, copy.deepcopy(interview))
@@ -217,6 +236,9 @@ class SqlInterviewRepository:
             row.history = list(interview.history)
             for name in INTERVIEW_FIELDS:
                 setattr(row, name, getattr(interview, name))
+            copy_waiting(interview, row)
+            analysis = interview.analysis
+            row.analysis = analysis.model_dump(mode="json") if analysis else None
             answers = {a.question_id: a for a in row.answers}
             for qid, answer in interview.answers.items():
                 answer_row = answers.get(qid)

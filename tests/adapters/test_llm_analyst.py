@@ -13,10 +13,11 @@ from openai import OpenAI
 from adapters.llm.openai_analyst import LLMAnalyst
 from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.slack.blocks import render
+from core.analysis import Analysis
 from core.messages import SummaryMessage
 from core.ports import Usage
 from core.question_kinds import TextQuestion
-from core.reporting import Analysis, InterviewSummary, TranscriptEntry
+from core.reporting import InterviewSummary, TranscriptEntry
 from core.taxonomy import Reason
 from tests.standins.openai import OpenAIStandIn, failure, model_says
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from bot.container import App
 from core.events import UserMessage
-from core.interview import QUOTING_FIELDS, InterviewState, Person
+from core.interview import InterviewState, Person
 from tests.conftest import PLATFORM, FakeClock
 
 WORDS = "My manager shouted at me in front of clients, because targets were missed."
@@ -41,8 +41,9 @@ def test_old_words_are_erased_and_the_numbers_stay(app: App, clock: FakeClock) -
         "primary_reason": "manager",
         "manager_rating": "1",
     }
-    assert old.analysis is not None and old.analysis["primary_reason"] == "manager"
-    assert not QUOTING_FIELDS & old.analysis.keys()
+    assert old.analysis is not None and old.analysis.primary_reason == "manager"
+    quoting = (old.analysis.quotes, old.analysis.kept_by, old.analysis.signals)
+    assert quoting == ([], None, []) and old.analysis.suggested_action is None
     assert old.state is InterviewState.DECLINED
     assert rows(
         app,

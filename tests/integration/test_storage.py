@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.unit_of_work import SqlUnitOfWork
+from core.analysis import Analysis
 from core.interview import Interview, InterviewState, Person, Trigger
 from core.messages import Address, TextMessage
 from core.ports import ConcurrentUpdate, DuplicateEvent
@@ -62,7 +63,7 @@ def test_an_interview_round_trips_with_everything_it_holds(
         interview.record_followup_answer("Because <!channel> & friends", clock.now())
         interview.record_answer("q2", None, clock.now())
         interview.ask("q3")
-        interview.analysis = {"sentiment": "mixed"}
+        interview.analysis = Analysis(sentiment="mixed")
         expected = interview
         work.commit()
     with uow() as work:

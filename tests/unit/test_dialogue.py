@@ -9,12 +9,13 @@ from textwrap import dedent
 
 import pytest
 
+from core.analysis import Analysis
 from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word, privacy_notice
 from core.interview import Interview, InterviewState, Person
 from core.messages import QuestionMessage, TextMessage
 from core.ports import Usage
 from core.questions import Question, parse_bank
-from core.reporting import Analysis, TranscriptEntry
+from core.reporting import TranscriptEntry
 
 BANK = parse_bank(
     dedent("""\
