@@ -55,10 +55,10 @@ def measure(url: str, interviews: int) -> list[float]:
     try:
         for n in range(interviews):
             user = f"U{n}"
-            app.service.start_now(Person(platform="bench", user_id=user, display_name="Bench"))
+            app.hr.start_now(Person(platform="bench", user_id=user, display_name="Bench"))
             app.delivery.drain()
             while True:
-                interview = app.service.current("bench", user)
+                interview = app.conversation.current("bench", user)
                 assert interview is not None
                 if interview.state is not InterviewState.IN_PROGRESS:
                     break
@@ -69,7 +69,7 @@ def measure(url: str, interviews: int) -> list[float]:
                     else "More detail."
                 )
                 started = time.perf_counter()
-                app.service.handle_message(
+                app.conversation.handle_message(
                     UserMessage("bench", user, reply, event_id=uuid.uuid4().hex)
                 )
                 app.delivery.drain()

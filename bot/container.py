@@ -25,13 +25,18 @@ from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
 from bot.settings import Settings, SettingsError
+from core.conversation import Conversation
 from core.delivery import Delivery
 from core.dialogue import Dialogue, DialoguePolicy
+from core.endings import Endings
 from core.hr import HrDesk
+from core.hr_actions import HrActions
 from core.intake import Intake
+from core.jobs import Jobs
 from core.ports import Analyst, ChatPort, Clock, Directory
 from core.questions import QuestionBank, parse_bank
-from core.service import InterviewService
+from core.transactions import Transactions
+from core.views import Views
 
 # Where the openai package sends requests when OPENAI_BASE_URL is not set.
 OPENAI_API = "https://api.openai.com/v1"
@@ -92,7 +97,10 @@ def platform_edges(settings: Settings) -> Edges:
 class App:
     settings: Settings
     engine: Engine
-    service: InterviewService
+    conversation: Conversation
+    hr: HrActions
+    jobs: Jobs
+    views: Views
     delivery: Delivery
     intake: Intake
     desk: HrDesk
@@ -128,21 +136,24 @@ def build_app(
         model_host=model_host(settings),
         redacts_contacts=settings.redact_pii,
     )
-    service = InterviewService(
-        uow=uow,
+    transactions = Transactions(uow=uow, clock=clock)
+    dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy)
+    endings = Endings(bank=bank, analyst=analyst)
+    views = Views(uow=uow, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group)
+    hr = HrActions(transactions=transactions, dialogue=dialogue)
+    jobs = Jobs(
+        transactions=transactions,
         bank=bank,
-        analyst=analyst,
-        clock=clock,
-        dialogue=Dialogue(bank=bank, analyst=analyst, policy=policy),
+        dialogue=dialogue,
+        endings=endings,
+        views=views,
         remind_after=timedelta(hours=settings.reminder_hours),
         abandon_after=timedelta(hours=settings.abandon_hours),
-        min_group=settings.min_group,
     )
-    delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=service.mark_unreachable)
+    delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=jobs.mark_unreachable)
     desk = HrDesk(
-        service=service,
-        uow=uow,
-        bank=bank,
+        actions=hr,
+        views=views,
         clock=clock,
         directories=directories or {},
         hr_users=frozenset(settings.hr_users),
@@ -153,7 +164,10 @@ def build_app(
     return App(
         settings=settings,
         engine=engine,
-        service=service,
+        conversation=Conversation(transactions=transactions, dialogue=dialogue, endings=endings),
+        hr=hr,
+        jobs=jobs,
+        views=views,
         delivery=delivery,
         intake=Intake(uow=uow, clock=clock),
         desk=desk,

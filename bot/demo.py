@@ -19,22 +19,22 @@ DEMO_USER = "demo"
 def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh: bool) -> int:
     upgrade(settings.database_url)
     app = build_app(settings, {PLATFORM: ConsoleChat(stdout)})
-    service = app.service
+    conversation = app.conversation
     try:
-        current = service.current(PLATFORM, DEMO_USER)
+        current = conversation.current(PLATFORM, DEMO_USER)
         if current is not None and current.state is InterviewState.IN_PROGRESS:
             if fresh:
-                service.cancel(current.employee, by="exitbot demo --fresh")
+                app.hr.cancel(current.employee, by="exitbot demo --fresh")
                 app.delivery.drain()
             else:
                 stdout.write(
                     "(Picking up your unfinished interview; "
                     "`exitbot demo --fresh` starts over.)\n\n"
                 )
-                service.resume(PLATFORM, DEMO_USER)
+                conversation.resume(PLATFORM, DEMO_USER)
         if current is None or fresh or current.state is not InterviewState.IN_PROGRESS:
             person = Person(platform=PLATFORM, user_id=DEMO_USER, display_name=name)
-            service.start_now(person, by="exitbot demo")
+            app.hr.start_now(person, by="exitbot demo")
         app.delivery.drain()
         interactive = stdin.isatty()
         while True:
@@ -53,9 +53,11 @@ def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh
                 stdout.write(f"> {text}\n\n")
             if not text.strip():
                 continue
-            service.handle_message(UserMessage(platform=PLATFORM, user_id=DEMO_USER, text=text))
+            conversation.handle_message(
+                UserMessage(platform=PLATFORM, user_id=DEMO_USER, text=text)
+            )
             app.delivery.drain()
-            interview = service.current(PLATFORM, DEMO_USER)
+            interview = conversation.current(PLATFORM, DEMO_USER)
             if interview is None or interview.state is not InterviewState.IN_PROGRESS:
                 return 0
     finally:

@@ -57,7 +57,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
     app = build_app(settings, ports, directories=edges.directories)
     worker = Worker(
         app.delivery,
-        app.service,
+        app.jobs,
         app.intake,
         settings.sweep_seconds,
         scheduler=scheduler,
@@ -71,7 +71,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         try:
             bolt = build_bolt_app(
                 client=edges.slack.client,
-                service=app.service,
+                conversation=app.conversation,
                 desk=app.desk,
                 wake=worker.wake,
                 dm_channel=edges.slack.dm_channel,

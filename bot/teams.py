@@ -58,5 +58,5 @@ def build_teams(settings: Settings, app: App, wake: object) -> Teams | None:
     adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
     chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
-    bot = TeamsBot(app.service, app.desk, references, wake, chat)  # type: ignore[arg-type]
+    bot = TeamsBot(app.conversation, app.desk, references, wake, chat)  # type: ignore[arg-type]
     return Teams(adapter=adapter, bot=bot, chat=chat, authenticated=not settings.teams_dev)

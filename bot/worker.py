@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.outage import FailureLog
 from core.delivery import Delivery
 from core.intake import Intake
-from core.service import InterviewService
+from core.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class Worker:
     def __init__(
         self,
         delivery: Delivery,
-        service: InterviewService,
+        jobs: Jobs,
         intake: Intake,
         sweep_seconds: float,
         scheduler: bool = True,
@@ -38,7 +38,7 @@ class Worker:
     ) -> None:
         self.delivery = delivery
         self.intake = intake
-        self.service = service
+        self.jobs = jobs
         self.sweep_seconds = sweep_seconds
         self.digest_cron = digest_cron
         self.digest_days = digest_days
@@ -110,10 +110,10 @@ class Worker:
 
     def sweep(self) -> None:
         try:
-            opened = self.service.send_due_invitations()
+            opened = self.jobs.send_due_invitations()
             if opened:
                 log.info("opened %d interviews whose day came", opened)
-            if opened + self.service.nudge_silent():
+            if opened + self.jobs.nudge_silent():
                 self.wake()
             self._sweeping.ok()
         except Exception as exc:
@@ -121,7 +121,7 @@ class Worker:
 
     def post_digest(self) -> None:
         try:
-            if self.service.post_digest(list(self.delivery.ports), self.digest_days):
+            if self.jobs.post_digest(list(self.delivery.ports), self.digest_days):
                 self.wake()
         except Exception:
             log.exception("posting the digest failed; it goes out at the next scheduled time")
@@ -135,7 +135,7 @@ class Worker:
     def purge(self) -> None:
         try:
             if self.retention_days:
-                erased = self.service.purge(self.retention_days)
+                erased = self.jobs.purge(self.retention_days)
                 if erased:
                     log.info("retention: erased the words of %d interviews", erased)
         except Exception:

@@ -3,22 +3,18 @@ anything; everyone else gets the same polite refusal, whatever they asked."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 
-from core.analysis import Analysis
 from core.commands import CommandError, CommandSet, HrCommand, PersonRef
 from core.events import Command
-from core.interview import Interview, InterviewState, Person
+from core.hr_actions import HrActions, ServiceError
+from core.interview import InterviewState, Person
 from core.localtime import local, moment_on, working_days_before
-from core.messages import DigestMessage, FileMessage, OutboundMessage, ReportMessage, TextMessage
-from core.ports import Clock, Directory, UnitOfWork, UnknownPerson
-from core.questions import QuestionBank
-from core.reporting import build_report
-from core.service import InterviewService, ServiceError
+from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
+from core.ports import Clock, Directory, UnknownPerson
+from core.views import Views, where
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
 REFUSAL = (
@@ -31,22 +27,6 @@ NO_PRIVATE_CHAT = (
     "yet: open a chat with ExitBot and type the command there."
 )
 DEFAULT_DAYS = 30
-EXPORT_COLUMNS = (
-    "interview_id",
-    "employee",
-    "user_id",
-    "department",
-    "manager",
-    "outcome",
-    "started_at",
-    "ended_at",
-    "primary_reason",
-    "secondary_reasons",
-    "sentiment",
-    "would_return",
-    "recommend",
-    "answered",
-)
 
 
 COMMANDS = CommandSet()
@@ -82,9 +62,8 @@ class HrAnswer:
 
 @dataclass
 class HrDesk:
-    service: InterviewService
-    uow: Callable[[], UnitOfWork]
-    bank: QuestionBank
+    actions: HrActions
+    views: Views
     clock: Clock
     directories: Mapping[str, Directory]
     hr_users: frozenset[str]
@@ -129,8 +108,7 @@ class HrDesk:
         return self._directory(platform).lookup(user_id=ref.user_id, email=ref.email)
 
     def _find(self, platform: str, user_id: str) -> Person | None:
-        with self.uow() as uow:
-            return uow.people.find(platform, user_id)
+        return self.views.person(platform, user_id)
 
     def _known(self, platform: str, ref: PersonRef) -> Person:
         """A person ExitBot has interviewed or scheduled; e-mails are looked up first."""
@@ -147,7 +125,7 @@ class HrDesk:
     @command("start @person", "interview them now, in a direct message")
     def _start(self, asked: Asked) -> OutboundMessage:
         person = self._profile(asked.platform, asked.person)
-        self.service.start_now(person, by=asked.actor)
+        self.actions.start_now(person, by=asked.actor)
         return TextMessage(
             text=f"Started {person.name}'s exit interview: ExitBot has messaged them directly."
         )
@@ -166,55 +144,49 @@ class HrDesk:
     @command("cancel @person", "cancel their scheduled or running interview")
     def _cancel(self, asked: Asked) -> OutboundMessage:
         person = self._known(asked.platform, asked.person)
-        interview = self.service.cancel(person, by=asked.actor)
+        interview = self.actions.cancel(person, by=asked.actor)
         return TextMessage(text=f"Cancelled {interview.employee.name}'s exit interview.")
 
     @command("status [@person]", "counts by state, or where one person's interview stands")
     def _status(self, asked: Asked) -> OutboundMessage:
         if asked.command.person is None:
-            return self._counts()
+            return TextMessage(text=self.views.counts(DEFAULT_DAYS))
         person = self._known(asked.platform, asked.person)
-        with self.uow() as uow:
-            interview = uow.interviews.current_for(person)
-        return TextMessage(text=f"{person.name}: {self._where(interview)}")
+        return TextMessage(text=f"{person.name}: {where(self.views.current_for(person))}")
 
     @command("list", "scheduled and running interviews")
     def _list(self, asked: Asked) -> OutboundMessage:
-        with self.uow() as uow:
-            interviews = uow.interviews.open()
+        interviews = self.views.open_interviews()
         if not interviews:
             return TextMessage(text="No interviews are scheduled or running.")
         lines = [f"Scheduled and running interviews ({len(interviews)}):"]
-        lines += [f"• {i.employee.name}: {self._where(i)}" for i in interviews]
+        lines += [f"• {i.employee.name}: {where(i)}" for i in interviews]
         return TextMessage(text="\n".join(lines))
 
     @command("report @person", "their whole interview (only you see it; the read is audited)")
     def _report(self, asked: Asked) -> OutboundMessage:
         person = self._known(asked.platform, asked.person)
-        with self.uow() as uow:
-            interview = uow.interviews.current_for(person)
-            if interview is None:
-                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
-            uow.audit.record(
-                self.clock.now(), asked.actor, "report", f"{person.platform}:{person.user_id}"
-            )
-            uow.commit()
-        return ReportMessage(report=build_report(interview, self.bank))
+        return ReportMessage(report=self.views.report(asked.actor, person))
 
     @command(
         "digest [DAYS]",
         f"reasons for leaving and scores over the last DAYS (default {DEFAULT_DAYS})",
     )
     def _digest(self, asked: Asked) -> OutboundMessage:
-        return DigestMessage(digest=self.service.digest(asked.command.days or DEFAULT_DAYS))
+        return DigestMessage(digest=self.views.digest(asked.command.days or DEFAULT_DAYS))
 
     @command("export [DAYS]", "interviews that ended in the last DAYS as CSV (audited)")
     def _export(self, asked: Asked) -> OutboundMessage:
-        return self.export(asked.actor, asked.command.days or DEFAULT_DAYS)
+        return self.views.export(asked.actor, asked.command.days or DEFAULT_DAYS)
 
     @command("forget @person", "erase everything ExitBot holds about them, now")
     def _forget(self, asked: Asked) -> OutboundMessage:
-        return self.forget(asked.actor, self._known(asked.platform, asked.person))
+        person = self._known(asked.platform, asked.person)
+        self.actions.forget(person, by=asked.actor)
+        return TextMessage(
+            text=f"Erased everything ExitBot held about {person.name}: their interviews, answers "
+            "and messages. Only an audit line that you did this remains."
+        )
 
     @command("help", "this list")
     def _help(self, asked: Asked) -> OutboundMessage:
@@ -238,11 +210,10 @@ class HrDesk:
         person.manager = manager or person.manager
         send_day = working_days_before(exit_date, self.lead_days)
         due = moment_on(send_day, at or self.send_time, person.timezone)
-        with self.uow() as uow:
-            known = uow.people.find(platform, person.user_id)
-            before = uow.interviews.current_for(known) if known else None
+        known = self._find(platform, person.user_id)
+        before = self.views.current_for(known) if known else None
         moved = before is not None and before.state is InterviewState.SCHEDULED
-        self.service.schedule(person, due, by=actor, exit_date=exit_date)
+        self.actions.schedule(person, due, by=actor, exit_date=exit_date)
         when = local(due, person.timezone)
         lead = (
             f", {self.lead_days} working day{'s' if self.lead_days > 1 else ''} before their "
@@ -258,118 +229,3 @@ class HrDesk:
         verb = "Moved" if moved else "Scheduled"
         preposition = "to" if moved else "for"
         return f"{verb} {person.name}'s exit interview {preposition} {when}{lead}.{passed}"
-
-    def _counts(self) -> OutboundMessage:
-        now = self.clock.now()
-        with self.uow() as uow:
-            open_now = uow.interviews.open()
-            ended = uow.interviews.ended_between(now - timedelta(days=DEFAULT_DAYS), now)
-        scheduled = sum(1 for i in open_now if i.state is InterviewState.SCHEDULED)
-        lines = [
-            f"Now: {scheduled} scheduled, {len(open_now) - scheduled} in progress.",
-            f"Ended in the last {DEFAULT_DAYS} days: "
-            + (
-                ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in _tally(ended).items())
-                or "none"
-            ),
-        ]
-        return TextMessage(text="\n".join(lines))
-
-    def _where(self, interview: Interview | None) -> str:
-        if interview is None:
-            return "no exit interview."
-        tz = interview.employee.timezone
-        if interview.state is InterviewState.SCHEDULED:
-            return (
-                f"scheduled for {local(interview.due_at, tz)}."
-                if interview.due_at
-                else "scheduled."
-            )
-        if interview.state is InterviewState.IN_PROGRESS:
-            answered = sum(1 for a in interview.answers.values() if not a.skipped)
-            paused = " (paused by them)" if interview.paused_until else ""
-            last = interview.last_activity_at or interview.started_at
-            active = f", last active {local(last, tz)}" if last else ""
-            return f"in progress{paused}, {answered} questions answered{active}."
-        ended = interview.ended_at
-        return (
-            f"{interview.state.value.lower()} on {local(ended, tz)}."
-            if ended
-            else interview.state.value.lower()
-        )
-
-    def export(self, actor: str, days: int) -> FileMessage:
-        now = self.clock.now()
-        with self.uow() as uow:
-            ended = uow.interviews.ended_between(now - timedelta(days=days), now)
-            uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
-            uow.commit()
-        # The byte order mark makes Excel read the file as UTF-8 (names with accents).
-        out = io.StringIO("\ufeff")
-        out.seek(0, io.SEEK_END)
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for interview in ended:
-            analysis = interview.analysis or Analysis()
-            recommend = self.bank.by_role("recommend")
-            score = interview.answers.get(recommend.id) if recommend else None
-            row = [
-                interview.id,
-                interview.employee.name,
-                interview.employee.user_id,
-                interview.employee.department or "",
-                interview.employee.manager or "",
-                interview.state.value,
-                _iso(interview.started_at),
-                _iso(interview.ended_at),
-                analysis.primary_reason or "",
-                " ".join(analysis.secondary_reasons),
-                analysis.sentiment,
-                "" if analysis.would_return is None else analysis.would_return,
-                score.value if score and score.value is not None else "",
-                sum(1 for a in interview.answers.values() if not a.skipped),
-            ]
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
-        return FileMessage(
-            filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
-            title=f"Exit interviews ended in the last {days} days ({len(ended)})",
-            content=out.getvalue(),
-        )
-
-    def forget(self, actor: str, person: Person) -> OutboundMessage:
-        with self.uow() as uow:
-            known = uow.people.find(person.platform, person.user_id)
-            if known is not None:
-                uow.people.remove(known)
-            uow.inbox.erase_from(person.platform, person.user_id)
-            uow.audit.record(
-                self.clock.now(), actor, "forget", f"{person.platform}:{person.user_id}"
-            )
-            uow.commit()
-            uow.scrub()
-        return TextMessage(
-            text=f"Erased everything ExitBot held about {person.name}: their interviews, answers "
-            "and messages. Only an audit line that you did this remains."
-        )
-
-
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(cell: object) -> object:
-    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
-
-
-def _tally(interviews: list[Interview]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for interview in interviews:
-        counts[interview.state.value] = counts.get(interview.state.value, 0) + 1
-    return counts
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""

@@ -19,11 +19,11 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
 from adapters.slack.chat import PLATFORM, SLASH_COMMAND
 from adapters.slack.inbound import action_id
+from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
 from core.intake import Handler
 from core.ports import InboxItem
-from core.service import InterviewService
 
 log = logging.getLogger(__name__)
 FAILURE = "exitbot_failure"
@@ -34,7 +34,7 @@ SOCKET_MODE = "socket_mode/"
 def build_bolt_app(
     *,
     client: WebClient,
-    service: InterviewService,
+    conversation: Conversation,
     desk: HrDesk,
     wake: Callable[[], None],
     dm_channel: Callable[[str], str],
@@ -61,7 +61,7 @@ def build_bolt_app(
         user = event.get("user")
         if not user:
             return
-        service.handle_message(
+        conversation.handle_message(
             UserMessage(
                 PLATFORM,
                 user,
@@ -84,7 +84,7 @@ def build_bolt_app(
             log.warning("ignoring a button with a value ExitBot did not make")
             return
         user = body["user"]["id"]
-        answered = service.handle_choice(
+        answered = conversation.handle_choice(
             ChoicePicked(
                 PLATFORM,
                 user,

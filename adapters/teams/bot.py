@@ -18,12 +18,12 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.cards import CHOICE, answered_card, render
+from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, HrDesk
 from core.interview import InterviewState, Person
 from core.messages import Address, OutboundMessage, TextMessage
 from core.ports import ChatPort, DeliveryError, UnknownPerson
-from core.service import InterviewService
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +73,14 @@ class TurnDirectory:
 class TeamsBot(ActivityHandler):
     def __init__(
         self,
-        service: InterviewService,
+        conversation: Conversation,
         desk: HrDesk,
         references: SqlReferenceStore,
         wake: Callable[[], None],
         private: ChatPort,
     ) -> None:
         """`private` reaches a person in their personal chat with ExitBot."""
-        self.service = service
+        self.conversation = conversation
         self.desk = desk
         self.references = references
         self.wake = wake
@@ -114,7 +114,7 @@ class TeamsBot(ActivityHandler):
         event = UserMessage(
             PLATFORM, user, (activity.text or "").strip(), event_id=activity.id, raw=activity
         )
-        await asyncio.to_thread(self.service.handle_message, event)
+        await asyncio.to_thread(self.conversation.handle_message, event)
         self.wake()
 
     def _is_hr_command(self, user: str, text: str) -> bool:
@@ -122,7 +122,7 @@ class TeamsBot(ActivityHandler):
         words = text.split()
         if user not in self.desk.hr_users or not words or words[0] not in COMMANDS:
             return False
-        mine = self.service.current(PLATFORM, user)
+        mine = self.conversation.current(PLATFORM, user)
         return mine is None or mine.state is not InterviewState.IN_PROGRESS
 
     @staticmethod
@@ -174,7 +174,7 @@ class TeamsBot(ActivityHandler):
             event_id=activity.id,
             raw=activity,
         )
-        accepted = await asyncio.to_thread(self.service.handle_choice, event)
+        accepted = await asyncio.to_thread(self.conversation.handle_choice, event)
         self.wake()
         personal = (activity.conversation.conversation_type or "personal") == "personal"
         # Only the clicker's own question card, in their own chat with ExitBot, is marked.

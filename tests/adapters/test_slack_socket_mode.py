@@ -50,7 +50,7 @@ def slack_app(
     assert edges.slack is not None
     bolt = build_bolt_app(
         client=edges.slack.client,
-        service=app.service,
+        conversation=app.conversation,
         desk=app.desk,
         wake=lambda: None,
         dm_channel=edges.slack.dm_channel,

@@ -51,7 +51,7 @@ def references(app: App, clock: FakeClock) -> SqlReferenceStore:
 
 @pytest.fixture
 def bot(app: App, references: SqlReferenceStore, chat: FakeChat) -> TeamsBot:
-    return TeamsBot(app.service, app.desk, references, wake=lambda: None, private=chat)
+    return TeamsBot(app.conversation, app.desk, references, wake=lambda: None, private=chat)
 
 
 async def turn(bot: TeamsBot, activity: Activity) -> TestAdapter:
@@ -99,7 +99,7 @@ async def test_someone_else_gets_the_refusal_privately_not_in_a_channel(
 async def test_hr_output_asked_for_in_a_channel_goes_only_to_the_asker(
     bot: TeamsBot, app: App, chat: FakeChat
 ) -> None:
-    app.service.start_now(Person(platform="teams", user_id="aad-jane", display_name="Jane Doe"))
+    app.hr.start_now(Person(platform="teams", user_id="aad-jane", display_name="Jane Doe"))
     channel = replies(await turn(bot, in_channel("hr", "list")))
     assert channel == [escape(SENT_PRIVATELY)]
     [private] = chat.to_user("aad-hr")
@@ -123,7 +123,7 @@ async def test_every_activity_refreshes_the_stored_reference(
 
 
 async def test_a_card_submit_answers_and_marks_the_card(bot: TeamsBot, app: App) -> None:
-    interview = app.service.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
+    interview = app.hr.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
     submit = message(
         "jane",
         "a:jane",
@@ -137,24 +137,24 @@ async def test_a_card_submit_answers_and_marks_the_card(bot: TeamsBot, app: App)
         reply_to_id="card-1",
     )
     adapter = await turn(bot, submit)
-    current = app.service.current("teams", "aad-jane")
+    current = app.conversation.current("teams", "aad-jane")
     assert current is not None and current.answers["primary_reason"].value == "manager"
     [updated] = adapter.updated_activities
     assert updated.id == "card-1" and "✓ My manager" in str(updated.attachments[0].content)
 
 
 async def test_a_typed_answer_reaches_the_interview(bot: TeamsBot, app: App) -> None:
-    app.service.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
+    app.hr.start_now(Person("teams", "aad-jane", "Jane Doe"), by="aad-hr")
     await turn(bot, message("jane", "a:jane", "3"))
-    current = app.service.current("teams", "aad-jane")
+    current = app.conversation.current("teams", "aad-jane")
     assert current is not None and current.answers["primary_reason"].value == "manager"
 
 
 async def test_an_hr_user_in_their_own_interview_is_answering_not_commanding(
     bot: TeamsBot, app: App
 ) -> None:
-    app.service.start_now(Person("teams", "aad-hr", "Harriet Rowe"), by="aad-boss")
+    app.hr.start_now(Person("teams", "aad-hr", "Harriet Rowe"), by="aad-boss")
     adapter = await turn(bot, message("hr", "a:hr", "list"))
     assert replies(adapter) == []  # no command reply: "list" went to her interview
-    mine = app.service.current("teams", "aad-hr")
+    mine = app.conversation.current("teams", "aad-hr")
     assert mine is not None and mine.answers == {}  # and "list" fits no reason: re-asked

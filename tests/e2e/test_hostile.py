@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.service import STRANGER_REPLY
+from core.wording import STRANGER as STRANGER_REPLY
 from tests.e2e.script import ANSWERS
 from tests.e2e.test_slack import JANE, Server, serve_slack, start_jane
 from tests.e2e.test_teams import TeamsServer

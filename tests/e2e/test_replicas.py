@@ -25,7 +25,7 @@ def test_two_replicas_send_each_invitation_exactly_once(
     app = build_app(Settings(DATABASE_URL=migrated_postgres), {})  # type: ignore[call-arg]
     due = datetime.now(UTC) - timedelta(minutes=5)
     for n in range(EMPLOYEES):
-        app.service.schedule(Person("slack", f"U{n:04d}", f"Person {n}"), due, by="UHR")
+        app.hr.schedule(Person("slack", f"U{n:04d}", f"Person {n}"), due, by="UHR")
     app.close()
 
     slack = SlackStandIn()

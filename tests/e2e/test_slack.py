@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from core.hr import REFUSAL
-from core.service import STRANGER_REPLY
+from core.wording import STRANGER as STRANGER_REPLY
 from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
 from tests.standins.slack import (

@@ -15,9 +15,9 @@ SKIP_ALL = ["skip"] * 12
 
 
 def leave(app: App, user: str, department: str, reason: str, trigger: str) -> None:
-    app.service.start_now(Person(PLATFORM, user, user, department=department), by="UHR")
+    app.hr.start_now(Person(PLATFORM, user, user, department=department), by="UHR")
     for text in [reason, trigger, "4", *SKIP_ALL]:
-        app.service.handle_message(UserMessage(PLATFORM, user, text))
+        app.conversation.handle_message(UserMessage(PLATFORM, user, text))
 
 
 def test_departments_below_the_minimum_are_not_broken_out(
@@ -31,7 +31,7 @@ def test_departments_below_the_minimum_are_not_broken_out(
     for n in range(2):
         leave(app, f"UE{n}", "Engineering", "2", "The salary was far below market.")
     clock.advance(hours=1)
-    digest = app.service.digest(7)
+    digest = app.views.digest(7)
     assert [(g.name, g.ended, g.completed, g.top_reason) for g in digest.departments] == [
         ("Support", 3, 3, "career_growth")
     ]
@@ -50,12 +50,12 @@ def test_a_period_is_posted_once_whatever_the_replicas(
     leave(first, "U1", "Support", "1", "No growth.")
     clock.advance(hours=1)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        posted = list(pool.map(lambda app: app.service.post_digest([PLATFORM], 7), [first, second]))
+        posted = list(pool.map(lambda app: app.jobs.post_digest([PLATFORM], 7), [first, second]))
     assert sorted(posted) == [0, 1]
-    assert second.service.post_digest([PLATFORM], 7) == 0  # and again later that day: no
+    assert second.jobs.post_digest([PLATFORM], 7) == 0  # and again later that day: no
     first.delivery.drain()
     second.delivery.drain()
     [digest] = [m for m in chat.to_hr() if isinstance(m, DigestMessage)]
     assert digest.digest.by_state == {"COMPLETED": 1}
     clock.advance(days=7)
-    assert first.service.post_digest([PLATFORM], 7) == 1  # next week's period
+    assert first.jobs.post_digest([PLATFORM], 7) == 1  # next week's period

@@ -38,9 +38,9 @@ def every_row_as_text(url: str) -> str:
 
 
 def interview(app: App) -> None:
-    app.service.start_now(Person(PLATFORM, "UJANE", "Jane Doe"), by="UHR")
+    app.hr.start_now(Person(PLATFORM, "UJANE", "Jane Doe"), by="UHR")
     for answer in ("3", f"My manager, because of {MARKER}.", f"Nothing, {MARKER} again.", "stop"):
-        app.service.handle_message(UserMessage(PLATFORM, "UJANE", answer))
+        app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", answer))
     app.intake.store(PLATFORM, "EvPending", "UJANE", "application/json", f'{{"t": "{MARKER}"}}')
 
 

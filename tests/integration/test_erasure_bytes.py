@@ -58,9 +58,9 @@ def holds(url: str, words: str) -> bool:
 
 
 def interview(app: App, user: str, words: str = ANSWER) -> None:
-    app.service.start_now(Person(PLATFORM, user, "Jane Doe"), by="UHR")
+    app.hr.start_now(Person(PLATFORM, user, "Jane Doe"), by="UHR")
     for answer in ("3", words, "stop"):
-        app.service.handle_message(UserMessage(PLATFORM, user, answer))
+        app.conversation.handle_message(UserMessage(PLATFORM, user, answer))
     app.delivery.drain()
 
 
@@ -87,7 +87,7 @@ def test_the_retention_purge_leaves_no_byte_of_the_words(
     clock.advance(days=20)
     interview(erasing_app, "ULEO", "Too little growth, because nobody owned it.")
     clock.advance(days=11)
-    assert erasing_app.service.purge(30) == 1
+    assert erasing_app.jobs.purge(30) == 1
     assert not holds(database_url, MARKER)
     assert holds(database_url, "manager")  # the coded reason stays
     assert holds(database_url, "nobody owned it")  # and who stays keeps their words

@@ -45,9 +45,8 @@ class FakeDirectory:
 @pytest.fixture
 def desk(app: App, clock: FakeClock) -> HrDesk:
     return HrDesk(
-        service=app.service,
-        uow=app.service.uow,
-        bank=app.service.bank,
+        actions=app.hr,
+        views=app.views,
         clock=clock,
         directories={PLATFORM: FakeDirectory()},
         hr_users=frozenset({"UHR"}),
@@ -65,9 +64,9 @@ def text_of(reply: object) -> str:
 
 
 def interview(app: App, user: str, answers: list[str]) -> None:
-    app.service.start_now(PEOPLE[user], by="UHR")
+    app.hr.start_now(PEOPLE[user], by="UHR")
     for answer in answers:
-        app.service.handle_message(UserMessage(PLATFORM, user, answer))
+        app.conversation.handle_message(UserMessage(PLATFORM, user, answer))
     app.delivery.drain()
 
 
@@ -132,9 +131,9 @@ def test_an_export_opened_in_a_spreadsheet_runs_no_formula(
         "department": "+SUM(1,2)",
         "manager": "@cmd|' /C calc'!A0",
     }
-    app.service.start_now(Person(platform=PLATFORM, user_id="UEVIL", **formulas), by="UHR")
+    app.hr.start_now(Person(platform=PLATFORM, user_id="UEVIL", **formulas), by="UHR")
     for answer in ("1", "stop"):
-        app.service.handle_message(UserMessage(PLATFORM, "UEVIL", answer))
+        app.conversation.handle_message(UserMessage(PLATFORM, "UEVIL", answer))
     clock.advance(minutes=1)
     export = hr(desk, "export 7")
     assert isinstance(export, FileMessage)
@@ -182,18 +181,18 @@ def test_same_exit_date_is_a_different_moment_in_tokyo_and_los_angeles(
     assert "Sat 07 Mar 2026 10:00 (America/Los_Angeles)" in text_of(
         hr(desk, "schedule @ULEO 2026-03-07")
     )
-    jane = app.service.current(PLATFORM, "UJANE")
-    leo = app.service.current(PLATFORM, "ULEO")
+    jane = app.conversation.current(PLATFORM, "UJANE")
+    leo = app.conversation.current(PLATFORM, "ULEO")
     assert jane is not None and leo is not None
     assert jane.due_at == datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
     assert leo.due_at == datetime(2026, 3, 7, 18, 0, tzinfo=UTC)
     # The next day Los Angeles is on daylight time: 10:00 is an hour earlier in UTC.
     hr(desk, "schedule @ULEO 2026-03-08")
-    leo = app.service.current(PLATFORM, "ULEO")
+    leo = app.conversation.current(PLATFORM, "ULEO")
     assert leo is not None and leo.due_at == datetime(2026, 3, 8, 17, 0, tzinfo=UTC)
     # No time zone in the profile: UTC.
     hr(desk, "schedule @UTOM 2026-03-07 08:15")
-    tom = app.service.current(PLATFORM, "UTOM")
+    tom = app.conversation.current(PLATFORM, "UTOM")
     assert tom is not None and tom.due_at == datetime(2026, 3, 7, 8, 15, tzinfo=UTC)
 
 
@@ -201,10 +200,10 @@ def test_a_due_interview_is_opened_once_by_the_sweep(
     desk: HrDesk, app: App, chat: FakeChat, clock: FakeClock
 ) -> None:
     hr(desk, "schedule @UTOM 2026-03-02 09:30")
-    assert app.service.send_due_invitations() == 0  # 09:00 now
+    assert app.jobs.send_due_invitations() == 0  # 09:00 now
     clock.advance(minutes=31)
-    assert app.service.send_due_invitations() == 1
-    assert app.service.send_due_invitations() == 0
+    assert app.jobs.send_due_invitations() == 1
+    assert app.jobs.send_due_invitations() == 0
     app.delivery.drain()
     assert len(chat.to_user("UTOM")) == 4
     assert "in progress" in text_of(hr(desk, "status @UTOM"))

@@ -20,7 +20,9 @@ def test_a_request_whose_handling_fails_is_tried_again_and_handled_once(
     def handle(item: InboxItem) -> None:
         if failures:
             raise failures.pop()
-        app.service.handle_message(UserMessage("test", "U1", item.body, event_id=item.event_id))
+        app.conversation.handle_message(
+            UserMessage("test", "U1", item.body, event_id=item.event_id)
+        )
 
     app.intake.handlers["test"] = handle
     assert app.intake.store("test", "Ev1", "U1", "text/plain", "hello")

@@ -9,11 +9,13 @@ import pytest
 
 from bot.container import App
 from core.events import ChoicePicked, UserMessage
+from core.hr_actions import ServiceError
 from core.interview import InterviewState, Person
 from core.messages import QuestionMessage, SummaryMessage, TextMessage
 from core.ports import DeliveryError, RecipientUnreachable
-from core.service import CLOSED_REPLY, STRANGER_REPLY, ServiceError
 from core.taxonomy import Reason
+from core.wording import CLOSED as CLOSED_REPLY
+from core.wording import STRANGER as STRANGER_REPLY
 from tests.conftest import PLATFORM, AppFactory, FakeChat, FakeClock
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe", department="Support")
@@ -38,7 +40,7 @@ ANSWERS = {
 
 
 def say(app: App, text: str, user: str = "UJANE", event_id: str | None = None) -> None:
-    app.service.handle_message(
+    app.conversation.handle_message(
         UserMessage(platform=PLATFORM, user_id=user, text=text, event_id=event_id)
     )
     app.delivery.drain()
@@ -53,7 +55,7 @@ def waiting_for(chat: FakeChat, user: str = "UJANE") -> str | None:
 def answer_until_done(app: App, chat: FakeChat) -> list[str]:
     asked: list[str] = []
     for _ in range(40):
-        interview = app.service.current(PLATFORM, "UJANE")
+        interview = app.conversation.current(PLATFORM, "UJANE")
         assert interview is not None
         if interview.state is not InterviewState.IN_PROGRESS:
             return asked
@@ -68,7 +70,7 @@ def answer_until_done(app: App, chat: FakeChat) -> list[str]:
 
 
 def test_a_whole_interview_reaches_hr_as_one_summary(app: App, chat: FakeChat) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     app.delivery.drain()
     intro, notice, controls, first = chat.to_user("UJANE")
     assert isinstance(intro, TextMessage) and intro.text.startswith("Hi Jane, I'm ExitBot.")
@@ -102,7 +104,7 @@ def test_a_whole_interview_reaches_hr_as_one_summary(app: App, chat: FakeChat) -
 
 def test_a_restart_between_answers_loses_nothing(make_app: AppFactory, chat: FakeChat) -> None:
     first = make_app()
-    first.service.start_now(JANE, by="UHR")
+    first.hr.start_now(JANE, by="UHR")
     first.delivery.drain()
     for question in ("primary_reason", "trigger", "manager_rating"):
         assert waiting_for(chat) == question
@@ -112,7 +114,7 @@ def test_a_restart_between_answers_loses_nothing(make_app: AppFactory, chat: Fak
     second = make_app()
     assert waiting_for(chat) == "manager_detail"
     say(second, ANSWERS["manager_detail"])
-    interview = second.service.current(PLATFORM, "UJANE")
+    interview = second.conversation.current(PLATFORM, "UJANE")
     assert interview is not None
     assert list(interview.answers) == [
         "primary_reason",
@@ -129,7 +131,7 @@ def test_messages_committed_but_not_sent_go_out_after_a_restart(
     make_app: AppFactory, chat: FakeChat
 ) -> None:
     first = make_app()
-    first.service.start_now(JANE, by="UHR")  # committed; the process dies before sending
+    first.hr.start_now(JANE, by="UHR")  # committed; the process dies before sending
     first.close()
     assert chat.sent == []
     second = make_app()
@@ -138,27 +140,27 @@ def test_messages_committed_but_not_sent_go_out_after_a_restart(
 
 
 def test_a_retried_event_is_handled_once(app: App, chat: FakeChat) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     app.delivery.drain()
     say(app, "1", event_id="Ev1")
     sent = len(chat.sent)
     retry = UserMessage(platform=PLATFORM, user_id="UJANE", text="1", event_id="Ev1")
-    assert app.service.handle_message(retry) is False  # the platform retries the same event
-    assert app.service.handle_message(retry) is False
+    assert app.conversation.handle_message(retry) is False  # the platform retries the same event
+    assert app.conversation.handle_message(retry) is False
     app.delivery.drain()
     assert len(chat.sent) == sent
-    interview = app.service.current(PLATFORM, "UJANE")
+    interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None and list(interview.answers) == ["primary_reason"]
 
 
 def test_concurrent_messages_are_each_applied_once(app: App, chat: FakeChat) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     say(app, "1")
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = [pool.submit(say, app, "skip", event_id=f"Ev{n}") for n in range(4)]
         for run in runs:
             run.result()  # re-raises whatever failed in the thread
-    interview = app.service.current(PLATFORM, "UJANE")
+    interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None
     assert len(interview.history) == 5  # the first answer and four skips, none lost
 
@@ -166,25 +168,25 @@ def test_concurrent_messages_are_each_applied_once(app: App, chat: FakeChat) -> 
 def test_a_stranger_is_told_there_is_nothing_to_do(app: App, chat: FakeChat) -> None:
     say(app, "hello?", user="USTRANGER")
     assert [m.text for m in chat.to_user("USTRANGER")] == [STRANGER_REPLY]  # type: ignore[union-attr]
-    assert app.service.current(PLATFORM, "USTRANGER") is None
+    assert app.conversation.current(PLATFORM, "USTRANGER") is None
 
 
 def test_someone_elses_button_changes_nothing(app: App, chat: FakeChat) -> None:
-    interview = app.service.start_now(JANE, by="UHR")
+    interview = app.hr.start_now(JANE, by="UHR")
     app.delivery.drain()
-    app.service.handle_choice(
+    app.conversation.handle_choice(
         ChoicePicked(PLATFORM, "UMALLORY", interview.id, "primary_reason", "manager")
     )
     app.delivery.drain()
-    current = app.service.current(PLATFORM, "UJANE")
+    current = app.conversation.current(PLATFORM, "UJANE")
     assert current is not None and current.answers == {}
     assert [m.text for m in chat.to_user("UMALLORY")] == [STRANGER_REPLY]  # type: ignore[union-attr]
 
 
 def test_clicking_a_button_answers(app: App, chat: FakeChat) -> None:
-    interview = app.service.start_now(JANE, by="UHR")
+    interview = app.hr.start_now(JANE, by="UHR")
     app.delivery.drain()
-    app.service.handle_choice(
+    app.conversation.handle_choice(
         ChoicePicked(PLATFORM, "UJANE", interview.id, "primary_reason", "manager", event_id="Ev9")
     )
     app.delivery.drain()
@@ -192,7 +194,7 @@ def test_clicking_a_button_answers(app: App, chat: FakeChat) -> None:
 
 
 def test_stop_declines_and_hr_get_what_was_said(app: App, chat: FakeChat) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     say(app, "2")
     say(app, "stop")
     [summary] = chat.to_hr()
@@ -204,26 +206,26 @@ def test_stop_declines_and_hr_get_what_was_said(app: App, chat: FakeChat) -> Non
 
 
 def test_hr_cancel_tells_the_employee_and_sends_no_summary(app: App, chat: FakeChat) -> None:
-    app.service.start_now(JANE, by="UHR")
-    app.service.cancel(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
+    app.hr.cancel(JANE, by="UHR")
     app.delivery.drain()
     assert "HR have closed your exit interview" in chat.to_user("UJANE")[-1].text  # type: ignore[union-attr]
     assert chat.to_hr() == []
     with pytest.raises(ServiceError, match="no open interview"):
-        app.service.cancel(JANE, by="UHR")
+        app.hr.cancel(JANE, by="UHR")
 
 
 def test_starting_twice_is_refused(app: App) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     with pytest.raises(ServiceError, match="already has an interview in progress"):
-        app.service.start_now(JANE, by="UHR2")
+        app.hr.start_now(JANE, by="UHR2")
 
 
 def test_a_rate_limited_send_waits_for_retry_after_and_keeps_order(
     app: App, chat: FakeChat, clock: FakeClock
 ) -> None:
     chat.failures.append(DeliveryError("ratelimited", retry_after=30))
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     report = app.delivery.drain()
     assert report.retrying == 1 and chat.sent == []  # the intro failed; the rest wait behind it
     clock.advance(seconds=29)
@@ -240,7 +242,7 @@ def test_a_rate_limited_send_waits_for_retry_after_and_keeps_order(
 
 def test_a_send_that_keeps_failing_is_given_up(app: App, chat: FakeChat, clock: FakeClock) -> None:
     chat.failures.extend(DeliveryError("500") for _ in range(8))
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     failed = 0
     for _ in range(10):
         failed += app.delivery.drain().failed
@@ -253,9 +255,9 @@ def test_an_unreachable_employee_closes_the_interview_and_hr_are_told(
     app: App, chat: FakeChat
 ) -> None:
     chat.failures.append(RecipientUnreachable("account_inactive"))
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     app.delivery.drain()
-    interview = app.service.current(PLATFORM, "UJANE")
+    interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None and interview.state is InterviewState.UNREACHABLE
     assert interview.transitions[-1].reason == "account_inactive"
     [summary] = chat.to_hr()

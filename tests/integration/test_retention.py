@@ -14,9 +14,9 @@ WORDS = "My manager shouted at me in front of clients, because targets were miss
 
 
 def finish(app: App, user: str, answers: list[str]) -> None:
-    app.service.start_now(Person(PLATFORM, user, user, department="Support"), by="UHR")
+    app.hr.start_now(Person(PLATFORM, user, user, department="Support"), by="UHR")
     for answer in answers:
-        app.service.handle_message(UserMessage(PLATFORM, user, answer))
+        app.conversation.handle_message(UserMessage(PLATFORM, user, answer))
     app.delivery.drain()
 
 
@@ -32,10 +32,10 @@ def test_old_words_are_erased_and_the_numbers_stay(app: App, clock: FakeClock) -
     clock.advance(days=80)
     finish(app, "UNEW", ["1", "No growth path at all, because nobody owned it.", "stop"])
     clock.advance(days=11)  # the first ended 91 days ago, the second 11
-    assert app.service.purge(90) == 1
-    assert app.service.purge(90) == 0  # once
+    assert app.jobs.purge(90) == 1
+    assert app.jobs.purge(90) == 0  # once
 
-    old = app.service.current(PLATFORM, "UOLD")
+    old = app.conversation.current(PLATFORM, "UOLD")
     assert old is not None and old.purged_at == clock.now()
     assert {qid: a.value for qid, a in old.answers.items()} == {
         "primary_reason": "manager",
@@ -56,7 +56,7 @@ def test_old_words_are_erased_and_the_numbers_stay(app: App, clock: FakeClock) -
     assert "shouted" not in everything and "Shouting" not in everything
     assert "No growth path" in everything  # the recent one is untouched
 
-    digest = app.service.digest(120)
+    digest = app.views.digest(120)
     assert {(r.reason.value, r.count) for r in digest.reasons} == {
         ("manager", 1),
         ("career_growth", 1),
@@ -65,11 +65,11 @@ def test_old_words_are_erased_and_the_numbers_stay(app: App, clock: FakeClock) -
 
 
 def test_an_open_interview_is_never_erased(app: App, clock: FakeClock) -> None:
-    app.service.start_now(Person(PLATFORM, "UJ", "J"), by="UHR")
-    app.service.handle_message(UserMessage(PLATFORM, "UJ", "1"))
+    app.hr.start_now(Person(PLATFORM, "UJ", "J"), by="UHR")
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJ", "1"))
     clock.advance(days=400)
-    assert app.service.purge(30) == 0
-    current = app.service.current(PLATFORM, "UJ")
+    assert app.jobs.purge(30) == 0
+    current = app.conversation.current(PLATFORM, "UJ")
     assert current is not None and "primary_reason" in current.answers
 
 
@@ -77,7 +77,7 @@ def test_requests_never_handled_are_erased_with_the_rest(app: App, clock: FakeCl
     app.intake.store(PLATFORM, "Ev1", "UOLD", "application/json", WORDS)
     clock.advance(days=91)
     app.intake.store(PLATFORM, "Ev2", "UNEW", "application/json", "recent words")
-    app.service.purge(90)
+    app.jobs.purge(90)
     assert rows(app, "SELECT event_id, body FROM inbox ORDER BY event_id") == [
         ("Ev1", None),
         ("Ev2", "recent words"),
@@ -86,9 +86,9 @@ def test_requests_never_handled_are_erased_with_the_rest(app: App, clock: FakeCl
 
 def test_sent_digests_go_with_the_period(app: App, clock: FakeClock) -> None:
     finish(app, "UOLD", ["3", WORDS, "stop"])
-    app.service.post_digest([PLATFORM], 7)
+    app.jobs.post_digest([PLATFORM], 7)
     app.delivery.drain()
     assert rows(app, "SELECT count(*) FROM outbox WHERE interview_id IS NULL") == [(1,)]
     clock.advance(days=91)
-    app.service.purge(90)
+    app.jobs.purge(90)
     assert rows(app, "SELECT count(*) FROM outbox") == [(0,)]

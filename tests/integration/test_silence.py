@@ -15,7 +15,7 @@ JANE = Person(PLATFORM, "UJANE", "Jane Doe", timezone="Asia/Tokyo")
 
 
 def say(app: App, text: str) -> None:
-    app.service.handle_message(UserMessage(PLATFORM, "UJANE", text))
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", text))
 
 
 def texts(chat: FakeChat) -> list[str]:
@@ -23,7 +23,7 @@ def texts(chat: FakeChat) -> list[str]:
 
 
 def state(app: App) -> InterviewState:
-    interview = app.service.current(PLATFORM, "UJANE")
+    interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None
     return interview.state
 
@@ -31,69 +31,69 @@ def state(app: App) -> InterviewState:
 def test_one_reminder_then_abandoned_and_hr_told(
     app: App, chat: FakeChat, clock: FakeClock
 ) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     say(app, "1")
     clock.advance(hours=47)
-    assert app.service.nudge_silent() == 0
+    assert app.jobs.nudge_silent() == 0
     clock.advance(hours=1)
-    assert app.service.nudge_silent() == 1  # 48 h of silence: the reminder
+    assert app.jobs.nudge_silent() == 1  # 48 h of silence: the reminder
     app.delivery.drain()
     assert texts(chat)[-1].startswith("Hi Jane, just a gentle nudge")
     clock.advance(hours=24)
-    assert app.service.nudge_silent() == 0  # one reminder only
+    assert app.jobs.nudge_silent() == 0  # one reminder only
     clock.advance(hours=48)
-    assert app.service.nudge_silent() == 1  # 72 h after the reminder: abandoned
+    assert app.jobs.nudge_silent() == 1  # 72 h after the reminder: abandoned
     app.delivery.drain()
     assert state(app) is InterviewState.ABANDONED
     assert "I haven't heard back, so I've closed your exit interview" in texts(chat)[-1]
     [summary] = chat.to_hr()
     assert isinstance(summary, SummaryMessage)
     assert summary.summary.outcome == "ABANDONED" and summary.summary.answered == 1
-    assert app.service.nudge_silent() == 0
+    assert app.jobs.nudge_silent() == 0
 
 
 def test_answering_after_the_reminder_restarts_the_clock(app: App, clock: FakeClock) -> None:
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     clock.advance(hours=48)
-    assert app.service.nudge_silent() == 1
+    assert app.jobs.nudge_silent() == 1
     clock.advance(hours=70)
     say(app, "2")  # back, just in time
     clock.advance(hours=71)
-    assert app.service.nudge_silent() == 0 and state(app) is InterviewState.IN_PROGRESS
+    assert app.jobs.nudge_silent() == 0 and state(app) is InterviewState.IN_PROGRESS
     clock.advance(hours=1)
-    assert app.service.nudge_silent() == 1 and state(app) is InterviewState.ABANDONED
+    assert app.jobs.nudge_silent() == 1 and state(app) is InterviewState.ABANDONED
 
 
 def test_later_is_honoured_then_checked_in_on(app: App, chat: FakeChat, clock: FakeClock) -> None:
     clock.current = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # Wednesday
-    app.service.start_now(JANE, by="UHR")
+    app.hr.start_now(JANE, by="UHR")
     say(app, "2")
     say(app, "later monday")  # 10:00 Monday in Tokyo = 01:00 UTC
     app.delivery.drain()
     assert "I'll check back on Monday at 10:00" in texts(chat)[-1]
     clock.current = datetime(2026, 3, 9, 0, 59, tzinfo=UTC)
-    assert app.service.nudge_silent() == 0  # four days of silence, but they asked for it
+    assert app.jobs.nudge_silent() == 0  # four days of silence, but they asked for it
     clock.current = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
-    assert app.service.nudge_silent() == 1
+    assert app.jobs.nudge_silent() == 1
     app.delivery.drain()
     assert (
         texts(chat)[-1] == "Hi again, Jane! You asked me to check back now. Here's where we were:"
     )
-    interview = app.service.current(PLATFORM, "UJANE")
+    interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None and interview.paused_until is None
     assert chat.to_user("UJANE")[-1].question_id == "trigger"  # type: ignore[union-attr]
     clock.advance(hours=47)
-    assert app.service.nudge_silent() == 0  # the silence clock started again at the check-in
+    assert app.jobs.nudge_silent() == 0  # the silence clock started again at the check-in
 
 
 def test_downtime_is_caught_up_in_order(app: App, chat: FakeChat, clock: FakeClock) -> None:
     for n, day in enumerate((2, 3, 4)):
         person = Person(PLATFORM, f"U{n}", f"Person {n}")
-        app.service.schedule(person, datetime(2026, 3, day, 10, 0, tzinfo=UTC), by="UHR")
+        app.hr.schedule(person, datetime(2026, 3, day, 10, 0, tzinfo=UTC), by="UHR")
     clock.current = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # ExitBot was down all week
-    assert app.service.send_due_invitations() == 3
+    assert app.jobs.send_due_invitations() == 3
     app.delivery.drain()
     first_contact = list(dict.fromkeys(address.id for address, _ in chat.sent))
     assert first_contact == ["U0", "U1", "U2"]  # oldest due first
     assert all(len(chat.to_user(f"U{n}")) == 4 for n in range(3))
-    assert app.service.send_due_invitations() == 0
+    assert app.jobs.send_due_invitations() == 0

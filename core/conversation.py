@@ -1,0 +1,105 @@
+"""The employee's side: what they send reaches their interview, once, and what ExitBot says
+back is committed with the change it caused (the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core import wording
+from core.dialogue import Dialogue, Reply
+from core.endings import Endings
+from core.events import ChoicePicked, UserMessage
+from core.interview import Interview, InterviewState
+from core.messages import Address, OutboundMessage, TextMessage
+from core.ports import UnitOfWork
+from core.transactions import Transactions
+
+
+def tell(uow: UnitOfWork, interview: Interview, reply: Iterable[OutboundMessage]) -> None:
+    """Queue messages to the interview's employee, in order."""
+    to = Address(platform=interview.employee.platform, id=interview.employee.user_id)
+    for message in reply:
+        uow.outbox.add(to, message, interview.id)
+
+
+def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | None:
+    person = uow.people.find(platform, user_id)
+    return uow.interviews.current_for(person) if person else None
+
+
+@dataclass
+class Conversation:
+    transactions: Transactions
+    dialogue: Dialogue
+    endings: Endings
+
+    def handle_message(self, event: UserMessage) -> bool:
+        def work(uow: UnitOfWork) -> None:
+            interview = interview_of(uow, event.platform, event.user_id)
+            if interview is None:
+                self._to_stranger(uow, event.platform, event.user_id)
+                return
+            if interview.state is InterviewState.IN_PROGRESS:
+                now = self.transactions.clock.now()
+                reply = self.dialogue.on_text(interview, event.text, now)
+            elif interview.state is InterviewState.SCHEDULED:
+                reply = [TextMessage(text=wording.not_yet(interview.due_at))]
+            else:
+                reply = [TextMessage(text=wording.CLOSED)]
+            self._say(uow, interview, reply)
+
+        return self.transactions.once(event.platform, event.event_id, work)
+
+    def handle_choice(self, event: ChoicePicked) -> bool:
+        """True when the click was the person's own, on their own interview (and not a
+        platform retry): only then may the adapter mark the question answered."""
+        own = False
+
+        def work(uow: UnitOfWork) -> None:
+            nonlocal own
+            interview = uow.interviews.get(event.interview_id)
+            employee = interview.employee if interview else None
+            if employee is None or (employee.platform, employee.user_id) != (
+                event.platform,
+                event.user_id,
+            ):
+                # Someone else's button, or an interview since forgotten: say nothing of it.
+                self._to_stranger(uow, event.platform, event.user_id)
+                return
+            assert interview is not None
+            own = True
+            if interview.state is not InterviewState.IN_PROGRESS:
+                self._say(uow, interview, [TextMessage(text=wording.CLOSED)])
+                return
+            now = self.transactions.clock.now()
+            reply = self.dialogue.on_choice(interview, event.question_id, event.value, now)
+            self._say(uow, interview, reply)
+
+        return self.transactions.once(event.platform, event.event_id, work) and own
+
+    def resume(self, platform: str, user_id: str) -> Interview | None:
+        """Re-send what the person's open interview is waiting for (a terminal reattached)."""
+
+        def work(uow: UnitOfWork) -> Interview | None:
+            interview = interview_of(uow, platform, user_id)
+            if interview is None or interview.state is not InterviewState.IN_PROGRESS:
+                return interview
+            interview.unpause()
+            reply: Reply = [TextMessage(text=wording.WELCOME_BACK)]
+            tell(uow, interview, reply + self.dialogue.resume(interview))
+            return interview
+
+        return self.transactions.run(work)
+
+    def current(self, platform: str, user_id: str) -> Interview | None:
+        """The person's open interview, else their latest, else None."""
+        with self.transactions.uow() as uow:
+            return interview_of(uow, platform, user_id)
+
+    def _say(self, uow: UnitOfWork, interview: Interview, reply: Reply) -> None:
+        tell(uow, interview, reply)
+        self.endings.report_if_ended(uow, interview)
+
+    def _to_stranger(self, uow: UnitOfWork, platform: str, user_id: str) -> None:
+        uow.outbox.add(Address(platform=platform, id=user_id), TextMessage(text=wording.STRANGER))

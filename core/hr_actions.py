@@ -1,0 +1,108 @@
+"""What HR change: start an interview now, schedule or move one, cancel one, and erase
+everything about a person. Each runs in one unit of work with the messages it sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core import wording
+from core.conversation import tell
+from core.dialogue import Dialogue
+from core.interview import Interview, InterviewState, Person, Trigger
+from core.messages import TextMessage
+from core.ports import UnitOfWork
+from core.transactions import Transactions
+
+
+class ServiceError(Exception):
+    """A request refused, with a message fit to show the person who asked."""
+
+
+@dataclass
+class HrActions:
+    transactions: Transactions
+    dialogue: Dialogue
+
+    def start_now(self, person: Person, by: str | None = None) -> Interview:
+        """Open an interview with this person now (a SCHEDULED one is brought forward)."""
+
+        def work(uow: UnitOfWork) -> Interview:
+            now = self.transactions.clock.now()
+            known = _remember(uow, person)
+            interview = uow.interviews.current_for(known)
+            if interview is not None and interview.state is InterviewState.IN_PROGRESS:
+                raise ServiceError(f"{known.name} already has an interview in progress.")
+            if interview is None or not interview.state.is_open:
+                interview = Interview(employee=known, created_at=now, created_by=by)
+                uow.interviews.add(interview)
+            reason = f"started by {by}" if by else "started"
+            tell(uow, interview, self.dialogue.open(interview, now, reason))
+            return interview
+
+        return self.transactions.run(work)
+
+    def schedule(
+        self, person: Person, due_at: datetime, by: str | None = None, exit_date: date | None = None
+    ) -> Interview:
+        """Interview this person at `due_at`; a SCHEDULED interview is moved there."""
+
+        def work(uow: UnitOfWork) -> Interview:
+            known = _remember(uow, person)
+            interview = uow.interviews.current_for(known)
+            if interview is not None and interview.state is InterviewState.IN_PROGRESS:
+                raise ServiceError(f"{known.name} already has an interview in progress.")
+            if interview is not None and interview.state is InterviewState.SCHEDULED:
+                interview.due_at = due_at
+                interview.exit_date = exit_date or interview.exit_date
+                return interview
+            interview = Interview(
+                employee=known,
+                created_at=self.transactions.clock.now(),
+                created_by=by,
+                due_at=due_at,
+                exit_date=exit_date,
+            )
+            uow.interviews.add(interview)
+            return interview
+
+        return self.transactions.run(work)
+
+    def cancel(self, person: Person, by: str) -> Interview:
+        def work(uow: UnitOfWork) -> Interview:
+            known = uow.people.find(person.platform, person.user_id)
+            interview = uow.interviews.current_for(known) if known else None
+            if interview is None or not interview.can(Trigger.CANCEL):
+                raise ServiceError(f"{person.name} has no open interview to cancel.")
+            was_running = interview.state is InterviewState.IN_PROGRESS
+            interview.fire(Trigger.CANCEL, self.transactions.clock.now(), f"cancelled by {by}")
+            if was_running:
+                tell(uow, interview, [TextMessage(text=wording.CANCELLED_BY_HR)])
+            return interview
+
+        return self.transactions.run(work)
+
+    def forget(self, person: Person, by: str) -> None:
+        """Erase the person, their interviews, answers and messages; an audit line stays."""
+        with self.transactions.uow() as uow:
+            known = uow.people.find(person.platform, person.user_id)
+            if known is not None:
+                uow.people.remove(known)
+            uow.inbox.erase_from(person.platform, person.user_id)
+            uow.audit.record(
+                self.transactions.clock.now(), by, "forget", f"{person.platform}:{person.user_id}"
+            )
+            uow.commit()
+            uow.scrub()
+
+
+def _remember(uow: UnitOfWork, person: Person) -> Person:
+    """The person as ExitBot keeps them, added or brought up to date with this profile."""
+    known = uow.people.find(person.platform, person.user_id)
+    if known is None:
+        uow.people.add(person)
+        return person
+    for attr in ("display_name", "email", "timezone", "department", "manager"):
+        if getattr(person, attr):
+            setattr(known, attr, getattr(person, attr))
+    return known

@@ -1,0 +1,139 @@
+"""What happens without anyone asking, run by the worker on a timer: invitations on their
+day, the one reminder after a silence, retention, the periodic digest, and closing an
+interview whose employee the platform cannot reach. Each is safe to run in several
+processes at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.conversation import tell
+from core.dialogue import Dialogue
+from core.endings import Endings
+from core.interview import InterviewState, Trigger
+from core.messages import Address, DigestMessage
+from core.ports import UnitOfWork
+from core.questions import QuestionBank
+from core.transactions import Transactions
+from core.views import Views
+
+
+@dataclass
+class Jobs:
+    transactions: Transactions
+    bank: QuestionBank
+    dialogue: Dialogue
+    endings: Endings
+    views: Views
+    # Silence: one reminder after `remind_after`, ABANDONED `abandon_after` later.
+    remind_after: timedelta = timedelta(hours=48)
+    abandon_after: timedelta = timedelta(hours=72)
+
+    def send_due_invitations(self, limit: int = 100) -> int:
+        """Open every SCHEDULED interview whose time has come. The version column lets only
+        one process start each interview."""
+        with self.transactions.uow() as uow:
+            due = uow.interviews.due(self.transactions.clock.now(), limit)
+        return self.transactions.each(due, self._open_if_due)
+
+    def _open_if_due(self, interview_id: str, uow: UnitOfWork) -> bool:
+        now = self.transactions.clock.now()
+        interview = uow.interviews.get(interview_id)
+        if interview is None or interview.state is not InterviewState.SCHEDULED:
+            return False  # another process got there first, or HR cancelled it
+        if interview.due_at is None or interview.due_at > now:
+            return False
+        tell(uow, interview, self.dialogue.open(interview, now, "its day came"))
+        return True
+
+    def nudge_silent(self, limit: int = 200) -> int:
+        """Check back on a pause that has ended, send the one reminder after a silence, and
+        close as ABANDONED what stays silent after it (HR are told). Returns how many
+        interviews were nudged."""
+        now = self.transactions.clock.now()
+        quiet_since = now - min(self.remind_after, self.abandon_after)
+        with self.transactions.uow() as uow:
+            silent = uow.interviews.silent(now, quiet_since, limit)
+        return self.transactions.each(silent, self._nudge)
+
+    def _nudge(self, interview_id: str, uow: UnitOfWork) -> bool:
+        now = self.transactions.clock.now()
+        interview = uow.interviews.get(interview_id)
+        if interview is None or interview.state is not InterviewState.IN_PROGRESS:
+            return False
+        if interview.paused_until is not None:
+            if interview.paused_until > now:
+                return False
+            reply = self.dialogue.check_in(interview, now)
+        else:
+            quiet = interview.last_activity_at or interview.created_at
+            if interview.reminded_at is None:
+                if now - quiet < self.remind_after:
+                    return False
+                reply = self.dialogue.remind(interview, now)
+            elif now - max(quiet, interview.reminded_at) >= self.abandon_after:
+                reply = self.dialogue.abandon(interview, now)
+            else:
+                return False
+        tell(uow, interview, reply)
+        self.endings.report_if_ended(uow, interview)
+        return True
+
+    def purge(self, retention_days: int, limit: int = 500) -> int:
+        """Erase the employee's own words from interviews that ended more than
+        `retention_days` ago, and the messages that carried them. Returns how many."""
+        now = self.transactions.clock.now()
+        before = now - timedelta(days=retention_days)
+        free_text = frozenset(q.id for q in self.bank.questions if q.free_text)
+        with self.transactions.uow() as uow:
+            # Requests given up on, and sent digests (whose themes may come from one person),
+            # still hold what people wrote: they go too.
+            uow.inbox.erase_before(before)
+            uow.outbox.forget_before(before)
+            due = uow.interviews.ended_unpurged(before, limit)
+            uow.commit()
+
+        def erase(interview_id: str, uow: UnitOfWork) -> bool:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or interview.purged_at is not None:
+                return False
+            # Answers to questions no longer in the bank may be free text too: erase them.
+            unknown = frozenset(qid for qid in interview.answers if qid not in self.bank)
+            interview.erase_words(free_text | unknown, self.transactions.clock.now())
+            uow.outbox.forget(interview_id)
+            return True
+
+        erased = self.transactions.each(due, erase)
+        with self.transactions.uow() as uow:
+            uow.scrub()
+        return erased
+
+    def post_digest(self, platforms: Iterable[str], days: int) -> int:
+        """Post the period's digest to each platform's HR channel, once: several processes
+        may try, the digest log lets one of them. Returns how many were posted."""
+        digest = self.views.digest(days)
+        day = digest.until.date()
+
+        def claim(platform: str, uow: UnitOfWork) -> bool:
+            if uow.digests.posted(platform, day):
+                return False
+            uow.digests.record(platform, day, digest.since, digest.until)
+            uow.outbox.add(Address.hr(platform), DigestMessage(digest=digest))
+            return True
+
+        return self.transactions.each(platforms, claim)
+
+    def mark_unreachable(self, interview_id: str, why: str) -> None:
+        """The platform says the person cannot be reached (deactivated, blocked, not
+        installed): close the interview and tell HR."""
+
+        def work(uow: UnitOfWork) -> None:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not interview.can(Trigger.MARK_UNREACHABLE):
+                return
+            interview.fire(Trigger.MARK_UNREACHABLE, self.transactions.clock.now(), why)
+            self.endings.report_if_ended(uow, interview)
+
+        self.transactions.run(work)

@@ -1,0 +1,54 @@
+"""Running a use case in a unit of work: again when another writer got there first, one unit
+per item for batch jobs, and once per inbound event however often the platform retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from core.ports import Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass
+class Transactions:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    attempts: int = 5
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """`work` in a unit of work, committed; run again if another writer got there first."""
+        for attempt in range(1, self.attempts + 1):
+            with self.uow() as uow:
+                result = work(uow)
+                try:
+                    uow.commit()
+                except ConcurrentUpdate:
+                    if attempt == self.attempts:
+                        raise
+                    continue
+                return result
+        raise AssertionError("unreachable")
+
+    def each(self, items: Iterable[str], work: Callable[[str, UnitOfWork], bool]) -> int:
+        """`work` on each item, a unit of work each (so one conflict or failure costs only
+        that item); how many did something."""
+        return sum(1 for item in items if self.run(partial(work, item)))
+
+    def once(self, platform: str, event_id: str | None, work: Callable[[UnitOfWork], None]) -> bool:
+        """Handle an inbound event unless it was handled before (a platform retry). Its id
+        is committed with the change it caused. False when it was a repeat."""
+
+        def handle(uow: UnitOfWork) -> bool:
+            if event_id and not uow.inbox.handle(platform, event_id, self.clock.now()):
+                return False
+            work(uow)
+            return True
+
+        try:
+            return self.run(handle)
+        except DuplicateEvent:
+            return False

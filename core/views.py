@@ -1,0 +1,165 @@
+"""What HR read: where interviews stand, one person's whole interview, the digest and the
+CSV export. Reads only, apart from the audit line a read of someone's words leaves."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.analysis import Analysis
+from core.interview import Interview, InterviewState, Person
+from core.localtime import local
+from core.messages import FileMessage
+from core.ports import Analyst, Clock, UnitOfWork, UnknownPerson
+from core.questions import QuestionBank
+from core.reporting import Digest, InterviewReport, build_digest, build_report, transcript
+
+EXPORT_COLUMNS = (
+    "interview_id",
+    "employee",
+    "user_id",
+    "department",
+    "manager",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "primary_reason",
+    "secondary_reasons",
+    "sentiment",
+    "would_return",
+    "recommend",
+    "answered",
+)
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Views:
+    uow: Callable[[], UnitOfWork]
+    bank: QuestionBank
+    analyst: Analyst
+    clock: Clock
+    # Departments smaller than this are not broken out in digests.
+    min_group: int = 3
+
+    def person(self, platform: str, user_id: str) -> Person | None:
+        with self.uow() as uow:
+            return uow.people.find(platform, user_id)
+
+    def open_interviews(self) -> list[Interview]:
+        with self.uow() as uow:
+            return uow.interviews.open()
+
+    def current_for(self, person: Person) -> Interview | None:
+        with self.uow() as uow:
+            return uow.interviews.current_for(person)
+
+    def counts(self, days: int) -> str:
+        """How many are open now, and how the last `days` days' interviews ended."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            open_now = uow.interviews.open()
+            ended = uow.interviews.ended_between(now - timedelta(days=days), now)
+        scheduled = sum(1 for i in open_now if i.state is InterviewState.SCHEDULED)
+        tally: dict[str, int] = {}
+        for interview in ended:
+            tally[interview.state.value] = tally.get(interview.state.value, 0) + 1
+        endings = ", ".join(f"{n} {s.lower().replace('_', ' ')}" for s, n in tally.items())
+        return (
+            f"Now: {scheduled} scheduled, {len(open_now) - scheduled} in progress.\n"
+            f"Ended in the last {days} days: {endings or 'none'}"
+        )
+
+    def report(self, actor: str, person: Person) -> InterviewReport:
+        """One person's whole interview; the read is audited."""
+        with self.uow() as uow:
+            interview = uow.interviews.current_for(person)
+            if interview is None:
+                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
+            uow.audit.record(
+                self.clock.now(), actor, "report", f"{person.platform}:{person.user_id}"
+            )
+            uow.commit()
+        return build_report(interview, self.bank)
+
+    def digest(self, days: int) -> Digest:
+        """Interviews that ended in the last `days` days, in numbers and themes."""
+        until = self.clock.now()
+        since = until - timedelta(days=days)
+        with self.uow() as uow:
+            ended = uow.interviews.ended_between(since, until)
+            open_now = len(uow.interviews.open())
+        themes = self.analyst.themes([transcript(i, self.bank) for i in ended]) if ended else []
+        return build_digest(ended, open_now, self.bank, since, until, self.min_group, themes)
+
+    def export(self, actor: str, days: int) -> FileMessage:
+        """Interviews that ended in the last `days` days as CSV; the read is audited."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            ended = uow.interviews.ended_between(now - timedelta(days=days), now)
+            uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
+            uow.commit()
+        # The byte order mark makes Excel read the file as UTF-8 (names with accents).
+        out = io.StringIO("\ufeff")
+        out.seek(0, io.SEEK_END)
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        recommend = self.bank.by_role("recommend")
+        for interview in ended:
+            analysis = interview.analysis or Analysis()
+            score = interview.answers.get(recommend.id) if recommend else None
+            row = [
+                interview.id,
+                interview.employee.name,
+                interview.employee.user_id,
+                interview.employee.department or "",
+                interview.employee.manager or "",
+                interview.state.value,
+                _iso(interview.started_at),
+                _iso(interview.ended_at),
+                analysis.primary_reason or "",
+                " ".join(analysis.secondary_reasons),
+                analysis.sentiment,
+                "" if analysis.would_return is None else analysis.would_return,
+                score.value if score and score.value is not None else "",
+                sum(1 for a in interview.answers.values() if not a.skipped),
+            ]
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+        return FileMessage(
+            filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
+            title=f"Exit interviews ended in the last {days} days ({len(ended)})",
+            content=out.getvalue(),
+        )
+
+
+def where(interview: Interview | None) -> str:
+    """Where an interview stands, in a line for HR."""
+    if interview is None:
+        return "no exit interview."
+    tz = interview.employee.timezone
+    if interview.state is InterviewState.SCHEDULED:
+        return f"scheduled for {local(interview.due_at, tz)}." if interview.due_at else "scheduled."
+    if interview.state is InterviewState.IN_PROGRESS:
+        answered = sum(1 for a in interview.answers.values() if not a.skipped)
+        paused = " (paused by them)" if interview.paused_until else ""
+        last = interview.last_activity_at or interview.started_at
+        active = f", last active {local(last, tz)}" if last else ""
+        return f"in progress{paused}, {answered} questions answered{active}."
+    ended = interview.ended_at
+    state = interview.state.value.lower()
+    return f"{state} on {local(ended, tz)}." if ended else state
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
