@@ -3,6 +3,7 @@ which adapter implements which port."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -16,14 +17,12 @@ from sqlalchemy import Engine
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.openai_analyst import LLMAnalyst
 from adapters.llm.resilience import CircuitBreaker, Guard
-from adapters.slack.chat import PLATFORM as SLACK
-from adapters.slack.chat import SLASH_COMMAND, SlackChat, make_client
-from adapters.slack.directory import SlackDirectory
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
+from bot.platform import Platform
 from bot.settings import Settings, SettingsError
 from core.conversation import Conversation
 from core.delivery import Delivery
@@ -74,26 +73,6 @@ def model_host(settings: Settings) -> str | None:
 
 
 @dataclass
-class Edges:
-    """The chat platforms configured in settings: how to send, and how to look people up.
-    `slack` is the Slack ChatPort when Slack is configured (bolt needs its client too)."""
-
-    ports: dict[str, ChatPort]
-    directories: dict[str, Directory]
-    slack: SlackChat | None = None
-
-
-def platform_edges(settings: Settings) -> Edges:
-    edges = Edges(ports={}, directories={})
-    if settings.slack_bot_token:
-        client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        edges.slack = SlackChat(client, settings.hr_channel)
-        edges.ports[SLACK] = edges.slack
-        edges.directories[SLACK] = SlackDirectory(client)
-    return edges
-
-
-@dataclass
 class App:
     settings: Settings
     engine: Engine
@@ -105,6 +84,19 @@ class App:
     intake: Intake
     desk: HrDesk
     clock: Clock
+    # Set when a commit put messages in the outbox: the sender wakes up for them.
+    outbox_ready: threading.Event
+
+    def register(self, platform: Platform) -> None:
+        """Plug a chat platform in: its messages are sent, its people looked up, its stored
+        requests handled, and its HR commands answered in its own words."""
+        self.delivery.ports[platform.name] = platform.chat
+        if platform.directory is not None:
+            self.desk.directories[platform.name] = platform.directory
+        if platform.invocation:
+            self.desk.invocations[platform.name] = platform.invocation
+        if platform.replay is not None:
+            self.intake.handlers[platform.name] = platform.replay
 
     def close(self) -> None:
         self.engine.dispose()
@@ -112,7 +104,7 @@ class App:
 
 def build_app(
     settings: Settings,
-    ports: Mapping[str, ChatPort],
+    ports: Mapping[str, ChatPort] | None = None,
     *,
     directories: Mapping[str, Directory] | None = None,
     clock: Clock | None = None,
@@ -128,7 +120,8 @@ def build_app(
     except KeyMismatch as exc:
         engine.dispose()
         raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
-    uow = partial(SqlUnitOfWork, make_sessions(engine), clock)
+    outbox_ready = threading.Event()
+    uow = partial(SqlUnitOfWork, make_sessions(engine), clock, outbox_ready.set)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
@@ -150,16 +143,17 @@ def build_app(
         remind_after=timedelta(hours=settings.reminder_hours),
         abandon_after=timedelta(hours=settings.abandon_hours),
     )
-    delivery = Delivery(uow=uow, ports=ports, clock=clock, on_unreachable=jobs.mark_unreachable)
+    delivery = Delivery(
+        uow=uow, ports=dict(ports or {}), clock=clock, on_unreachable=jobs.mark_unreachable
+    )
     desk = HrDesk(
         actions=hr,
         views=views,
         clock=clock,
-        directories=directories or {},
+        directories=dict(directories or {}),
         hr_users=frozenset(settings.hr_users),
         send_time=time.fromisoformat(settings.send_time),
         lead_days=settings.lead_days,
-        invocations={SLACK: f"{SLASH_COMMAND} "},
     )
     return App(
         settings=settings,
@@ -172,4 +166,5 @@ def build_app(
         intake=Intake(uow=uow, clock=clock),
         desk=desk,
         clock=clock,
+        outbox_ready=outbox_ready,
     )

@@ -1,50 +1,29 @@
-"""`exitbot serve`: migrate, then serve HTTP (Slack) and run the background worker."""
+"""`exitbot serve`: migrate, plug in the configured chat platforms, then serve HTTP and run
+the background worker."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import uvicorn
-from fastapi import Request, Response
-from slack_bolt import App
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
 
-from adapters.slack.app import build_bolt_app, replay
-from adapters.slack.chat import PLATFORM as SLACK
-from adapters.slack.route import slack_endpoint
-from adapters.slack.socket import StoringSocketModeHandler
-from adapters.teams.bot import PLATFORM as TEAMS
-from bot.cli import StartupError
-from bot.container import build_app, platform_edges
+from bot.container import App, build_app
 from bot.migrate import upgrade
-from bot.outage import FailureLog
-from bot.settings import Settings, SettingsError
+from bot.platform import Platform, Route
+from bot.settings import Settings
+from bot.slack import build_slack
 from bot.teams import build_teams
 from bot.web import create_web_app
 from bot.worker import Worker
-from core.intake import Intake
 
 log = logging.getLogger("exitbot")
 
-
-def slack_http_route(
-    settings: Settings, intake: Intake, stored: Callable[[], None]
-) -> Callable[[Request], Awaitable[Response]] | None:
-    """POST /slack/events, or None when Slack comes over Socket Mode (or not at all): a
-    route that is not needed is not mounted, and one that is mounted checks signatures."""
-    if not settings.slack_bot_token or settings.slack_app_token:
-        return None
-    secret = settings.slack_signing_secret
-    if secret is None or not secret.get_secret_value().strip():
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for "
-            "Socket Mode)"
-        )
-    return slack_endpoint(
-        secret.get_secret_value(), intake, stored, FailureLog("storing Slack requests")
-    )
+# Every chat platform ExitBot speaks; each builder returns None when it is not configured.
+PLATFORMS: tuple[Callable[[Settings, App, Callable[[], None]], Platform | None], ...] = (
+    build_slack,
+    lambda settings, app, stored: build_teams(settings, app),
+)
 
 
 def run_serve(settings: Settings, scheduler: bool = True) -> int:
@@ -52,39 +31,23 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     upgrade(settings.database_url)
-    edges = platform_edges(settings)
-    ports = edges.ports
-    app = build_app(settings, ports, directories=edges.directories)
+    app = build_app(settings)
     worker = Worker(
         app.delivery,
         app.jobs,
         app.intake,
+        app.outbox_ready,
         settings.sweep_seconds,
         scheduler=scheduler,
         digest_cron=settings.digest_cron,
         digest_days=settings.digest_days,
         retention_days=settings.retention_days,
     )
-    slack_route = slack_http_route(settings, app.intake, worker.stored)
-    bolt: App | None = None
-    if edges.slack is not None:
-        try:
-            bolt = build_bolt_app(
-                client=edges.slack.client,
-                conversation=app.conversation,
-                desk=app.desk,
-                wake=worker.wake,
-                dm_channel=edges.slack.dm_channel,
-            )
-        except (BoltError, SlackApiError) as exc:
-            raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
-        app.intake.handlers[SLACK] = replay(bolt)
-    else:
-        log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
-    teams = build_teams(settings, app, worker.wake)
-    if teams is not None:
-        # Delivery reads this same mapping: Teams joins it once the app it needs exists.
-        ports[TEAMS] = teams.chat
+    platforms = [p for build in PLATFORMS if (p := build(settings, app, worker.stored))]
+    routes: dict[str, Route] = {}
+    for platform in platforms:
+        app.register(platform)
+        routes.update(platform.routes)
     if not settings.hr_users:
         log.warning("EXITBOT_HR_USERS is empty: nobody can run HR commands")
     if not settings.encryption_keys:
@@ -93,31 +56,22 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
             "(`exitbot keygen` makes a key)"
         )
     worker.start()
-    socket_mode = None
+    connected: list[Platform] = []
     try:
-        if bolt is not None and settings.slack_app_token:
-            # Stored, then acknowledged, like POST /slack/events (which is not mounted).
-            socket_mode = StoringSocketModeHandler(
-                bolt,
-                settings.slack_app_token.get_secret_value(),
-                app.intake,
-                worker.stored,
-                FailureLog("storing Slack requests"),
-            )
-            try:
-                socket_mode.connect()  # type: ignore[no-untyped-call]
-            except (SlackApiError, OSError) as exc:
-                raise StartupError(f"Slack refused SLACK_APP_TOKEN: {exc}") from None
-            log.info("Slack: Socket Mode connected")
+        for platform in platforms:
+            if platform.connect is not None:
+                platform.connect()
+                connected.append(platform)
         uvicorn.run(
-            create_web_app(app.engine, slack_route, teams),
+            create_web_app(app.engine, routes),
             host=settings.host,
             port=settings.port,
             log_level="info",
         )
     finally:
-        if socket_mode is not None:
-            socket_mode.close()  # type: ignore[no-untyped-call]
+        for platform in connected:
+            if platform.disconnect is not None:
+                platform.disconnect()
         worker.stop()
         app.close()
     return 0

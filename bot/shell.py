@@ -11,9 +11,10 @@ from typing import TextIO
 from tqdm import tqdm
 
 from adapters.slack.chat import PLATFORM as SLACK
-from bot.container import App, build_app, platform_edges
+from bot.container import App, build_app
 from bot.migrate import upgrade
 from bot.settings import Settings, SettingsError
+from bot.slack import slack_edges
 from core.commands import CommandError
 from core.departures import Problem, read_departures
 from core.events import Command
@@ -27,10 +28,13 @@ def actor() -> str:
 
 def shell_app(settings: Settings, need_directory: bool) -> App:
     upgrade(settings.database_url)
-    edges = platform_edges(settings)
-    if need_directory and SLACK not in edges.directories:
+    slack = slack_edges(settings)
+    if need_directory and slack is None:
         raise SettingsError("SLACK_BOT_TOKEN: needed to look people up in Slack")
-    return build_app(settings, edges.ports, directories=edges.directories)
+    app = build_app(settings)
+    if slack is not None:
+        app.register(slack)
+    return app
 
 
 def as_mention(person: str) -> str:

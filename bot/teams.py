@@ -1,11 +1,10 @@
-"""Building the Teams side of `exitbot serve`: Bot Framework authentication (JWT on by
+"""Building the Teams platform from the settings: Bot Framework authentication (JWT on by
 default; EXITBOT_TEAMS_DEV=1 is the only way to accept unauthenticated requests), the
-adapter, the bot, and the ChatPort."""
+adapter, the bot, the ChatPort and POST /api/messages."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from botbuilder.core import CloudAdapterBase, TurnContext
 from botframework.connector.auth import (
@@ -16,7 +15,10 @@ from botframework.connector.auth import (
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import PLATFORM, TeamsBot
 from adapters.teams.chat import TeamsChat
+from adapters.teams.route import teams_endpoint
 from bot.container import App
+from bot.outage import FailureLog
+from bot.platform import Platform
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,15 +31,7 @@ class TeamsAdapter(CloudAdapterBase):  # type: ignore[misc]
         raise error
 
 
-@dataclass
-class Teams:
-    adapter: TeamsAdapter
-    bot: TeamsBot
-    chat: TeamsChat
-    authenticated: bool
-
-
-def build_teams(settings: Settings, app: App, wake: object) -> Teams | None:
+def build_teams(settings: Settings, app: App) -> Platform | None:
     """None when Teams is not configured (no MICROSOFT_APP_ID and not EXITBOT_TEAMS_DEV)."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
@@ -58,5 +52,8 @@ def build_teams(settings: Settings, app: App, wake: object) -> Teams | None:
     adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
     chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
-    bot = TeamsBot(app.conversation, app.desk, references, wake, chat)  # type: ignore[arg-type]
-    return Teams(adapter=adapter, bot=bot, chat=chat, authenticated=not settings.teams_dev)
+    bot = TeamsBot(app.conversation, app.desk, references, chat)
+    # Teams' turns are handled as they come (the inbox ledger drops a retried one), and the
+    # roster of the conversation a command came from is its directory.
+    endpoint = teams_endpoint(adapter, bot.on_turn, FailureLog("handling Teams activities"))
+    return Platform(PLATFORM, chat=chat, routes={"/api/messages": endpoint})

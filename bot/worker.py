@@ -28,6 +28,7 @@ class Worker:
         delivery: Delivery,
         jobs: Jobs,
         intake: Intake,
+        outbox_ready: threading.Event,
         sweep_seconds: float,
         scheduler: bool = True,
         poll_seconds: float = 2.0,
@@ -44,7 +45,8 @@ class Worker:
         self.digest_days = digest_days
         self.retention_days = retention_days
         self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
+        # Set by every commit that queued messages (the unit of work rings it).
+        self._wake = outbox_ready
         # One token per stored request wakes one handler, not all of them at once.
         self._stored: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -89,10 +91,6 @@ class Worker:
                 )
             self._scheduler.start()
 
-    def wake(self) -> None:
-        """There is something in the outbox to send."""
-        self._wake.set()
-
     def stored(self) -> None:
         """There is a request in the inbox to handle."""
         self._stored.put(None)
@@ -113,16 +111,14 @@ class Worker:
             opened = self.jobs.send_due_invitations()
             if opened:
                 log.info("opened %d interviews whose day came", opened)
-            if opened + self.jobs.nudge_silent():
-                self.wake()
+            self.jobs.nudge_silent()
             self._sweeping.ok()
         except Exception as exc:
             self._sweeping.failed(exc)
 
     def post_digest(self) -> None:
         try:
-            if self.jobs.post_digest(list(self.delivery.ports), self.digest_days):
-                self.wake()
+            self.jobs.post_digest(list(self.delivery.ports), self.digest_days)
         except Exception:
             log.exception("posting the digest failed; it goes out at the next scheduled time")
 

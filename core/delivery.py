@@ -4,7 +4,7 @@ backoff (a platform's Retry-After wins), given up after `max_attempts`."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -37,7 +37,7 @@ def backoff(
 @dataclass
 class Delivery:
     uow: Callable[[], UnitOfWork]
-    ports: Mapping[str, ChatPort]
+    ports: dict[str, ChatPort]
     clock: Clock
     # Told when a person turns out to be unreachable: (interview id, why).
     on_unreachable: Callable[[str, str], None] = field(default=lambda _id, _why: None)

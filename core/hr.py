@@ -3,7 +3,6 @@ anything; everyone else gets the same polite refusal, whatever they asked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 
@@ -65,12 +64,12 @@ class HrDesk:
     actions: HrActions
     views: Views
     clock: Clock
-    directories: Mapping[str, Directory]
+    directories: dict[str, Directory]
     hr_users: frozenset[str]
     send_time: time = time(10, 0)
     lead_days: int = 0
     # How people type a command on each platform, when not just the words: {"slack": "/exitbot "}.
-    invocations: Mapping[str, str] = field(default_factory=dict)
+    invocations: dict[str, str] = field(default_factory=dict)
 
     def answer(self, command: Command) -> HrAnswer:
         """HR output, reports and refusals alike, goes only to the person who asked."""

@@ -76,6 +76,14 @@ class Analyst(Protocol):
         ...
 
 
+class Failures(Protocol):
+    """Where an edge tells of failures it answers for (once per outage, not per request)."""
+
+    def failed(self, exc: BaseException) -> None: ...
+
+    def ok(self) -> None: ...
+
+
 class UnknownPerson(Exception):
     """A person the platform cannot find, or one ExitBot must not interview (a bot, a
     deactivated account); the message says which, fit for HR to read."""

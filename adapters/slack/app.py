@@ -36,12 +36,11 @@ def build_bolt_app(
     client: WebClient,
     conversation: Conversation,
     desk: HrDesk,
-    wake: Callable[[], None],
     dm_channel: Callable[[str], str],
 ) -> App:
-    """`wake` tells the outbox sender there is something to send; `dm_channel` names the
-    bot's direct-message channel with a person. Signatures are checked before requests are
-    stored (HTTP), or not needed (Socket Mode): never mount this app on a route directly."""
+    """`dm_channel` names the bot's direct-message channel with a person. Signatures are
+    checked before requests are stored (HTTP), or not needed (Socket Mode): never mount
+    this app on a route directly."""
     app = App(
         client=client,
         process_before_response=True,
@@ -70,7 +69,6 @@ def build_bolt_app(
                 raw=body,
             )
         )
-        wake()
 
     @app.action(re.compile(f"^{CHOICE_ACTION}_"))
     def on_choice(
@@ -95,7 +93,6 @@ def build_bolt_app(
                 raw=body,
             )
         )
-        wake()
         container, message = body.get("container") or {}, body.get("message") or {}
         channel = container.get("channel_id")
         # Only the clicker's own question, in their own DM with ExitBot, is marked answered.
@@ -123,7 +120,6 @@ def build_bolt_app(
                 PLATFORM, command["user_id"], plain_command(command.get("text") or ""), raw=command
             )
         )
-        wake()
         text, blocks = render(answer.private)
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 

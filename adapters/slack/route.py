@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -26,14 +25,7 @@ from adapters.slack.inbound import (
     when_unstored,
 )
 from core.intake import TROUBLE, Intake
-
-
-class Failures(Protocol):
-    """Where store failures are told (once per outage, not once per request)."""
-
-    def failed(self, exc: BaseException) -> None: ...
-
-    def ok(self) -> None: ...
+from core.ports import Failures
 
 
 def slack_endpoint(

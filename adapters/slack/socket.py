@@ -17,8 +17,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from adapters.slack.app import SOCKET_MODE
 from adapters.slack.chat import PLATFORM
 from adapters.slack.inbound import Refused, classify_socket, when_unstored
-from adapters.slack.route import Failures, tell
+from adapters.slack.route import tell
 from core.intake import Intake
+from core.ports import Failures
 
 log = logging.getLogger(__name__)
 

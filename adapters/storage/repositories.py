@@ -351,9 +351,12 @@ class SqlOutbox:
             )
         )
 
-    def write_new(self) -> None:
+    def write_new(self) -> int:
+        """Stage the messages added in this unit of work; how many."""
+        count = len(self._new)
         self.session.add_all(self._new)
         self._new.clear()
+        return count
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
         pending = self.session.scalars(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -42,9 +43,16 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     digests: SqlDigestLog
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`on_outbox` is told after a commit that put messages in the outbox."""
         self._sessions = sessions
         self._clock = clock
+        self._on_outbox = on_outbox
 
     def __enter__(self) -> Self:
         self.session = self._sessions()
@@ -73,7 +81,7 @@ class SqlUnitOfWork:
         self.interviews.sync()
         try:
             self.session.flush()
-            self.outbox.write_new()
+            queued = self.outbox.write_new()
             self.session.commit()
         except StaleDataError as exc:
             self.rollback()
@@ -87,6 +95,8 @@ class SqlUnitOfWork:
                 # A key another writer took first (a person, an open interview): run again.
                 raise ConcurrentUpdate(str(exc.orig)) from exc
             raise
+        if queued:
+            self._on_outbox()
 
     def rollback(self) -> None:
         self.session.rollback()

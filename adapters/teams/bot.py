@@ -9,7 +9,6 @@ import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -76,14 +75,12 @@ class TeamsBot(ActivityHandler):
         conversation: Conversation,
         desk: HrDesk,
         references: SqlReferenceStore,
-        wake: Callable[[], None],
         private: ChatPort,
     ) -> None:
         """`private` reaches a person in their personal chat with ExitBot."""
         self.conversation = conversation
         self.desk = desk
         self.references = references
-        self.wake = wake
         self.private = private
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -115,7 +112,6 @@ class TeamsBot(ActivityHandler):
             PLATFORM, user, (activity.text or "").strip(), event_id=activity.id, raw=activity
         )
         await asyncio.to_thread(self.conversation.handle_message, event)
-        self.wake()
 
     def _is_hr_command(self, user: str, text: str) -> bool:
         """An HR user typing a command word, who is not in the middle of their own interview."""
@@ -146,7 +142,6 @@ class TeamsBot(ActivityHandler):
         desk = dataclasses.replace(self.desk, directories=directories)
         command = Command(PLATFORM, user, text.strip(), shared=not personal)
         answer = await asyncio.to_thread(desk.answer, command)
-        self.wake()
         if answer.shared is None:
             await turn_context.send_activity(render(answer.private))
             return
@@ -175,7 +170,6 @@ class TeamsBot(ActivityHandler):
             raw=activity,
         )
         accepted = await asyncio.to_thread(self.conversation.handle_choice, event)
-        self.wake()
         personal = (activity.conversation.conversation_type or "personal") == "personal"
         # Only the clicker's own question card, in their own chat with ExitBot, is marked.
         if accepted and personal and activity.reply_to_id:

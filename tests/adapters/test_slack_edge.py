@@ -9,8 +9,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.storage.database import make_engine
 from bot.container import App
-from bot.serve import slack_http_route
 from bot.settings import Settings, SettingsError
+from bot.slack import slack_route
 from bot.web import create_web_app
 from tests.standins.slack import event_body, sign
 
@@ -24,11 +24,11 @@ def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
 ) -> None:
     """Regression: with SLACK_APP_TOKEN set, /slack/events stayed mounted with an empty
     signing secret, and a request signed with an empty key ran `report` as HR."""
-    route = slack_http_route(settings(SLACK_APP_TOKEN="xapp-test"), app.intake, lambda: None)
+    route = slack_route(settings(SLACK_APP_TOKEN="xapp-test"), app.intake, lambda: None)
     assert route is None
     engine = make_engine(migrated_sqlite)
     body = event_body({"type": "message", "text": "report"}, "EvForged")
-    response = TestClient(create_web_app(engine, route)).post(
+    response = TestClient(create_web_app(engine, {"/slack/events": route} if route else {})).post(
         "/slack/events", content=body, headers=sign(body, secret="")
     )
     assert response.status_code == 404
@@ -38,7 +38,7 @@ def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
 @pytest.mark.parametrize("secret", ["", "   "])
 def test_over_http_a_signing_secret_is_required(app: App, secret: str) -> None:
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
-        slack_http_route(settings(SLACK_SIGNING_SECRET=secret), app.intake, lambda: None)
+        slack_route(settings(SLACK_SIGNING_SECRET=secret), app.intake, lambda: None)
 
 
 def test_the_slack_sdk_in_use_refuses_an_empty_secret() -> None:

@@ -14,11 +14,12 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from adapters.slack.app import build_bolt_app, replay
-from adapters.slack.chat import PLATFORM
+from adapters.slack.chat import SlackChat
 from adapters.slack.socket import StoringSocketModeHandler
-from bot.container import App, build_app, platform_edges
+from bot.container import App, build_app
 from bot.outage import FailureLog
 from bot.settings import Settings
+from bot.slack import slack_edges
 from core.intake import TROUBLE, Intake
 from tests.conftest import FakeClock
 from tests.standins.slack import SlackStandIn, dm, event_body, trigger_id
@@ -45,17 +46,17 @@ def slack_app(
         SLACK_API_URL=slack.api_url,
         EXITBOT_HR_USERS="UHR",
     )
-    edges = platform_edges(settings)
-    app = build_app(settings, edges.ports, directories=edges.directories)
-    assert edges.slack is not None
+    slack = slack_edges(settings)
+    assert slack is not None and isinstance(slack.chat, SlackChat)
+    app = build_app(settings)
     bolt = build_bolt_app(
-        client=edges.slack.client,
+        client=slack.chat.client,
         conversation=app.conversation,
         desk=app.desk,
-        wake=lambda: None,
-        dm_channel=edges.slack.dm_channel,
+        dm_channel=slack.chat.dm_channel,
     )
-    app.intake.handlers[PLATFORM] = replay(bolt)
+    slack.replay = replay(bolt)
+    app.register(slack)
     handler = StoringSocketModeHandler(
         bolt, "xapp-test", app.intake, lambda: None, FailureLog("storing Slack requests")
     )

@@ -51,7 +51,7 @@ def references(app: App, clock: FakeClock) -> SqlReferenceStore:
 
 @pytest.fixture
 def bot(app: App, references: SqlReferenceStore, chat: FakeChat) -> TeamsBot:
-    return TeamsBot(app.conversation, app.desk, references, wake=lambda: None, private=chat)
+    return TeamsBot(app.conversation, app.desk, references, private=chat)
 
 
 async def turn(bot: TeamsBot, activity: Activity) -> TestAdapter:

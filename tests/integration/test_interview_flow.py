@@ -262,3 +262,17 @@ def test_an_unreachable_employee_closes_the_interview_and_hr_are_told(
     assert interview.transitions[-1].reason == "account_inactive"
     [summary] = chat.to_hr()
     assert isinstance(summary, SummaryMessage) and summary.summary.outcome == "UNREACHABLE"
+
+
+def test_the_sender_is_woken_by_a_commit_that_queued_messages_and_only_then(app: App) -> None:
+    app.outbox_ready.clear()
+    app.views.digest(7)  # reads queue nothing
+    app.conversation.current(PLATFORM, "UJANE")
+    assert not app.outbox_ready.is_set()
+    app.hr.start_now(JANE, by="UHR")  # the intro and the first question
+    assert app.outbox_ready.is_set()
+    app.outbox_ready.clear()
+    app.delivery.drain()  # sending marks rows sent but queues nothing new
+    assert not app.outbox_ready.is_set()
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+    assert app.outbox_ready.is_set()

@@ -1,0 +1,97 @@
+"""Building the Slack platform from the settings: the Web API client, ChatPort and
+directory; bolt's listeners for stored requests; and either POST /slack/events or a Socket
+Mode connection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import build_bolt_app, replay
+from adapters.slack.chat import PLATFORM, SLASH_COMMAND, SlackChat, make_client
+from adapters.slack.directory import SlackDirectory
+from adapters.slack.route import slack_endpoint
+from adapters.slack.socket import StoringSocketModeHandler
+from bot.cli import StartupError
+from bot.container import App
+from bot.outage import FailureLog
+from bot.platform import Platform, Route
+from bot.settings import Settings, SettingsError
+from core.intake import Intake
+
+log = logging.getLogger(__name__)
+
+
+def slack_edges(settings: Settings) -> Platform | None:
+    """Sending and looking people up, without listening (the shell needs no more)."""
+    if not settings.slack_bot_token:
+        return None
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    return Platform(
+        PLATFORM,
+        chat=SlackChat(client, settings.hr_channel),
+        directory=SlackDirectory(client),
+        invocation=f"{SLASH_COMMAND} ",
+    )
+
+
+def build_slack(settings: Settings, app: App, stored: Callable[[], None]) -> Platform | None:
+    """None when SLACK_BOT_TOKEN is not set. `stored` is told of each request stored."""
+    platform = slack_edges(settings)
+    if platform is None:
+        log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
+        return None
+    chat = platform.chat
+    assert isinstance(chat, SlackChat)
+    route = slack_route(settings, app.intake, stored)
+    if route is not None:
+        platform.routes["/slack/events"] = route
+    try:
+        bolt = build_bolt_app(
+            client=chat.client,
+            conversation=app.conversation,
+            desk=app.desk,
+            dm_channel=chat.dm_channel,
+        )
+    except (BoltError, SlackApiError) as exc:
+        raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
+    platform.replay = replay(bolt)
+    if settings.slack_app_token:
+        # Stored, then acknowledged, like POST /slack/events (which is not mounted).
+        socket_mode = StoringSocketModeHandler(
+            bolt,
+            settings.slack_app_token.get_secret_value(),
+            app.intake,
+            stored,
+            FailureLog("storing Slack requests"),
+        )
+
+        def connect() -> None:
+            try:
+                socket_mode.connect()  # type: ignore[no-untyped-call]
+            except (SlackApiError, OSError) as exc:
+                raise StartupError(f"Slack refused SLACK_APP_TOKEN: {exc}") from None
+            log.info("Slack: Socket Mode connected")
+
+        platform.connect = connect
+        platform.disconnect = socket_mode.close
+    return platform
+
+
+def slack_route(settings: Settings, intake: Intake, stored: Callable[[], None]) -> Route | None:
+    """POST /slack/events, or None when Slack comes over Socket Mode (or not at all): a
+    route that is not needed is not mounted, and one that is mounted checks signatures."""
+    if not settings.slack_bot_token or settings.slack_app_token:
+        return None
+    secret = settings.slack_signing_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for "
+            "Socket Mode)"
+        )
+    return slack_endpoint(
+        secret.get_secret_value(), intake, stored, FailureLog("storing Slack requests")
+    )
