@@ -4,8 +4,8 @@ which adapter implements which port."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import partial
 from importlib import resources
@@ -86,6 +86,8 @@ class App:
     clock: Clock
     # Set when a commit put messages in the outbox: the sender wakes up for them.
     outbox_ready: threading.Event
+    # What holds threads or connections, let go of on close (the LLM analyst's pool).
+    closing: list[Callable[[], None]] = field(default_factory=list)
 
     def register(self, platform: Platform) -> None:
         """Plug a chat platform in: its messages are sent, its people looked up, its stored
@@ -99,6 +101,8 @@ class App:
             self.intake.handlers[platform.name] = platform.replay
 
     def close(self) -> None:
+        for close in self.closing:
+            close()
         self.engine.dispose()
 
 
@@ -167,4 +171,5 @@ def build_app(
         desk=desk,
         clock=clock,
         outbox_ready=outbox_ready,
+        closing=[analyst.close] if isinstance(analyst, LLMAnalyst) else [],
     )

@@ -50,11 +50,6 @@ class ChoicePicked(Event):
 
 
 @dataclass(frozen=True)
-class Installed(Event):
-    """The bot was added for a person (Teams install, Slack app home opened)."""
-
-
-@dataclass(frozen=True)
 class Command(Event):
     """An HR command: `/exitbot <text>` on Slack, the same words typed to the bot on Teams.
     `shared`: typed where others can read the answer (a channel), so it must go elsewhere."""
@@ -64,6 +59,3 @@ class Command(Event):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", printable(self.text))
-
-
-InboundEvent = UserMessage | ChoicePicked | Installed | Command

@@ -8,11 +8,19 @@ Text here is plain: no platform's markup. Renderers escape it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.messages import DigestMessage, ReportMessage, SummaryMessage
+from core.messages import (
+    DigestMessage,
+    FileMessage,
+    OutboundMessage,
+    QuestionMessage,
+    ReportMessage,
+    SummaryMessage,
+    TextMessage,
+)
 from core.reporting import Digest, InterviewReport, InterviewSummary
 
 # plain: ExitBot's words; quote: someone's own words, verbatim; subtle: a side remark;
@@ -112,6 +120,61 @@ def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
 
 
 HrMessage = SummaryMessage | ReportMessage | DigestMessage
+Drawn = TypeVar("Drawn", covariant=True)
+R = TypeVar("R")
+Part = TypeVar("Part")
+
+
+class Renderer(Protocol[Drawn]):
+    """How a platform draws each kind of neutral message."""
+
+    def text(self, message: TextMessage) -> Drawn: ...
+
+    def question(self, message: QuestionMessage) -> Drawn: ...
+
+    def document(self, doc: Document) -> Drawn: ...
+
+    def file(self, message: FileMessage) -> Drawn: ...
+
+
+class DocumentRenderer(Protocol[Part]):
+    """How a platform draws each primitive of a document, as a list of its own parts."""
+
+    def title(self, text: str) -> list[Part]: ...
+
+    def facts(self, block: Facts) -> list[Part]: ...
+
+    def section(self, block: Section) -> list[Part]: ...
+
+    def note(self, block: Note) -> list[Part]: ...
+
+
+def draw(renderer: Renderer[R], message: OutboundMessage) -> R:
+    """The message drawn by the platform's renderer; a message it has no way to draw is an
+    error, never silence."""
+    if isinstance(message, TextMessage):
+        return renderer.text(message)
+    if isinstance(message, QuestionMessage):
+        return renderer.question(message)
+    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
+        return renderer.document(document(message))
+    if isinstance(message, FileMessage):
+        return renderer.file(message)
+    raise TypeError(f"cannot draw {type(message).__name__}")
+
+
+def draw_parts(renderer: DocumentRenderer[Part], doc: Document) -> list[Part]:
+    parts = renderer.title(doc.title)
+    for block in doc.blocks:
+        if isinstance(block, Facts):
+            parts += renderer.facts(block)
+        elif isinstance(block, Section):
+            parts += renderer.section(block)
+        elif isinstance(block, Note):
+            parts += renderer.note(block)
+        else:
+            raise TypeError(f"cannot lay out {type(block).__name__}")
+    return parts
 
 
 def document(message: HrMessage) -> Document:

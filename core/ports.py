@@ -285,8 +285,6 @@ class UnitOfWork(Protocol):
         """Raises ConcurrentUpdate or DuplicateEvent when the change cannot be kept."""
         ...
 
-    def rollback(self) -> None: ...
-
     def scrub(self) -> None:
         """After an erasure was committed: make the erased bytes unrecoverable as far as
         the database allows (best effort, never raises)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -283,7 +283,10 @@ Question = Annotated[
     Field(discriminator="kind"),
 ]
 QUESTION = TypeAdapter[Question](Question)
-KINDS = ("text", "choice", "yes_no", "rating", "nps")
+# Every kind's name, from the union above (a bank names the kind in `kind:`).
+KINDS: tuple[str, ...] = tuple(
+    get_args(kind.model_fields["kind"].annotation)[0] for kind in get_args(get_args(Question)[0])
+)
 
 
 _NUMBER_WORDS = {

@@ -6,17 +6,8 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
-from core.layout import Document, Facts, Line, Note, Section, document
-from core.messages import (
-    Address,
-    DigestMessage,
-    FileMessage,
-    OutboundMessage,
-    QuestionMessage,
-    ReportMessage,
-    SummaryMessage,
-    TextMessage,
-)
+from core.layout import Document, Facts, Line, Note, Section, draw, draw_parts
+from core.messages import Address, FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
 PLATFORM = "console"
 WIDTH = 78
@@ -34,16 +25,36 @@ class ConsoleChat:
         return None
 
 
-def render(message: OutboundMessage) -> str:
-    if isinstance(message, TextMessage):
+class _Terminal:
+    def text(self, message: TextMessage) -> str:
         return _wrap(message.text)
-    if isinstance(message, QuestionMessage):
+
+    def question(self, message: QuestionMessage) -> str:
         return render_question(message)
-    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
-        return render_document(document(message))
-    if isinstance(message, FileMessage):
+
+    def document(self, doc: Document) -> str:
+        return render_document(doc)
+
+    def file(self, message: FileMessage) -> str:
         return f"{message.title}\n{message.content}"
-    raise TypeError(f"cannot render {type(message).__name__} in the terminal")
+
+
+class _TerminalDocument:
+    def title(self, text: str) -> list[str]:
+        return [_wrap(text)]
+
+    def facts(self, block: Facts) -> list[str]:
+        return [_wrap(f"{f.label}: {f.value}") for f in block.facts]
+
+    def section(self, block: Section) -> list[str]:
+        return [f"{block.title}:", *map(_line, block.lines)]
+
+    def note(self, block: Note) -> list[str]:
+        return [_wrap(f"(!) {block.text}" if block.alert else block.text)]
+
+
+def render(message: OutboundMessage) -> str:
+    return draw(_Terminal(), message)
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -69,19 +80,8 @@ def render_question(message: QuestionMessage) -> str:
 
 def render_document(doc: Document) -> str:
     rule = "=" * WIDTH
-    lines = [rule, "What HR would see in their private channel:", rule, _wrap(doc.title)]
-    for part in doc.blocks:
-        if isinstance(part, Facts):
-            lines += [_wrap(f"{f.label}: {f.value}") for f in part.facts]
-        elif isinstance(part, Section):
-            lines.append(f"{part.title}:")
-            lines += [_line(line) for line in part.lines]
-        elif isinstance(part, Note):
-            lines.append(_wrap(f"(!) {part.text}" if part.alert else part.text))
-        else:
-            raise TypeError(f"cannot lay out {type(part).__name__} in the terminal")
-    lines.append(rule)
-    return "\n".join(lines)
+    lines = [rule, "What HR would see in their private channel:", rule]
+    return "\n".join([*lines, *draw_parts(_TerminalDocument(), doc), rule])
 
 
 def _line(line: Line) -> str:

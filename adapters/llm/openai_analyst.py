@@ -107,6 +107,10 @@ class LLMAnalyst:
         self.fallback = fallback or OfflineAnalyst()
         self.redact_pii = redact_pii
 
+    def close(self) -> None:
+        """Let go of the threads that time calls out."""
+        self.guard.shutdown()
+
     # -- the Analyst port --------------------------------------------------------------------
     def follow_up(
         self,

@@ -8,18 +8,11 @@ import json
 import re
 from typing import Any
 
-from core.layout import Document, Facts, Note, Section, document
-from core.messages import (
-    DigestMessage,
-    FileMessage,
-    OutboundMessage,
-    QuestionMessage,
-    ReportMessage,
-    SummaryMessage,
-    TextMessage,
-)
+from core.layout import Document, Facts, Note, Section, draw, draw_parts
+from core.messages import FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
 Block = dict[str, Any]
+Rendered = tuple[str, list[Block]]
 SECTION_LIMIT = 3000
 FALLBACK_LIMIT = 3000
 BUTTON_LIMIT = 75
@@ -60,19 +53,56 @@ def quote(text: str) -> str:
     return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
 
 
-def render(message: OutboundMessage) -> tuple[str, list[Block]]:
-    """(fallback text for notifications, blocks)."""
-    if isinstance(message, TextMessage):
+class _Slack:
+    """What each message is in Block Kit: (fallback text for notifications, blocks)."""
+
+    def text(self, message: TextMessage) -> Rendered:
         text = escape(message.text)
         return clip(text, FALLBACK_LIMIT, "…"), [section(part) for part in _paragraphs(text)]
-    if isinstance(message, QuestionMessage):
+
+    def question(self, message: QuestionMessage) -> Rendered:
         return clip(escape(message.text), FALLBACK_LIMIT, "…"), question_blocks(message)
-    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
-        doc = document(message)
+
+    def document(self, doc: Document) -> Rendered:
         return clip(escape(doc.title), FALLBACK_LIMIT, "…"), document_blocks(doc)
-    if isinstance(message, FileMessage):
+
+    def file(self, message: FileMessage) -> Rendered:
         return escape(message.title), file_blocks(message)
-    raise TypeError(f"cannot render {type(message).__name__}")
+
+
+class _SlackDocument:
+    def title(self, text: str) -> list[Block]:
+        return [header(text)]
+
+    def facts(self, block: Facts) -> list[Block]:
+        fields = [
+            {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{escape(f.value)}", 2000, "…")}
+            for f in block.facts
+        ]
+        # A section holds at most ten fields.
+        return [
+            {"type": "section", "fields": fields[n : n + 10]} for n in range(0, len(fields), 10)
+        ]
+
+    def section(self, block: Section) -> list[Block]:
+        # Each line gets its share of what a section holds, so one long answer hides no other.
+        share = max(200, (SECTION_LIMIT - len(block.title) - 60) // max(1, len(block.lines)) - 8)
+        lines = [f"*{escape(block.title)}*"]
+        for line in block.lines:
+            text = clip(line.text, share)
+            lines.append(
+                quote(text) if line.style == "quote" else _STYLES[line.style].format(escape(text))
+            )
+        return [section("\n".join(lines))]
+
+    def note(self, block: Note) -> list[Block]:
+        if block.alert:
+            return [section(f":warning: *{escape(block.text)}*")]
+        return [context(escape(block.text))]
+
+
+def render(message: OutboundMessage) -> Rendered:
+    return draw(_Slack(), message)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -129,42 +159,7 @@ def answered_blocks(original: list[Block], label: str) -> list[Block]:
 
 
 def document_blocks(doc: Document) -> list[Block]:
-    blocks = [header(doc.title)]
-    for part in doc.blocks:
-        if isinstance(part, Facts):
-            blocks += _fields(part)
-        elif isinstance(part, Section):
-            blocks.append(_section(part))
-        elif isinstance(part, Note):
-            blocks.append(
-                section(f":warning: *{escape(part.text)}*")
-                if part.alert
-                else context(escape(part.text))
-            )
-        else:
-            raise TypeError(f"cannot lay out {type(part).__name__} in Slack")
-    return blocks[:MAX_BLOCKS]
-
-
-def _fields(facts: Facts) -> list[Block]:
-    fields = [
-        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{escape(f.value)}", 2000, "…")}
-        for f in facts.facts
-    ]
-    # A section holds at most ten fields.
-    return [{"type": "section", "fields": fields[n : n + 10]} for n in range(0, len(fields), 10)]
-
-
-def _section(part: Section) -> Block:
-    # Each line gets its share of what a section holds, so one long answer hides no other.
-    share = max(200, (SECTION_LIMIT - len(part.title) - 60) // max(1, len(part.lines)) - 8)
-    lines = [f"*{escape(part.title)}*"]
-    for line in part.lines:
-        text = clip(line.text, share)
-        lines.append(
-            quote(text) if line.style == "quote" else _STYLES[line.style].format(escape(text))
-        )
-    return section("\n".join(lines))
+    return draw_parts(_SlackDocument(), doc)[:MAX_BLOCKS]
 
 
 _STYLES = {"plain": "{}", "subtle": "_{}_", "strong": "*{}*", "item": "• {}"}

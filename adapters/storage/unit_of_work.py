@@ -84,10 +84,10 @@ class SqlUnitOfWork:
             queued = self.outbox.write_new()
             self.session.commit()
         except StaleDataError as exc:
-            self.rollback()
+            self.session.rollback()
             raise ConcurrentUpdate(str(exc)) from exc
         except IntegrityError as exc:
-            self.rollback()
+            self.session.rollback()
             table = unique_violation_table(exc)
             if table == "inbox":
                 raise DuplicateEvent() from exc
@@ -97,9 +97,6 @@ class SqlUnitOfWork:
             raise
         if queued:
             self._on_outbox()
-
-    def rollback(self) -> None:
-        self.session.rollback()
 
     def scrub(self) -> None:
         engine = self.session.get_bind()

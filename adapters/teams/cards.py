@@ -10,16 +10,8 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from core.layout import Document, Facts, Line, Note, Section, document
-from core.messages import (
-    DigestMessage,
-    FileMessage,
-    OutboundMessage,
-    QuestionMessage,
-    ReportMessage,
-    SummaryMessage,
-    TextMessage,
-)
+from core.layout import Document, Facts, Line, Note, Section, draw, draw_parts
+from core.messages import FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
 CARD = "application/vnd.microsoft.card.adaptive"
 CHOICE = "choice"
@@ -64,27 +56,49 @@ def card(body: list[Json], actions: list[Json] | None = None) -> Attachment:
     return Attachment(content_type=CARD, content=content)
 
 
-def render(message: OutboundMessage) -> Activity:
-    if isinstance(message, TextMessage):
+class _Teams:
+    """What each message is in Teams: markdown text, or an Adaptive Card."""
+
+    def text(self, message: TextMessage) -> Activity:
         return Activity(
             type=ActivityTypes.message, text=clip(escape(message.text)), text_format="markdown"
         )
-    if isinstance(message, QuestionMessage):
+
+    def question(self, message: QuestionMessage) -> Activity:
         return _with(question_card(message), summary=message.text)
-    if isinstance(message, SummaryMessage | ReportMessage | DigestMessage):
-        doc = document(message)
+
+    def document(self, doc: Document) -> Activity:
         return _with(document_card(doc), summary=doc.title)
-    if isinstance(message, FileMessage):
-        return _with(
-            card(
-                [
-                    block(escape(message.title), weight="Bolder"),
-                    block(clip(message.content, 20000), fontType="Monospace"),
-                ]
-            ),
-            summary=message.title,
-        )
-    raise TypeError(f"cannot render {type(message).__name__}")
+
+    def file(self, message: FileMessage) -> Activity:
+        body = [
+            block(escape(message.title), weight="Bolder"),
+            block(clip(message.content, 20000), fontType="Monospace"),
+        ]
+        return _with(card(body), summary=message.title)
+
+
+class _TeamsDocument:
+    def title(self, text: str) -> list[Json]:
+        return [block(escape(text), size="Large", weight="Bolder")]
+
+    def facts(self, part: Facts) -> list[Json]:
+        facts = [
+            {"title": escape(clip(f.label, 200)), "value": escape(clip(f.value, 500))}
+            for f in part.facts
+        ]
+        return [{"type": "FactSet", "facts": facts}]
+
+    def section(self, part: Section) -> list[Json]:
+        return [block(escape(part.title), weight="Bolder"), *map(_line, part.lines)]
+
+    def note(self, part: Note) -> list[Json]:
+        style = {"color": "Attention", "weight": "Bolder"} if part.alert else {"isSubtle": True}
+        return [block(escape(part.text), **style)]
+
+
+def render(message: OutboundMessage) -> Activity:
+    return draw(_Teams(), message)
 
 
 def _with(attachment: Attachment, summary: str) -> Activity:
@@ -156,27 +170,7 @@ def answered_card(question: Json, label: str) -> Attachment:
 
 
 def document_card(doc: Document) -> Attachment:
-    body = [block(escape(doc.title), size="Large", weight="Bolder")]
-    for part in doc.blocks:
-        if isinstance(part, Facts):
-            body.append(
-                {
-                    "type": "FactSet",
-                    "facts": [
-                        {"title": escape(clip(f.label, 200)), "value": escape(clip(f.value, 500))}
-                        for f in part.facts
-                    ],
-                }
-            )
-        elif isinstance(part, Section):
-            body.append(block(escape(part.title), weight="Bolder"))
-            body += [_line(line) for line in part.lines]
-        elif isinstance(part, Note):
-            style = {"color": "Attention", "weight": "Bolder"} if part.alert else {"isSubtle": True}
-            body.append(block(escape(part.text), **style))
-        else:
-            raise TypeError(f"cannot lay out {type(part).__name__} in Teams")
-    return card(_within_budget(body))
+    return card(_within_budget(draw_parts(_TeamsDocument(), doc)))
 
 
 def _within_budget(body: list[Json]) -> list[Json]:

@@ -199,3 +199,6 @@ def test_a_renderer_refuses_a_block_it_does_not_know() -> None:
     for render in (slack.document_blocks, teams.document_card, console.render_document):
         with pytest.raises(TypeError):
             render(Document.model_construct(title="t", blocks=[object()]))  # type: ignore[list-item]
+    for draw in (slack.render, teams.render, console.render):
+        with pytest.raises(TypeError):
+            draw(object())  # type: ignore[arg-type]

@@ -3,6 +3,8 @@ interview, restarts, retries, delivery failures, and what HR are told."""
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,6 +19,7 @@ from core.taxonomy import Reason
 from core.wording import CLOSED as CLOSED_REPLY
 from core.wording import STRANGER as STRANGER_REPLY
 from tests.conftest import PLATFORM, AppFactory, FakeChat, FakeClock
+from tests.standins.openai import OpenAIStandIn
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe", department="Support")
 
@@ -276,3 +279,20 @@ def test_the_sender_is_woken_by_a_commit_that_queued_messages_and_only_then(app:
     assert not app.outbox_ready.is_set()
     app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
     assert app.outbox_ready.is_set()
+
+
+def test_closing_the_app_lets_go_of_the_llm_analysts_threads(
+    make_app: AppFactory, llm: OpenAIStandIn
+) -> None:
+    """Regression: the pool that times model calls out was never shut down."""
+    app = make_app(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm.url)
+    app.hr.start_now(JANE, by="UHR")
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "Passed over.", event_id="Ev2"))
+    assert llm.requests, "the model was asked about the answer"
+    assert any(t.name.startswith("exitbot-llm") for t in threading.enumerate())
+    app.close()
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("exitbot-llm") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the analyst's threads outlived the app"
+        time.sleep(0.05)
