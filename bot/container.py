@@ -3,6 +3,7 @@ which adapter implements which port."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from core.views import Views
 # Where the openai package sends requests when OPENAI_BASE_URL is not set.
 OPENAI_API = "https://api.openai.com/v1"
 
+log = logging.getLogger(__name__)
+
 
 def load_bank(settings: Settings) -> QuestionBank:
     """The bank in EXITBOT_QUESTIONS, or the bundled one. Raises BankError."""
@@ -63,6 +66,10 @@ def make_analyst(settings: Settings) -> Analyst:
     )
     guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
     return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
+
+
+def _after_commit_failed(exc: Exception) -> None:
+    log.warning("an ended interview could not be summarised yet (%s); the sweep tries again", exc)
 
 
 def model_host(settings: Settings) -> str | None:
@@ -133,9 +140,10 @@ def build_app(
         model_host=model_host(settings),
         redacts_contacts=settings.redact_pii,
     )
-    transactions = Transactions(uow=uow, clock=clock)
+    transactions = Transactions(uow=uow, clock=clock, on_handler_error=_after_commit_failed)
     dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy)
-    endings = Endings(bank=bank, analyst=analyst)
+    endings = Endings(transactions=transactions, bank=bank, analyst=analyst)
+    transactions.on_ended.append(endings.on_ended)
     views = Views(uow=uow, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group)
     hr = HrActions(transactions=transactions, dialogue=dialogue)
     jobs = Jobs(
@@ -162,7 +170,7 @@ def build_app(
     return App(
         settings=settings,
         engine=engine,
-        conversation=Conversation(transactions=transactions, dialogue=dialogue, endings=endings),
+        conversation=Conversation(transactions=transactions, dialogue=dialogue),
         hr=hr,
         jobs=jobs,
         views=views,

@@ -112,6 +112,7 @@ class Worker:
             if opened:
                 log.info("opened %d interviews whose day came", opened)
             self.jobs.nudge_silent()
+            self.jobs.report_endings()
             self._sweeping.ok()
         except Exception as exc:
             self._sweeping.failed(exc)

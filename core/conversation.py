@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from core import wording
 from core.dialogue import Dialogue, Reply
-from core.endings import Endings
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
 from core.messages import Address, OutboundMessage, TextMessage
@@ -32,7 +31,6 @@ def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | No
 class Conversation:
     transactions: Transactions
     dialogue: Dialogue
-    endings: Endings
 
     def handle_message(self, event: UserMessage) -> bool:
         def work(uow: UnitOfWork) -> None:
@@ -99,7 +97,6 @@ class Conversation:
 
     def _say(self, uow: UnitOfWork, interview: Interview, reply: Reply) -> None:
         tell(uow, interview, reply)
-        self.endings.report_if_ended(uow, interview)
 
     def _to_stranger(self, uow: UnitOfWork, platform: str, user_id: str) -> None:
         uow.outbox.add(Address(platform=platform, id=user_id), TextMessage(text=wording.STRANGER))

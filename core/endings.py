@@ -1,40 +1,49 @@
-"""When an interview ends, HR hear about it: the analyst reads the answers once and the
-summary goes to the HR channel of the employee's platform, in the same unit of work."""
+"""When an interview ends, HR hear about it: after the ending is committed, the analyst reads
+the answers with no unit of work open, and the summary is committed for the HR channel of
+the employee's platform in a unit of its own. A process that stops in between leaves the
+interview unsummarised, and `Jobs.report_endings` finishes it later; the version check lets
+only one summary through."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.interview import Interview, InterviewState
+from core.interview import InterviewEnded
 from core.messages import Address, SummaryMessage
 from core.ports import Analyst, UnitOfWork, Usage
 from core.questions import QuestionBank
 from core.reporting import build_summary, transcript
-
-# Terminal states HR hear about in their channel; a CANCELLED one is their own doing.
-REPORTED_ENDINGS = frozenset(
-    {
-        InterviewState.COMPLETED,
-        InterviewState.DECLINED,
-        InterviewState.ABANDONED,
-        InterviewState.UNREACHABLE,
-    }
-)
+from core.transactions import Transactions
 
 
 @dataclass
 class Endings:
+    transactions: Transactions
     bank: QuestionBank
     analyst: Analyst
 
-    def report_if_ended(self, uow: UnitOfWork, interview: Interview) -> None:
-        if interview.state not in REPORTED_ENDINGS or interview.analysis is not None:
-            return
+    def on_ended(self, event: InterviewEnded) -> None:
+        self.report(event.interview_id)
+
+    def report(self, interview_id: str) -> bool:
+        """Summarise an ended interview for HR, unless that was done; True when this did."""
+        with self.transactions.uow() as uow:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not interview.awaits_summary:
+                return False
+            entries = transcript(interview, self.bank)
         usage = Usage()
-        analysis = self.analyst.summarize(transcript(interview, self.bank), usage=usage)
-        interview.charge(usage)
-        interview.analysis = analysis
-        summary = build_summary(interview, self.bank, analysis)
-        uow.outbox.add(
-            Address.hr(interview.employee.platform), SummaryMessage(summary=summary), interview.id
-        )
+        analysis = self.analyst.summarize(entries, usage=usage)
+
+        def work(uow: UnitOfWork) -> bool:
+            interview = uow.interviews.get(interview_id)
+            if interview is None or not interview.awaits_summary:
+                return False  # summarised meanwhile (another process), or erased
+            interview.charge(usage)
+            interview.analysis = analysis
+            summary = build_summary(interview, self.bank, analysis)
+            to = Address.hr(interview.employee.platform)
+            uow.outbox.add(to, SummaryMessage(summary=summary), interview.id)
+            return True
+
+        return self.transactions.run(work)

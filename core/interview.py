@@ -34,6 +34,15 @@ class InterviewState(StrEnum):
 
 
 OPEN_STATES = frozenset({InterviewState.SCHEDULED, InterviewState.IN_PROGRESS})
+# Terminal states HR hear about in their channel; a CANCELLED one is their own doing.
+REPORTED_ENDINGS = frozenset(
+    {
+        InterviewState.COMPLETED,
+        InterviewState.DECLINED,
+        InterviewState.ABANDONED,
+        InterviewState.UNREACHABLE,
+    }
+)
 
 
 class Trigger(StrEnum):
@@ -78,6 +87,14 @@ class InterviewStillOpen(Exception):
     def __init__(self, state: InterviewState) -> None:
         super().__init__(f"an interview that is {state.value} cannot be erased yet")
         self.state = state
+
+
+@dataclass(frozen=True)
+class InterviewEnded:
+    """Raised when an interview reaches a terminal state; handled after the commit."""
+
+    interview_id: str
+    state: InterviewState
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,8 @@ class Interview:
     llm_calls: int = 0
     llm_tokens: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # What happened in this unit of work that others act on once it is committed.
+    events: list[InterviewEnded] = field(default_factory=list, compare=False, repr=False)
 
     # -- state machine -------------------------------------------------------------------
     def can(self, trigger: Trigger) -> bool:
@@ -188,7 +207,13 @@ class Interview:
         self.state = target
         if not target.is_open:
             self.waiting = None
+            self.events.append(InterviewEnded(self.id, target))
         return transition
+
+    @property
+    def awaits_summary(self) -> bool:
+        """Ended in a way HR hear of, and not summarised for them yet."""
+        return self.state in REPORTED_ENDINGS and self.analysis is None
 
     @property
     def started_at(self) -> datetime | None:

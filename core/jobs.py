@@ -27,6 +27,8 @@ class Jobs:
     dialogue: Dialogue
     endings: Endings
     views: Views
+    # How long an ending may wait for its summary before the sweep makes it.
+    summary_grace: timedelta = timedelta(minutes=2)
     # Silence: one reminder after `remind_after`, ABANDONED `abandon_after` later.
     remind_after: timedelta = timedelta(hours=48)
     abandon_after: timedelta = timedelta(hours=72)
@@ -78,8 +80,15 @@ class Jobs:
             else:
                 return False
         tell(uow, interview, reply)
-        self.endings.report_if_ended(uow, interview)
         return True
+
+    def report_endings(self, limit: int = 100) -> int:
+        """Summarise for HR the interviews that ended without a summary (a process stopped
+        between the ending and its summary). Returns how many were summarised."""
+        ended_before = self.transactions.clock.now() - self.summary_grace
+        with self.transactions.uow() as uow:
+            waiting = uow.interviews.unreported(ended_before, limit)
+        return sum(1 for interview_id in waiting if self.endings.report(interview_id))
 
     def purge(self, retention_days: int, limit: int = 500) -> int:
         """Erase the employee's own words from interviews that ended more than
@@ -134,6 +143,5 @@ class Jobs:
             if interview is None or not interview.can(Trigger.MARK_UNREACHABLE):
                 return
             interview.fire(Trigger.MARK_UNREACHABLE, self.transactions.clock.now(), why)
-            self.endings.report_if_ended(uow, interview)
 
         self.transactions.run(work)

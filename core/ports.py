@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.analysis import Analysis
-from core.interview import Interview, Person
+from core.interview import Interview, InterviewEnded, Person
 from core.messages import Address, OutboundMessage
 from core.questions import Question
 from core.reporting import TranscriptEntry
@@ -132,6 +132,11 @@ class InterviewRepository(Protocol):
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of SCHEDULED interviews whose time has come, oldest first."""
+        ...
+
+    def unreported(self, ended_before: datetime, limit: int) -> list[str]:
+        """Ids of interviews that ended (as HR hear of) before `ended_before` and have no
+        summary yet: a process stopped between the ending and its summary."""
         ...
 
     def ended_unpurged(self, before: datetime, limit: int) -> list[str]:
@@ -283,6 +288,10 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None:
         """Raises ConcurrentUpdate or DuplicateEvent when the change cannot be kept."""
+        ...
+
+    def collect_events(self) -> list[InterviewEnded]:
+        """The events the interviews of this unit raised (taken: a second call has none)."""
         ...
 
     def scrub(self) -> None:

@@ -1,13 +1,16 @@
 """Running a use case in a unit of work: again when another writer got there first, one unit
-per item for batch jobs, and once per inbound event however often the platform retries."""
+per item for batch jobs, and once per inbound event however often the platform retries.
+What the committed change raised (an interview ended) is handled after the commit, each
+handler in units of its own, so nothing slow ever runs inside the first one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from core.interview import InterviewEnded
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
 
 T = TypeVar("T")
@@ -18,6 +21,10 @@ class Transactions:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     attempts: int = 5
+    # Who acts on an interview's end once it is committed (the HR summary).
+    on_ended: list[Callable[[InterviewEnded], None]] = field(default_factory=list)
+    # Told when such a handler fails: the change stays committed, a sweep finishes the rest.
+    on_handler_error: Callable[[Exception], None] = lambda exc: None
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """`work` in a unit of work, committed; run again if another writer got there first."""
@@ -30,8 +37,18 @@ class Transactions:
                     if attempt == self.attempts:
                         raise
                     continue
-                return result
+                events = uow.collect_events()
+            self._publish(events)
+            return result
         raise AssertionError("unreachable")
+
+    def _publish(self, events: list[InterviewEnded]) -> None:
+        for event in events:
+            for handler in self.on_ended:
+                try:
+                    handler(event)
+                except Exception as exc:  # the change that raised it is kept regardless
+                    self.on_handler_error(exc)
 
     def each(self, items: Iterable[str], work: Callable[[str, UnitOfWork], bool]) -> int:
         """`work` on each item, a unit of work each (so one conflict or failure costs only

@@ -23,10 +23,12 @@ from adapters.storage.models import (
 from core.analysis import Analysis
 from core.interview import (
     OPEN_STATES,
+    REPORTED_ENDINGS,
     Answer,
     AwaitingAnswer,
     AwaitingFollowup,
     Interview,
+    InterviewEnded,
     InterviewState,
     Paused,
     Person,
@@ -172,6 +174,27 @@ class SqlInterviewRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def unreported(self, ended_before: datetime, limit: int) -> list[str]:
+        reported = [state.value for state in REPORTED_ENDINGS]
+        query = (
+            select(InterviewRow.id)
+            .where(
+                InterviewRow.state.in_(reported),
+                InterviewRow.analysis.is_(None),
+                InterviewRow.ended_at <= ended_before,
+            )
+            .order_by(InterviewRow.ended_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def collect_events(self) -> list[InterviewEnded]:
+        events = []
+        for interview, _, _ in self._seen.values():
+            events += interview.events
+            interview.events = []
+        return events
 
     def ended_unpurged(self, before: datetime, limit: int) -> list[str]:
         query = (

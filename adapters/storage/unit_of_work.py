@@ -20,6 +20,7 @@ from adapters.storage.repositories import (
     SqlOutbox,
     SqlPersonRepository,
 )
+from core.interview import InterviewEnded
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent
 
 
@@ -97,6 +98,9 @@ class SqlUnitOfWork:
             raise
         if queued:
             self._on_outbox()
+
+    def collect_events(self) -> list[InterviewEnded]:
+        return self.interviews.collect_events()
 
     def scrub(self) -> None:
         engine = self.session.get_bind()
