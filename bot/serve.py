@@ -42,6 +42,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         digest_cron=settings.digest_cron,
         digest_days=settings.digest_days,
         retention_days=settings.retention_days,
+        senders=settings.senders,
     )
     platforms = [p for build in PLATFORMS if (p := build(settings, app, worker.stored))]
     routes: dict[str, Route] = {}

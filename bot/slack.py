@@ -29,11 +29,14 @@ def slack_edges(settings: Settings) -> Platform | None:
     """Sending and looking people up, without listening (the shell needs no more)."""
     if not settings.slack_bot_token:
         return None
-    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    token = settings.slack_bot_token.get_secret_value()
+    # The outbox's messages are rescheduled on a 429, never waited for in a sender thread;
+    # a lookup for an HR command in the making may wait a moment.
+    sending = make_client(token, settings.slack_api_url, wait_when_limited=False)
     return Platform(
         PLATFORM,
-        chat=SlackChat(client, settings.hr_channel),
-        directory=SlackDirectory(client),
+        chat=SlackChat(sending, settings.hr_channel),
+        directory=SlackDirectory(make_client(token, settings.slack_api_url)),
         invocation=f"{SLASH_COMMAND} ",
     )
 

@@ -36,6 +36,7 @@ class Worker:
         digest_days: int = 7,
         retention_days: int | None = None,
         handlers: int = 4,
+        senders: int = 4,
     ) -> None:
         self.delivery = delivery
         self.intake = intake
@@ -50,7 +51,13 @@ class Worker:
         # One token per stored request wakes one handler, not all of them at once.
         self._stored: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._sender = threading.Thread(target=self._send_loop, name="exitbot-outbox", daemon=True)
+        # Senders claim different messages (a lease each), one at a time per recipient, so
+        # they send in parallel across people and in order for each person.
+        self._senders = [
+            threading.Thread(target=self._send_loop, name=f"exitbot-outbox-{n}", daemon=True)
+            for n in range(senders)
+        ]
+        self._sending = FailureLog("sending the outbox")
         self._handlers = [
             threading.Thread(target=self._handle_loop, name=f"exitbot-inbox-{n}", daemon=True)
             for n in range(handlers)
@@ -60,7 +67,8 @@ class Worker:
         self._scheduler = BackgroundScheduler(timezone=UTC) if scheduler else None
 
     def start(self) -> None:
-        self._sender.start()
+        for thread in self._senders:
+            thread.start()
         for thread in self._handlers:
             thread.start()
         if self._scheduler is not None:
@@ -102,7 +110,8 @@ class Worker:
         self._wake.set()
         for _ in self._handlers:
             self._stored.put(None)
-        self._sender.join(timeout=10)
+        for thread in self._senders:
+            thread.join(timeout=10)
         for thread in self._handlers:
             thread.join(timeout=10)
 
@@ -139,7 +148,7 @@ class Worker:
             log.exception("the retention purge failed; it runs again tomorrow")
 
     def _send_loop(self) -> None:
-        sending = FailureLog("sending the outbox")
+        sending = self._sending
         while not self._stop.is_set():
             self._wake.wait(timeout=self.poll_seconds)
             self._wake.clear()

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 
 from adapters.charts.digest import reasons_chart
 from adapters.slack.blocks import render
@@ -38,17 +39,17 @@ UNREACHABLE = frozenset(
 )
 
 
-def make_client(token: str, base_url: str) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=1),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+def make_client(token: str, base_url: str, wait_when_limited: bool = True) -> WebClient:
+    """A Web API client that rides out short outages. `wait_when_limited`: a 429 is waited
+    out (Retry-After) and tried once more; without it, it fails at once, so that the outbox
+    reschedules the message and no sender thread sleeps while others could send."""
+    handlers: list[RetryHandler] = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    if wait_when_limited:
+        handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=handlers)
 
 
 class SlackChat:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -71,3 +72,20 @@ def test_delivery_errors(slack: SlackStandIn) -> None:
     with pytest.raises(DeliveryError, match="invalid_auth") as raised:
         chat.send(Address(platform="slack", id="UJANE"), TextMessage(text="x"))
     assert not isinstance(raised.value, RecipientUnreachable)
+
+
+def test_a_rate_limited_send_fails_at_once_for_the_outbox_to_reschedule(
+    slack: SlackStandIn,
+) -> None:
+    """Regression: the sender thread slept through Retry-After (slack-sdk's retry handler),
+    holding up every other employee's messages behind it."""
+    chat = SlackChat(make_client("xoxb-test", slack.api_url, wait_when_limited=False), "CHR")
+    slack.failures["chat.postMessage"] = [
+        Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"})
+    ]
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as raised:
+        chat.send(Address.hr("slack"), TextMessage(text="x"))
+    assert raised.value.retry_after == 30 and time.monotonic() - started < 5
+    assert [m for m, _ in slack.refused] == ["chat.postMessage"]  # asked once, not again
+    assert not any(m == "chat.postMessage" for m, _ in slack.calls)

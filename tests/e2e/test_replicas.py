@@ -18,6 +18,13 @@ from tests.standins.slack import SlackStandIn, wait_for
 EMPLOYEES = 200
 
 
+def by_channel(slack: SlackStandIn) -> list[list[dict[str, object]]]:
+    channels: dict[str, list[dict[str, object]]] = {}
+    for post in slack.posts():
+        channels.setdefault(str(post["channel"]), []).append(post)
+    return list(channels.values())
+
+
 @pytest.mark.postgres
 def test_two_replicas_send_each_invitation_exactly_once(
     migrated_postgres: str, tmp_path: Path
@@ -68,6 +75,11 @@ def test_two_replicas_send_each_invitation_exactly_once(
     per_person = Counter(p["channel"] for p in slack.posts())
     # intro, the privacy notice, the words, the first question; nothing twice
     assert set(per_person.values()) == {4}
+    # ...in that order for every one of them, whichever sender of which replica sent each
+    for posts in by_channel(slack):
+        texts = [str(p.get("text", "")) for p in posts]
+        assert texts[0].startswith("Hi Person") and texts[2].startswith("You can type"), texts
+        assert "exitbot_q_" in str(posts[3].get("blocks")), texts
     opened = [
         sum(
             int(line.split("opened ")[1].split()[0])
