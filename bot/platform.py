@@ -2,17 +2,22 @@
 HTTP route, its ChatPort, its Directory, the translation of what it sends into core events);
 its builder in bot/ puts them together from the settings, or returns None when the platform
 is not configured; `App.register` plugs each one in. Adding a platform is writing one
-builder and adding it to `PLATFORMS` in bot/serve.py."""
+builder (a `PlatformBuilder`) and adding it to `PLATFORMS` in bot/serve.py."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import Request, Response
 
 from core.intake import Handler
 from core.ports import ChatPort, Directory
+
+if TYPE_CHECKING:
+    from bot.container import App
+    from bot.settings import Settings
 
 Route = Callable[[Request], Awaitable[Response]]
 
@@ -33,3 +38,8 @@ class Platform:
     # A connection it keeps open itself (Slack's Socket Mode): opened once the worker runs.
     connect: Callable[[], None] | None = None
     disconnect: Callable[[], None] | None = None
+
+
+# Builds a platform from the settings, or None when it is not configured. `stored` is told
+# of each request the platform's route stored in the inbox.
+PlatformBuilder = Callable[["Settings", "App", Callable[[], None]], Platform | None]

@@ -4,13 +4,12 @@ the background worker."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import uvicorn
 
-from bot.container import App, build_app
+from bot.container import build_app
 from bot.migrate import upgrade
-from bot.platform import Platform, Route
+from bot.platform import Platform, PlatformBuilder, Route
 from bot.settings import Settings
 from bot.slack import build_slack
 from bot.teams import build_teams
@@ -20,10 +19,7 @@ from bot.worker import Worker
 log = logging.getLogger("exitbot")
 
 # Every chat platform ExitBot speaks; each builder returns None when it is not configured.
-PLATFORMS: tuple[Callable[[Settings, App, Callable[[], None]], Platform | None], ...] = (
-    build_slack,
-    lambda settings, app, stored: build_teams(settings, app),
-)
+PLATFORMS: tuple[PlatformBuilder, ...] = (build_slack, build_teams)
 
 
 def run_serve(settings: Settings, scheduler: bool = True) -> int:

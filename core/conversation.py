@@ -45,7 +45,7 @@ class Conversation:
                 reply = [TextMessage(text=wording.not_yet(interview.due_at))]
             else:
                 reply = [TextMessage(text=wording.CLOSED)]
-            self._say(uow, interview, reply)
+            tell(uow, interview, reply)
 
         return self.transactions.once(event.platform, event.event_id, work)
 
@@ -68,11 +68,11 @@ class Conversation:
             assert interview is not None
             own = True
             if interview.state is not InterviewState.IN_PROGRESS:
-                self._say(uow, interview, [TextMessage(text=wording.CLOSED)])
+                tell(uow, interview, [TextMessage(text=wording.CLOSED)])
                 return
             now = self.transactions.clock.now()
             reply = self.dialogue.on_choice(interview, event.question_id, event.value, now)
-            self._say(uow, interview, reply)
+            tell(uow, interview, reply)
 
         return self.transactions.once(event.platform, event.event_id, work) and own
 
@@ -94,9 +94,6 @@ class Conversation:
         """The person's open interview, else their latest, else None."""
         with self.transactions.uow() as uow:
             return interview_of(uow, platform, user_id)
-
-    def _say(self, uow: UnitOfWork, interview: Interview, reply: Reply) -> None:
-        tell(uow, interview, reply)
 
     def _to_stranger(self, uow: UnitOfWork, platform: str, user_id: str) -> None:
         uow.outbox.add(Address(platform=platform, id=user_id), TextMessage(text=wording.STRANGER))
