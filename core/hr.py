@@ -209,8 +209,7 @@ class HrDesk:
         person.manager = manager or person.manager
         send_day = working_days_before(exit_date, self.lead_days)
         due = moment_on(send_day, at or self.send_time, person.timezone)
-        known = self._find(platform, person.user_id)
-        before = self.views.current_for(known) if known else None
+        before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
         self.actions.schedule(person, due, by=actor, exit_date=exit_date)
         when = local(due, person.timezone)

@@ -153,12 +153,16 @@ class BaseQuestion(_Strict):
         problems = []
         if self.probe and not self.free_text:
             problems.append("field 'probe': only text questions get follow-ups")
-        if self.role == "primary_reason":
+        if self.role == "primary_reason" and not self.codes_reasons():
             problems.append(
                 "field 'role': the primary_reason question must be a choice whose every "
                 "option has a category"
             )
         return problems
+
+    def codes_reasons(self) -> bool:
+        """Whether every answer names a reason for leaving (the primary_reason question's)."""
+        return False
 
 
 class TextQuestion(BaseQuestion):
@@ -184,7 +188,7 @@ class ChoiceQuestion(BaseQuestion):
         return _read_choice(typed, self.options)
 
     def problems(self) -> list[str]:
-        problems = [p for p in super().problems() if not p.startswith("field 'role'")]
+        problems = super().problems()
         if len(self.options) < 2:
             problems.append("field 'options': a choice question needs at least 2 options")
         ids = [o.id for o in self.options]
@@ -192,12 +196,10 @@ class ChoiceQuestion(BaseQuestion):
             problems.append("field 'options': option ids must be unique")
         if len(self.options) > 25:
             problems.append("field 'options': at most 25 options fit as buttons")
-        if self.role == "primary_reason" and not all(o.category for o in self.options):
-            problems.append(
-                "field 'role': the primary_reason question must be a choice whose every "
-                "option has a category"
-            )
         return problems
+
+    def codes_reasons(self) -> bool:
+        return all(o.category for o in self.options)
 
 
 class YesNoQuestion(BaseQuestion):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.analysis import Analysis
+from core.conversation import interview_of
 from core.interview import Interview, InterviewState, Person
 from core.localtime import local
 from core.messages import FileMessage
@@ -53,6 +54,11 @@ class Views:
     def open_interviews(self) -> list[Interview]:
         with self.uow() as uow:
             return uow.interviews.open()
+
+    def current(self, platform: str, user_id: str) -> Interview | None:
+        """The person's open interview, else their latest, else None."""
+        with self.uow() as uow:
+            return interview_of(uow, platform, user_id)
 
     def current_for(self, person: Person) -> Interview | None:
         with self.uow() as uow:
