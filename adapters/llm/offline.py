@@ -5,8 +5,8 @@ enough that a team without an LLM still gets useful summaries."""
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping, Sequence
 
 from core.analysis import Analysis, Sentiment
 from core.ports import Usage
@@ -367,17 +367,37 @@ def _negated(tokens: Sequence[str]) -> list[bool]:
     return flags
 
 
-def _hits(text: str, stems: Sequence[str]) -> int:
-    """How many times a stem starts a word (or a phrase) in text, outside a negation."""
-    tokens = _tokens(text)
-    negated = _negated(tokens)
-    count = 0
-    for stem in stems:
-        parts = stem.split()
-        for i in range(len(tokens) - len(parts) + 1):
-            if _phrase_at(tokens, i, parts) and not negated[i]:
-                count += 1
-    return count
+class _Matcher:
+    """Counts stems in text, each keyed to a label. Indexed by a phrase's first word, or a
+    single stem's prefix, so a text is read once however long the lexicon is."""
+
+    def __init__(self, stems: Mapping[Hashable, Sequence[str]]) -> None:
+        self._stems: dict[str, list[Hashable]] = defaultdict(list)
+        self._phrases: dict[str, list[tuple[Hashable, list[str]]]] = defaultdict(list)
+        for label, entries in stems.items():
+            for stem in entries:
+                parts = stem.split()
+                if len(parts) == 1:
+                    self._stems[stem].append(label)
+                else:
+                    self._phrases[parts[0]].append((label, parts))
+        self._longest = max(map(len, self._stems), default=0)
+
+    def count(self, text: str) -> Counter[Hashable]:
+        """How many times each label's stems start a word (or a phrase), outside a negation."""
+        tokens = _tokens(text)
+        negated = _negated(tokens)
+        found: Counter[Hashable] = Counter()
+        for i, token in enumerate(tokens):
+            if negated[i]:
+                continue
+            for end in range(1, min(len(token), self._longest) + 1):
+                for label in self._stems.get(token[:end], ()):
+                    found[label] += 1
+            for label, parts in self._phrases.get(token, ()):
+                if i + len(parts) <= len(tokens) and _phrase_at(tokens, i, parts):
+                    found[label] += 1
+        return found
 
 
 def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
@@ -386,10 +406,19 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
     return tokens[i : i + len(whole)] == whole and tokens[i + len(whole)].startswith(stem)
 
 
+_REASONS = _Matcher(LEXICON)
+_TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
+
+
 def reason_scores(text: str) -> Counter[Reason]:
-    return Counter(
-        {r: n * WEIGHTS.get(r, 1) for r, stems in LEXICON.items() if (n := _hits(text, stems))}
-    )
+    found = _REASONS.count(text)
+    return Counter({r: n * WEIGHTS.get(r, 1) for r in LEXICON if (n := found[r])})
+
+
+def _tone(text: str) -> tuple[int, int]:
+    """How many positive and how many negative words."""
+    found = _TONE.count(text)
+    return found["positive"], found["negative"]
 
 
 def _folded(text: str) -> str:
@@ -499,8 +528,9 @@ class OfflineAnalyst:
         return low
 
     def _sentiment(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Sentiment:
-        positive = sum(_hits(t, POSITIVE) for t in written)
-        negative = sum(_hits(t, NEGATIVE) for t in written)
+        tones = [_tone(t) for t in written]
+        positive = sum(p for p, _ in tones)
+        negative = sum(n for _, n in tones)
         signals: list[float] = []
         if positive or negative:
             signals.append((positive - negative) / (positive + negative))
@@ -528,8 +558,7 @@ class OfflineAnalyst:
                     continue
                 weight = (
                     2 * sum(reason_scores(sentence).values())
-                    + _hits(sentence, NEGATIVE)
-                    + _hits(sentence, POSITIVE)
+                    + sum(_tone(sentence))
                     + min(words, 30) / 10
                     - max(0, words - 45) / 5
                 )
