@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Generic, TypeVar
 
 from core.analysis import Analysis, Sentiment
 from core.ports import Usage
@@ -367,13 +368,16 @@ def _negated(tokens: Sequence[str]) -> list[bool]:
     return flags
 
 
-class _Matcher:
+L = TypeVar("L", bound=Hashable)
+
+
+class _Matcher(Generic[L]):
     """Counts stems in text, each keyed to a label. Indexed by a phrase's first word, or a
     single stem's prefix, so a text is read once however long the lexicon is."""
 
-    def __init__(self, stems: Mapping[Hashable, Sequence[str]]) -> None:
-        self._stems: dict[str, list[Hashable]] = defaultdict(list)
-        self._phrases: dict[str, list[tuple[Hashable, list[str]]]] = defaultdict(list)
+    def __init__(self, stems: Mapping[L, Sequence[str]]) -> None:
+        self._stems: dict[str, list[L]] = defaultdict(list)
+        self._phrases: dict[str, list[tuple[L, list[str]]]] = defaultdict(list)
         for label, entries in stems.items():
             for stem in entries:
                 parts = stem.split()
@@ -383,11 +387,11 @@ class _Matcher:
                     self._phrases[parts[0]].append((label, parts))
         self._longest = max(map(len, self._stems), default=0)
 
-    def count(self, text: str) -> Counter[Hashable]:
+    def count(self, text: str) -> Counter[L]:
         """How many times each label's stems start a word (or a phrase), outside a negation."""
         tokens = _tokens(text)
         negated = _negated(tokens)
-        found: Counter[Hashable] = Counter()
+        found: Counter[L] = Counter()
         for i, token in enumerate(tokens):
             if negated[i]:
                 continue
