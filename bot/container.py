@@ -170,7 +170,12 @@ def build_app(
     return App(
         settings=settings,
         engine=engine,
-        conversation=Conversation(transactions=transactions, dialogue=dialogue),
+        conversation=Conversation(
+            transactions=transactions,
+            dialogue=dialogue,
+            # Any analyst but the offline one may wait on the network.
+            advice_outside=not isinstance(analyst, OfflineAnalyst),
+        ),
         hr=hr,
         jobs=jobs,
         views=views,

@@ -3,10 +3,12 @@ back is committed with the change it caused (the outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from core import wording
+from core.advice import advised
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
@@ -31,8 +33,22 @@ def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | No
 class Conversation:
     transactions: Transactions
     dialogue: Dialogue
+    # True when the dialogue's advisor does I/O (a model): it is then consulted between
+    # units of work, never inside one (core.advice). The offline analyst decides in place.
+    advice_outside: bool = False
+
+    def _advised(self, handle: Callable[[Dialogue], bool]) -> bool:
+        return advised(self.dialogue, handle) if self.advice_outside else handle(self.dialogue)
 
     def handle_message(self, event: UserMessage) -> bool:
+        return self._advised(partial(self._handle_message, event))
+
+    def handle_choice(self, event: ChoicePicked) -> bool:
+        """True when the click was the person's own, on their own interview (and not a
+        platform retry): only then may the adapter mark the question answered."""
+        return self._advised(partial(self._handle_choice, event))
+
+    def _handle_message(self, event: UserMessage, dialogue: Dialogue) -> bool:
         def work(uow: UnitOfWork) -> None:
             interview = interview_of(uow, event.platform, event.user_id)
             if interview is None:
@@ -40,7 +56,7 @@ class Conversation:
                 return
             if interview.state is InterviewState.IN_PROGRESS:
                 now = self.transactions.clock.now()
-                reply = self.dialogue.on_text(interview, event.text, now)
+                reply = dialogue.on_text(interview, event.text, now)
             elif interview.state is InterviewState.SCHEDULED:
                 reply = [TextMessage(text=wording.not_yet(interview.due_at))]
             else:
@@ -49,9 +65,7 @@ class Conversation:
 
         return self.transactions.once(event.platform, event.event_id, work)
 
-    def handle_choice(self, event: ChoicePicked) -> bool:
-        """True when the click was the person's own, on their own interview (and not a
-        platform retry): only then may the adapter mark the question answered."""
+    def _handle_choice(self, event: ChoicePicked, dialogue: Dialogue) -> bool:
         own = False
 
         def work(uow: UnitOfWork) -> None:
@@ -71,7 +85,7 @@ class Conversation:
                 tell(uow, interview, [TextMessage(text=wording.CLOSED)])
                 return
             now = self.transactions.clock.now()
-            reply = self.dialogue.on_choice(interview, event.question_id, event.value, now)
+            reply = dialogue.on_choice(interview, event.question_id, event.value, now)
             tell(uow, interview, reply)
 
         return self.transactions.once(event.platform, event.event_id, work) and own

@@ -14,7 +14,7 @@ from datetime import datetime, time
 from core import wording
 from core.interview import Interview, Trigger
 from core.messages import ChoiceItem, QuestionMessage, TextMessage
-from core.ports import Analyst, Usage
+from core.ports import Advisor, Usage
 from core.questions import Question, QuestionBank
 from core.reporting import transcript
 from core.snooze import describe, parse_later
@@ -54,7 +54,8 @@ def first_name(display_name: str) -> str:
 @dataclass
 class Dialogue:
     bank: QuestionBank
-    analyst: Analyst
+    # Decides on follow-ups (the analyst, or what it decided: core.advice).
+    analyst: Advisor
     policy: DialoguePolicy = DialoguePolicy()
 
     # -- entry points ---------------------------------------------------------------------

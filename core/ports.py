@@ -54,7 +54,7 @@ class Usage:
         self.tokens += tokens
 
 
-class Analyst(Protocol):
+class Advisor(Protocol):
     def follow_up(
         self,
         question: Question,
@@ -65,6 +65,8 @@ class Analyst(Protocol):
         """One short follow-up question about this answer, or None when it needs none."""
         ...
 
+
+class Analyst(Advisor, Protocol):
     def summarize(
         self, entries: Sequence[TranscriptEntry], usage: Usage | None = None
     ) -> Analysis: ...

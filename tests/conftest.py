@@ -9,12 +9,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from adapters.llm.openai_analyst import LLMAnalyst
+from adapters.slack.chat import SlackChat
+from adapters.slack.directory import SlackDirectory
+from adapters.storage.unit_of_work import units_open_here
+from adapters.teams.chat import TeamsChat
 from bot.container import App, build_app
 from bot.migrate import upgrade
 from bot.settings import Settings
@@ -51,6 +57,7 @@ class FakeChat:
     failures: list[DeliveryError] = field(default_factory=list)
 
     def send(self, to: Address, message: OutboundMessage) -> str | None:
+        assert units_open_here() == 0, "a chat API was called inside a unit of work"
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((to, message))
@@ -61,6 +68,28 @@ class FakeChat:
 
     def to_hr(self) -> list[OutboundMessage]:
         return [m for a, m in self.sent if a.kind == "hr"]
+
+
+# -- nothing slow inside a unit of work ------------------------------------------------------
+@pytest.fixture(autouse=True)
+def no_io_inside_a_unit_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test fails if a chat API, a directory or the model is called while a unit of work
+    is open in the calling thread: such a call would hold a transaction (on SQLite, the one
+    write lock) for as long as the network takes."""
+    edges: list[tuple[type, str]] = [
+        (SlackChat, "send"),
+        (TeamsChat, "send"),
+        (SlackDirectory, "lookup"),
+        (LLMAnalyst, "_ask"),
+    ]
+    for owner, name in edges:
+        real = getattr(owner, name)
+
+        def guarded(*args: Any, __real: Any = real, __name: str = name, **kwargs: Any) -> Any:
+            assert units_open_here() == 0, f"{__name} was called inside a unit of work"
+            return __real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, guarded)
 
 
 # -- databases --------------------------------------------------------------------------------

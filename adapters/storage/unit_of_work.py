@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -22,6 +23,14 @@ from adapters.storage.repositories import (
 )
 from core.interview import InterviewEnded
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent
+
+_here = threading.local()
+
+
+def units_open_here() -> int:
+    """How many units of work this thread has open: nothing slow (a chat API, a model) may
+    run while one is (the test suite checks it at every edge)."""
+    return int(getattr(_here, "open", 0))
 
 
 def unique_violation_table(exc: IntegrityError) -> str | None:
@@ -56,6 +65,7 @@ class SqlUnitOfWork:
         self._on_outbox = on_outbox
 
     def __enter__(self) -> Self:
+        _here.open = units_open_here() + 1
         self.session = self._sessions()
         self.people = SqlPersonRepository(self.session)
         self.interviews = SqlInterviewRepository(self.session, self.people)
@@ -76,6 +86,7 @@ class SqlUnitOfWork:
         finally:
             # Always hand the connection back, even when a dead one cannot roll back.
             self.session.close()
+            _here.open = units_open_here() - 1
 
     def commit(self) -> None:
         self.people.sync()

@@ -30,13 +30,20 @@ class Quiet(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    # http.server queues only 5 pending connections by default: at 100 clients the rest are
+    # reset, which a real API would not do.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class Loopback:
     """Serves `handler` on 127.0.0.1 at a free port, in a background thread."""
 
     server: ThreadingHTTPServer
 
     def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = _Server(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

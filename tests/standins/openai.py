@@ -37,6 +37,8 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Not answered until set: a model still thinking.
+    hold: threading.Event | None = None
 
 
 def model_says(payload: Json | str, **kw: Any) -> Answer:
@@ -70,6 +72,8 @@ class OpenAIStandIn(Loopback):
                         standin.answers.pop(0) if standin.answers else model_says({"ask": False})
                     )
                 time.sleep(answer.delay)
+                if answer.hold is not None:
+                    answer.hold.wait(timeout=30)
                 reply_json(self, answer.status, answer.body, answer.headers)
 
         self.serve(Handler)
