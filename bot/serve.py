@@ -39,6 +39,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         digest_days=settings.digest_days,
         retention_days=settings.retention_days,
         senders=settings.senders,
+        handlers=settings.handlers,
     )
     platforms = [p for build in PLATFORMS if (p := build(settings, app, worker.stored))]
     routes: dict[str, Route] = {}

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     lead_days: int = Field(0, ge=0, le=30, validation_alias="EXITBOT_LEAD_DAYS")
     sweep_seconds: float = Field(60, gt=0, le=86400, validation_alias="EXITBOT_SWEEP_SECONDS")
     senders: int = Field(4, ge=1, le=32, validation_alias="EXITBOT_SENDERS")
+    handlers: int = Field(8, ge=1, le=64, validation_alias="EXITBOT_HANDLERS")
     questions: Path | None = Field(None, validation_alias="EXITBOT_QUESTIONS")
     retention_days: int | None = Field(None, ge=1, validation_alias="EXITBOT_RETENTION_DAYS")
     encryption_key: SecretStr | None = Field(None, validation_alias="EXITBOT_ENCRYPTION_KEY")

@@ -1,0 +1,175 @@
+"""The answer path end to end: a Slack-signed event posted to a real `exitbot serve` ->
+stored, acknowledged, handled -> the next question arriving at a loopback Slack Web API.
+C employees answer at once, each as soon as their next question arrives. On SQLite and
+PostgreSQL; optionally with a model stand-in that answers only after `--model-delay`
+seconds (past the analyst's timeout), to show that a hanging model costs only the answer it
+was asked about. Prints a table; not a test (run from the repository root).
+
+    python -m bench.answer_path [--interviews 24] [--concurrent 8 100] [--model-delay 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.databases import fresh_postgres, fresh_sqlite
+from bot.container import load_bank
+from bot.settings import Settings
+from tests.e2e.script import ANSWERS
+from tests.e2e.test_slack import Server
+from tests.standins.openai import OpenAIStandIn, model_says
+from tests.standins.slack import SlackStandIn, dm, person, wait_for
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(kw_only=True)
+class BenchServer(Server):
+    model_url: str | None = None
+
+    def settings(self) -> dict[str, str]:
+        settings = super().settings()
+        if self.model_url:
+            settings |= {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": self.model_url}
+        return settings
+
+
+@dataclass
+class Run:
+    """Seconds from each event posted to the next question; per kind of answer."""
+
+    probed: list[float] = field(default_factory=list)  # answers a model may be asked about
+    others: list[float] = field(default_factory=list)
+    acks: list[float] = field(default_factory=list)  # event posted -> HTTP 200
+    errors: int = 0
+    wall: float = 0.0
+
+
+def probe_questions() -> set[str]:
+    bank = load_bank(Settings(DATABASE_URL="sqlite://"))  # type: ignore[call-arg]
+    return {q.id for q in bank.questions if q.probe}
+
+
+def measure(url: str, interviews: int, concurrent: int, model_delay: float | None) -> Run:
+    users = [f"UB{n:04d}" for n in range(interviews)]
+    slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
+    slack.start()
+    model = None
+    if model_delay is not None:
+        model = OpenAIStandIn()
+        model.answers = [model_says({"ask": False}, delay=model_delay) for _ in range(10_000)]
+        model.start()
+    probed = probe_questions()
+    run = Run()
+    with tempfile.TemporaryDirectory() as folder:
+        server = BenchServer(
+            slack=slack,
+            database_url=url,
+            log=Path(folder) / "serve.log",
+            model_url=model.url if model else None,
+        )
+        server.start()
+        try:
+            for user in users:
+                server.command(f"start <@{user}|bench>")
+            for user in users:
+                wait_for(lambda u=user: slack.waiting_for(u) is not None, timeout=120)
+            todo: queue.Queue[str] = queue.Queue()
+            for user in users:
+                todo.put(user)
+            lock = threading.Lock()
+
+            def employee() -> None:
+                while True:
+                    try:
+                        user = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    while (question := slack.waiting_for(user)) is not None:
+                        before = slack.post_count(f"D{user}")
+                        started = time.perf_counter()
+                        try:
+                            status = server.event(dm(user, ANSWERS[question])).status_code
+                        except Exception:
+                            status = 0
+                        acked = time.perf_counter()
+                        if status != 200 or not slack.wait_for_post(f"D{user}", before):
+                            with lock:
+                                run.errors += 1
+                            break
+                        took = time.perf_counter() - started
+                        with lock:
+                            run.acks.append(acked - started)
+                            (run.probed if question in probed else run.others).append(took)
+
+            threads = [threading.Thread(target=employee) for _ in range(concurrent)]
+            began = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            run.wall = time.perf_counter() - began
+            return run
+        finally:
+            server.stop()
+            slack.stop()
+            if model is not None:
+                model.stop()
+
+
+def pct(timings: list[float], p: float) -> float:
+    ordered = sorted(timings)
+    return ordered[max(0, int(len(ordered) * p) - 1)] * 1000 if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--interviews", type=int, default=24)
+    parser.add_argument("--concurrent", type=int, nargs="+", default=[8, 100])
+    parser.add_argument(
+        "--model-delay", type=float, help="also run with a model answering after this long"
+    )
+    parser.add_argument("--postgres", default=POSTGRES)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    databases = [("SQLite", lambda: fresh_sqlite())]
+    if not args.sqlite_only:
+        databases.append(("PostgreSQL", lambda: fresh_postgres(args.postgres)))
+    models: list[float | None] = [None]
+    if args.model_delay is not None:
+        models.append(args.model_delay)
+    header = (
+        f"{'database':<11}{'C':>4} {'model':>7} {'answers':>8} {'answers/s':>10} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ack p50':>8} "
+        f"{'ack p99':>8} {'errors':>7}"
+    )
+    print(header, flush=True)
+    for name, database in databases:
+        for concurrent in args.concurrent:
+            for delay in models:
+                with database() as url:
+                    run = measure(url, max(args.interviews, concurrent), concurrent, delay)
+                model = "none" if delay is None else f"{delay:g} s"
+                rows = [("all", run.probed + run.others)]
+                if delay is not None:
+                    rows += [("  probed", run.probed), ("  others", run.others)]
+                for label, timings in rows:
+                    rate = len(timings) / run.wall if run.wall else 0.0
+                    print(
+                        f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
+                        f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
+                        f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
+                        f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
+                        f"{run.errors:>7}  {label if delay is not None else ''}",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()
