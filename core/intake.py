@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from core.delivery import backoff
 from core.ports import Clock, DuplicateEvent, InboxItem, UnitOfWork
+from core.transactions import committed_events
 
 # What a person who typed a command or clicked a button is told when it cannot be stored.
 TROUBLE = "ExitBot is having trouble, please try again in a minute."
@@ -76,12 +77,18 @@ class Intake:
         try:
             if handler is None:
                 raise LookupError(f"no handler for platform {item.platform!r}")
-            handler(item)
-            # Requests that changed nothing (a bot's own message, an HR command) are done
-            # now; those that changed something were marked done with their change.
-            with self.uow() as uow:
-                uow.inbox.mark_handled(item.id, self.clock.now())
-                uow.commit()
+            done: set[tuple[str, str]] = set()
+            token = committed_events.set(done)
+            try:
+                handler(item)
+            finally:
+                committed_events.reset(token)
+            # Requests that changed something were marked done with their change; those
+            # that changed nothing (a bot's own message, an HR command) are marked now.
+            if (item.platform, item.event_id) not in done:
+                with self.uow() as uow:
+                    uow.inbox.mark_handled(item.id, self.clock.now())
+                    uow.commit()
         except Exception as exc:  # any failure: keep the request and try again later
             retry = item.attempts + 1 < self.max_attempts
             now = self.clock.now()

@@ -6,6 +6,7 @@ handler in units of its own, so nothing slow ever runs inside the first one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -14,6 +15,12 @@ from core.interview import InterviewEnded
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent, UnitOfWork
 
 T = TypeVar("T")
+
+# The inbound events whose handling this context committed (platform, event id): the inbox
+# then knows a request is marked done already, and spends no transaction on saying it again.
+committed_events: ContextVar[set[tuple[str, str]] | None] = ContextVar(
+    "committed_events", default=None
+)
 
 
 @dataclass
@@ -66,6 +73,10 @@ class Transactions:
             return True
 
         try:
-            return self.run(handle)
+            handled = self.run(handle)
         except DuplicateEvent:
-            return False
+            handled = False
+        done = committed_events.get()
+        if event_id and done is not None:
+            done.add((platform, event_id))  # by this commit, or by an earlier one
+        return handled
