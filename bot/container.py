@@ -26,7 +26,7 @@ from bot.clock import SystemClock
 from bot.platform import Platform
 from bot.settings import Settings, SettingsError
 from core.conversation import Conversation
-from core.delivery import Delivery
+from core.delivery import Delivery, SendNow
 from core.dialogue import Dialogue, DialoguePolicy
 from core.endings import Endings
 from core.hr import HrDesk
@@ -93,6 +93,8 @@ class App:
     clock: Clock
     # Set when a commit put messages in the outbox: the sender wakes up for them.
     outbox_ready: threading.Event
+    # Where commits hand what they claimed to send at once (the worker's senders, in serve).
+    send_now: SendNow
     # What holds threads or connections, let go of on close (the LLM analyst's pool).
     closing: list[Callable[[], None]] = field(default_factory=list)
 
@@ -132,7 +134,8 @@ def build_app(
         engine.dispose()
         raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
     outbox_ready = threading.Event()
-    uow = partial(SqlUnitOfWork, make_sessions(engine), clock, outbox_ready.set)
+    send_now = SendNow()
+    uow = partial(SqlUnitOfWork, make_sessions(engine), clock, outbox_ready.set, send_now)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
@@ -184,5 +187,6 @@ def build_app(
         desk=desk,
         clock=clock,
         outbox_ready=outbox_ready,
+        send_now=send_now,
         closing=[analyst.close] if isinstance(analyst, LLMAnalyst) else [],
     )

@@ -54,6 +54,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
             "(`exitbot keygen` makes a key)"
         )
     worker.start()
+    app.send_now.take = worker.take
     connected: list[Platform] = []
     try:
         for platform in platforms:
@@ -70,6 +71,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         for platform in connected:
             if platform.disconnect is not None:
                 platform.disconnect()
+        app.send_now.take = None
         worker.stop()
         app.close()
     return 0

@@ -1,7 +1,8 @@
 """Background work inside `exitbot serve`: the inbox handlers (woken the moment a request is
-stored, and every few seconds for retries), the outbox sender (woken the moment a use case
-queues a message) and APScheduler's sweep for interviews whose day has come. The database
-decides who handles and sends what; this only keeps time."""
+stored, and every few seconds for retries), the outbox senders (handed each commit's
+messages the moment it is made), the outbox sweep (what a crash or a failure left behind)
+and APScheduler's sweep for interviews whose day has come. The database decides who
+handles and sends what; this only keeps time."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from bot.outage import FailureLog
 from core.delivery import Delivery
 from core.intake import Intake
 from core.jobs import Jobs
+from core.messages import Address
+from core.ports import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +49,28 @@ class Worker:
         self.digest_days = digest_days
         self.retention_days = retention_days
         self.poll_seconds = poll_seconds
-        # Set by every commit that queued messages (the unit of work rings it).
+        # Set by every commit that left messages for the sweep (the unit of work rings it).
         self._wake = outbox_ready
         # One token per stored request wakes one handler, not all of them at once.
         self._stored: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._stop = threading.Event()
-        # Senders claim different messages (a lease each), one at a time per recipient, so
-        # they send in parallel across people and in order for each person.
-        self._senders = [
-            threading.Thread(target=self._send_loop, name=f"exitbot-outbox-{n}", daemon=True)
-            for n in range(senders)
+        # Each place's messages go to one sender's queue, so they go in order for each
+        # person and in parallel across people.
+        self._queues: list[queue.SimpleQueue[list[OutboxItem] | None]] = [
+            queue.SimpleQueue() for _ in range(senders)
         ]
+        self._senders = [
+            threading.Thread(
+                target=self._send_loop, args=(lane,), name=f"exitbot-outbox-{n}", daemon=True
+            )
+            for n, lane in enumerate(self._queues)
+        ]
+        self._sweeper = threading.Thread(
+            target=self._sweep_loop, name="exitbot-outbox-sweep", daemon=True
+        )
+        # The last sweep left messages waiting behind ones still being sent: a sender that
+        # finishes wakes it.
+        self._behind = False
         self._sending = FailureLog("sending the outbox")
         self._handlers = [
             threading.Thread(target=self._handle_loop, name=f"exitbot-inbox-{n}", daemon=True)
@@ -67,7 +81,7 @@ class Worker:
         self._scheduler = BackgroundScheduler(timezone=UTC) if scheduler else None
 
     def start(self) -> None:
-        for thread in self._senders:
+        for thread in [*self._senders, self._sweeper]:
             thread.start()
         for thread in self._handlers:
             thread.start()
@@ -103,6 +117,14 @@ class Worker:
         """There is a request in the inbox to handle."""
         self._stored.put(None)
 
+    def take(self, items: list[OutboxItem]) -> None:
+        """Send these claimed messages now (a commit's), each place's in its order."""
+        by_place: dict[Address, list[OutboxItem]] = {}
+        for item in items:
+            by_place.setdefault(item.to, []).append(item)
+        for place, mine in by_place.items():
+            self._queues[hash(place) % len(self._queues)].put(mine)
+
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
@@ -110,7 +132,9 @@ class Worker:
         self._wake.set()
         for _ in self._handlers:
             self._stored.put(None)
-        for thread in self._senders:
+        for lane in self._queues:
+            lane.put(None)
+        for thread in [*self._senders, self._sweeper]:
             thread.join(timeout=10)
         for thread in self._handlers:
             thread.join(timeout=10)
@@ -147,16 +171,31 @@ class Worker:
         except Exception:
             log.exception("the retention purge failed; it runs again tomorrow")
 
-    def _send_loop(self) -> None:
-        sending = self._sending
+    def _send_loop(self, lane: queue.SimpleQueue[list[OutboxItem] | None]) -> None:
         while not self._stop.is_set():
-            self._wake.wait(timeout=self.poll_seconds)
+            items = lane.get()
+            if items is None:
+                continue
+            try:
+                report = self.delivery.send(items)
+                self._sending.ok()
+            except Exception as exc:  # marking them sent failed: their lease runs out
+                self._sending.failed(exc)
+                continue
+            if report.released or self._behind:
+                self._wake.set()
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.is_set():
+            # While messages wait behind others on their way, look again soon: the sender
+            # that finishes those wakes this, but may have finished just before it looked.
+            self._wake.wait(timeout=0.05 if self._behind else self.poll_seconds)
             self._wake.clear()
             try:
-                self.delivery.drain()
-                sending.ok()
+                self._behind = self.delivery.drain().blocked > 0
+                self._sending.ok()
             except Exception as exc:
-                sending.failed(exc)
+                self._sending.failed(exc)
 
     def _handle_loop(self) -> None:
         while not self._stop.is_set():

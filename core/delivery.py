@@ -4,11 +4,16 @@ backoff (a platform's Retry-After wins), given up after `max_attempts`."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+from core.messages import Address
 from core.ports import ChatPort, Clock, DeliveryError, OutboxItem, RecipientUnreachable, UnitOfWork
+
+MAX_BACKOFF = 900.0
+# How long a claimed message is this process's to send before another may take it over.
+LEASE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -16,14 +21,30 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # Let go after an earlier message to the same place failed: the sweep sends them later.
+    released: int = 0
+    # Due, but waiting behind an earlier message to the same place still being sent.
+    blocked: int = 0
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
-            self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed
+            self.sent + other.sent,
+            self.retrying + other.retrying,
+            self.failed + other.failed,
+            self.released + other.released,
+            self.blocked + other.blocked,
         )
 
 
-MAX_BACKOFF = 900.0
+@dataclass
+class SendNow:
+    """Where a commit hands the messages it queued, already claimed, to be sent at once
+    (the outbox rows stay the durable record; the sweep only sends what is left after a
+    crash or a failure). `take` is None while nothing in this process sends them: the CLI,
+    most tests. Then they wait, unclaimed, for `Delivery.drain`."""
+
+    take: Callable[[list[OutboxItem]], None] | None = None
+    lease_seconds: float = LEASE_SECONDS
 
 
 def backoff(
@@ -42,28 +63,53 @@ class Delivery:
     # Told when a person turns out to be unreachable: (interview id, why).
     on_unreachable: Callable[[str, str], None] = field(default=lambda _id, _why: None)
     max_attempts: int = 8
-    lease_seconds: float = 120.0
+    lease_seconds: float = LEASE_SECONDS
 
     def send_due(self, limit: int = 50) -> DeliveryReport:
         with self.uow() as uow:
             items = uow.outbox.claim_due(self.clock.now(), limit, self.lease_seconds)
             uow.commit()
-        report = DeliveryReport()
-        for item in items:
-            report += self._send(item)
-        return report
+        return self.send(items) + DeliveryReport(blocked=items.blocked)
 
     def drain(self, rounds: int = 20) -> DeliveryReport:
         """Send until nothing is due right now (messages that wait for a retry stay)."""
         total = DeliveryReport()
         for _ in range(rounds):
             report = self.send_due()
-            total += report
-            if report == DeliveryReport():
+            # What waits is what the last round left waiting.
+            total = replace(total + report, blocked=report.blocked)
+            if not (report.sent or report.retrying or report.failed or report.released):
                 break
         return total
 
-    def _send(self, item: OutboxItem) -> DeliveryReport:
+    def send(self, items: Sequence[OutboxItem]) -> DeliveryReport:
+        """Send claimed messages in order, then mark them sent in one go. After a failure,
+        the later messages to the same place are let go, to follow the failed one when it
+        is tried again: nobody reads an answer's reply before the question it answers."""
+        report = DeliveryReport()
+        sent: list[tuple[int, str | None]] = []
+        stopped: set[Address] = set()
+        released: list[int] = []
+        for item in items:
+            if item.to in stopped:
+                released.append(item.id)
+                continue
+            outcome, ref = self._send(item)
+            report += outcome
+            if outcome.sent:
+                sent.append((item.id, ref))
+            else:
+                stopped.add(item.to)
+        if sent or released:
+            with self.uow() as uow:
+                now = self.clock.now()
+                for item_id, ref in sent:
+                    uow.outbox.mark_sent(item_id, now, ref)
+                uow.outbox.release(released)
+                uow.commit()
+        return report + DeliveryReport(released=len(released))
+
+    def _send(self, item: OutboxItem) -> tuple[DeliveryReport, str | None]:
         port = self.ports.get(item.to.platform)
         try:
             if port is None:
@@ -73,7 +119,7 @@ class Delivery:
             self._mark(item, error=str(exc), retry=False)
             if item.interview_id and item.to.kind == "user":
                 self.on_unreachable(item.interview_id, str(exc))
-            return DeliveryReport(failed=1)
+            return DeliveryReport(failed=1), None
         except DeliveryError as exc:
             retry = item.attempts + 1 < self.max_attempts
             wait = (
@@ -82,11 +128,8 @@ class Delivery:
                 else backoff(item.attempts + 1)
             )
             self._mark(item, error=str(exc), retry=retry, wait=wait)
-            return DeliveryReport(retrying=1) if retry else DeliveryReport(failed=1)
-        with self.uow() as uow:
-            uow.outbox.mark_sent(item.id, self.clock.now(), ref)
-            uow.commit()
-        return DeliveryReport(sent=1)
+            return (DeliveryReport(retrying=1) if retry else DeliveryReport(failed=1)), None
+        return DeliveryReport(sent=1), ref
 
     def _mark(
         self, item: OutboxItem, error: str, retry: bool, wait: timedelta = timedelta()

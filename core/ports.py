@@ -159,17 +159,28 @@ class OutboxItem:
     interview_id: str | None
 
 
+class Claimed(list[OutboxItem]):
+    """Messages claimed to send; `blocked` counts the due ones left waiting behind an
+    earlier message to the same place that is still on its way."""
+
+    blocked: int = 0
+
+
 class Outbox(Protocol):
     def add(
         self, to: Address, message: OutboundMessage, interview_id: str | None = None
     ) -> None: ...
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed:
         """Due messages, oldest first, at most one in flight per address, leased to this
         caller so another replica does not send them too."""
         ...
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None: ...
+
+    def release(self, item_ids: Sequence[int]) -> None:
+        """Give claimed messages back, unsent, for a later claim."""
+        ...
 
     def forget(self, interview_id: str) -> None:
         """Drop every message about this interview (they carry the employee's words)."""

@@ -227,7 +227,11 @@ class InboxRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "failed_at", "id"),
+        # Is anything to this place still unsent? (asked by every commit that queues one)
+        Index("ix_outbox_to", "address_id", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     # Messages carry employee words: they go when the interview is erased.

@@ -37,7 +37,7 @@ from core.interview import (
     Waiting,
 )
 from core.messages import OUTBOUND, Address, OutboundMessage
-from core.ports import Clock, InboxItem, OutboxItem
+from core.ports import Claimed, Clock, InboxItem, OutboxItem
 
 PERSON_FIELDS = (
     "platform",
@@ -320,22 +320,26 @@ def lease_in_order(
     now: datetime,
     lease_seconds: float,
     limit: int,
-) -> list[Leasable]:
+) -> tuple[list[Leasable], int]:
     """Lease up to `limit` of the pending rows (oldest first) that are due and not leased,
     skipping any row whose key has an earlier row still pending: one at a time per key, in
-    order. The conditional update makes each lease one caller's, across replicas."""
+    order. The conditional update makes each lease one caller's, across replicas. Also
+    says how many due rows were skipped for an earlier one."""
     leased: list[Leasable] = []
     waiting: set[Hashable] = set()
+    blocked = 0
     for row in pending:
+        due = row.next_attempt_at is None or row.next_attempt_at <= now
+        taken = row.lease_until is not None and row.lease_until > now
         order = key(row)
         if order is not None:
             if order in waiting:
+                blocked += due and not taken
                 continue
             waiting.add(order)
-        due = row.next_attempt_at is None or row.next_attempt_at <= now
-        if not due or (row.lease_until and row.lease_until > now):
+        if not due or taken:
             continue
-        taken = session.execute(
+        claim = session.execute(
             update(table)
             .where(
                 table.id == row.id,
@@ -345,11 +349,15 @@ def lease_in_order(
             .values(lease_until=now + timedelta(seconds=lease_seconds))
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        if claim.rowcount == 1:  # type: ignore[attr-defined]
             leased.append(row)
         if len(leased) == limit:
             break
-    return leased
+    return leased, blocked
+
+
+def address_of(row: OutboxRow) -> Address:
+    return Address(platform=row.platform, kind=row.address_kind, id=row.address_id)
 
 
 class SqlOutbox:
@@ -357,38 +365,67 @@ class SqlOutbox:
         self.session = session
         self.clock = clock
         # Held back until the interviews they belong to are written (no ORM link orders them).
-        self._new: list[OutboxRow] = []
+        self._new: list[tuple[OutboxRow, OutboundMessage]] = []
 
     def add(self, to: Address, message: OutboundMessage, interview_id: str | None = None) -> None:
         now = self.clock.now()
-        self._new.append(
-            OutboxRow(
-                interview_id=interview_id,
-                platform=to.platform,
-                address_kind=to.kind,
-                address_id=to.id,
-                payload=OUTBOUND.dump_python(message, mode="json"),
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
+        row = OutboxRow(
+            interview_id=interview_id,
+            platform=to.platform,
+            address_kind=to.kind,
+            address_id=to.id,
+            payload=OUTBOUND.dump_python(message, mode="json"),
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
         )
+        self._new.append((row, message))
 
-    def write_new(self) -> int:
-        """Stage the messages added in this unit of work; how many."""
-        count = len(self._new)
-        self.session.add_all(self._new)
-        self._new.clear()
-        return count
+    def write_new(self, lease_seconds: float | None = None) -> tuple[int, list[OutboxItem]]:
+        """Stage the messages added in this unit of work: how many, and which of them are
+        claimed (for `lease_seconds`) to be sent as soon as this commits. Only messages to a
+        place with nothing earlier still unsent are claimed, so that order holds; the
+        others wait for the sweep."""
+        new, self._new = self._new, []
+        claimed: list[tuple[OutboxRow, OutboundMessage]] = []
+        if lease_seconds is not None:
+            until = self.clock.now() + timedelta(seconds=lease_seconds)
+            free = {to: not self._unsent_to(to) for to in {address_of(row) for row, _ in new}}
+            for row, message in new:
+                if free[address_of(row)]:
+                    row.lease_until = until
+                    claimed.append((row, message))
+        self.session.add_all([row for row, _ in new])
+        if claimed:
+            self.session.flush()  # their ids
+        items = [
+            OutboxItem(row.id, address_of(row), message, 0, row.interview_id)
+            for row, message in claimed
+        ]
+        return len(new), items
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[OutboxItem]:
+    def _unsent_to(self, to: Address) -> bool:
+        query = (
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.address_id == to.id,
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.platform == to.platform,
+                OutboxRow.address_kind == to.kind,
+                OutboxRow.failed_at.is_(None),
+            )
+            .limit(1)
+        )
+        return self.session.scalars(query).first() is not None
+
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed:
         pending = self.session.scalars(
             select(OutboxRow)
             .where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
             .order_by(OutboxRow.id)
             .limit(limit * 10)
         ).all()
-        leased = lease_in_order(
+        leased, blocked = lease_in_order(
             self.session,
             OutboxRow,
             pending,
@@ -399,17 +436,26 @@ class SqlOutbox:
             lease_seconds,
             limit,
         )
-        claimed = [
+        claimed = Claimed(
             OutboxItem(
                 id=row.id,
-                to=Address(platform=row.platform, kind=row.address_kind, id=row.address_id),
+                to=address_of(row),
                 message=OUTBOUND.validate_python(row.payload),
                 attempts=row.attempts,
                 interview_id=row.interview_id,
             )
             for row in leased
-        ]
+        )
+        claimed.blocked = blocked
         return claimed
+
+    def release(self, item_ids: Sequence[int]) -> None:
+        if item_ids:
+            self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
+                .values(lease_until=None)
+            )
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
         self.session.execute(
@@ -466,7 +512,7 @@ class SqlInbox:
             .order_by(InboxRow.id)
             .limit(limit * 10)
         ).all()
-        leased = lease_in_order(
+        leased, _ = lease_in_order(
             self.session,
             InboxRow,
             pending,

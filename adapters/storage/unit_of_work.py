@@ -21,6 +21,7 @@ from adapters.storage.repositories import (
     SqlOutbox,
     SqlPersonRepository,
 )
+from core.delivery import SendNow
 from core.interview import InterviewEnded
 from core.ports import Clock, ConcurrentUpdate, DuplicateEvent
 
@@ -58,11 +59,14 @@ class SqlUnitOfWork:
         sessions: sessionmaker[Session],
         clock: Clock,
         on_outbox: Callable[[], None] = lambda: None,
+        send_now: SendNow | None = None,
     ) -> None:
-        """`on_outbox` is told after a commit that put messages in the outbox."""
+        """`on_outbox` is told after a commit that left messages in the outbox for the
+        sweep; `send_now` is handed those it claimed to send at once."""
         self._sessions = sessions
         self._clock = clock
         self._on_outbox = on_outbox
+        self._send_now = send_now or SendNow()
 
     def __enter__(self) -> Self:
         _here.open = units_open_here() + 1
@@ -93,7 +97,8 @@ class SqlUnitOfWork:
         self.interviews.sync()
         try:
             self.session.flush()
-            queued = self.outbox.write_new()
+            take = self._send_now.take
+            queued, claimed = self.outbox.write_new(self._send_now.lease_seconds if take else None)
             self.session.commit()
         except StaleDataError as exc:
             self.session.rollback()
@@ -107,7 +112,9 @@ class SqlUnitOfWork:
                 # A key another writer took first (a person, an open interview): run again.
                 raise ConcurrentUpdate(str(exc.orig)) from exc
             raise
-        if queued:
+        if claimed and take:
+            take(claimed)
+        if queued > len(claimed):
             self._on_outbox()
 
     def collect_events(self) -> list[InterviewEnded]:

@@ -1,0 +1,64 @@
+"""Send right after commit: a commit's messages are claimed in its own transaction and handed
+to the senders at once (no claim round trip), but only where nothing earlier to the same
+person is still unsent; the rest wait for the sweep, so each person reads everything in
+order, through failures and retries."""
+
+from __future__ import annotations
+
+from bot.container import App
+from core.events import UserMessage
+from core.interview import Person
+from core.messages import QuestionMessage
+from core.ports import DeliveryError, OutboxItem
+from tests.conftest import PLATFORM, FakeChat, FakeClock
+
+JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe")
+
+
+def handed_over(app: App) -> list[list[OutboxItem]]:
+    batches: list[list[OutboxItem]] = []
+    app.send_now.take = batches.append
+    return batches
+
+
+def test_a_commits_messages_are_handed_over_claimed_in_order(app: App, chat: FakeChat) -> None:
+    batches = handed_over(app)
+    app.hr.start_now(JANE, by="UHR")
+    [batch] = batches
+    assert len(batch) == 4 and isinstance(batch[-1].message, QuestionMessage)
+    assert not app.outbox_ready.is_set()  # nothing left for the sweep
+    assert app.delivery.drain().sent == 0  # claimed: the sweep does not send them twice
+    assert app.delivery.send(batch).sent == 4
+    assert [m for _, m in chat.sent] == [item.message for item in batch]
+    assert app.delivery.drain().sent == 0
+
+
+def test_a_reply_behind_an_unsent_message_waits_for_it(app: App, chat: FakeChat) -> None:
+    batches = handed_over(app)
+    app.hr.start_now(JANE, by="UHR")
+    app.outbox_ready.clear()
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+    assert len(batches) == 1, "the reply was claimed while the question was still unsent"
+    assert app.outbox_ready.is_set()
+    early = app.delivery.drain()
+    assert early.sent == 0 and early.blocked == 1
+    app.delivery.send(batches[0])
+    assert app.delivery.drain().sent == 1
+    questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
+    assert questions == ["primary_reason", "trigger"]
+
+
+def test_after_a_failure_the_persons_later_messages_follow_the_failed_one(
+    app: App, chat: FakeChat, clock: FakeClock
+) -> None:
+    batches = handed_over(app)
+    app.hr.start_now(JANE, by="UHR")
+    [batch] = batches
+    chat.failures.append(DeliveryError("rate limited", retry_after=30))
+    report = app.delivery.send(batch)
+    assert (report.sent, report.retrying, report.released) == (0, 1, 3)
+    assert chat.sent == []
+    assert app.delivery.drain().sent == 0  # the first waits for its retry, the rest for it
+    clock.advance(seconds=31)
+    assert app.delivery.drain().sent == 4
+    assert [m for _, m in chat.sent] == [item.message for item in batch]
