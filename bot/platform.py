@@ -40,6 +40,5 @@ class Platform:
     disconnect: Callable[[], None] | None = None
 
 
-# Builds a platform from the settings, or None when it is not configured. `stored` is told
-# of each request the platform's route stored in the inbox.
-PlatformBuilder = Callable[["Settings", "App", Callable[[], None]], Platform | None]
+# Builds a platform from the settings, or None when it is not configured.
+PlatformBuilder = Callable[["Settings", "App"], Platform | None]

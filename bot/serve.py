@@ -41,7 +41,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         senders=settings.senders,
         handlers=settings.handlers,
     )
-    platforms = [p for build in PLATFORMS if (p := build(settings, app, worker.stored))]
+    platforms = [p for build in PLATFORMS if (p := build(settings, app))]
     routes: dict[str, Route] = {}
     for platform in platforms:
         app.register(platform)
@@ -54,7 +54,9 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
             "(`exitbot keygen` makes a key)"
         )
     worker.start()
+    # Work claimed as it is committed goes straight to the worker's threads.
     app.send_now.take = worker.take
+    app.intake.take, app.intake.wake = worker.take_request, worker.stored
     connected: list[Platform] = []
     try:
         for platform in platforms:
@@ -71,7 +73,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         for platform in connected:
             if platform.disconnect is not None:
                 platform.disconnect()
-        app.send_now.take = None
+        app.send_now.take = app.intake.take = None
         worker.stop()
         app.close()
     return 0

@@ -5,7 +5,6 @@ Mode connection."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
@@ -41,15 +40,15 @@ def slack_edges(settings: Settings) -> Platform | None:
     )
 
 
-def build_slack(settings: Settings, app: App, stored: Callable[[], None]) -> Platform | None:
-    """None when SLACK_BOT_TOKEN is not set. `stored` is told of each request stored."""
+def build_slack(settings: Settings, app: App) -> Platform | None:
+    """None when SLACK_BOT_TOKEN is not set."""
     platform = slack_edges(settings)
     if platform is None:
         log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
         return None
     chat = platform.chat
     assert isinstance(chat, SlackChat)
-    route = slack_route(settings, app.intake, stored)
+    route = slack_route(settings, app.intake)
     if route is not None:
         platform.routes["/slack/events"] = route
     try:
@@ -68,7 +67,6 @@ def build_slack(settings: Settings, app: App, stored: Callable[[], None]) -> Pla
             bolt,
             settings.slack_app_token.get_secret_value(),
             app.intake,
-            stored,
             FailureLog("storing Slack requests"),
         )
 
@@ -84,7 +82,7 @@ def build_slack(settings: Settings, app: App, stored: Callable[[], None]) -> Pla
     return platform
 
 
-def slack_route(settings: Settings, intake: Intake, stored: Callable[[], None]) -> Route | None:
+def slack_route(settings: Settings, intake: Intake) -> Route | None:
     """POST /slack/events, or None when Slack comes over Socket Mode (or not at all): a
     route that is not needed is not mounted, and one that is mounted checks signatures."""
     if not settings.slack_bot_token or settings.slack_app_token:
@@ -95,6 +93,4 @@ def slack_route(settings: Settings, intake: Intake, stored: Callable[[], None]) 
             "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for "
             "Socket Mode)"
         )
-    return slack_endpoint(
-        secret.get_secret_value(), intake, stored, FailureLog("storing Slack requests")
-    )
+    return slack_endpoint(secret.get_secret_value(), intake, FailureLog("storing Slack requests"))

@@ -5,7 +5,6 @@ adapter, the bot, the ChatPort and POST /api/messages."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from botbuilder.core import CloudAdapterBase, TurnContext
 from botframework.connector.auth import (
@@ -32,9 +31,9 @@ class TeamsAdapter(CloudAdapterBase):  # type: ignore[misc]
         raise error
 
 
-def build_teams(settings: Settings, app: App, stored: Callable[[], None]) -> Platform | None:
+def build_teams(settings: Settings, app: App) -> Platform | None:
     """None when Teams is not configured (no MICROSOFT_APP_ID and not EXITBOT_TEAMS_DEV).
-    Teams' turns are handled as they come, not stored: `stored` is not needed."""
+    Teams' turns are handled as they come, not stored."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
     if settings.teams_dev:

@@ -17,10 +17,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.outage import FailureLog
 from core.delivery import Delivery
-from core.intake import Intake
+from core.intake import Intake, IntakeReport
 from core.jobs import Jobs
 from core.messages import Address
-from core.ports import OutboxItem
+from core.ports import InboxItem, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,11 @@ class Worker:
         self.poll_seconds = poll_seconds
         # Set by every commit that left messages for the sweep (the unit of work rings it).
         self._wake = outbox_ready
-        # One token per stored request wakes one handler, not all of them at once.
-        self._stored: queue.SimpleQueue[None] = queue.SimpleQueue()
+        # A request claimed as it was stored, or a token that wakes one handler (not all of
+        # them at once) to claim what waits in the table.
+        self._stored: queue.SimpleQueue[InboxItem | None] = queue.SimpleQueue()
+        # The last claim left requests waiting behind the same person's earlier one.
+        self._inbox_behind = False
         self._stop = threading.Event()
         # Each place's messages go to one sender's queue, so they go in order for each
         # person and in parallel across people.
@@ -114,8 +117,12 @@ class Worker:
             self._scheduler.start()
 
     def stored(self) -> None:
-        """There is a request in the inbox to handle."""
+        """There is a request in the inbox to claim and handle."""
         self._stored.put(None)
+
+    def take_request(self, item: InboxItem) -> None:
+        """Handle this request, claimed as it was stored, now."""
+        self._stored.put(item)
 
     def take(self, items: list[OutboxItem]) -> None:
         """Send these claimed messages now (a commit's), each place's in its order."""
@@ -199,23 +206,33 @@ class Worker:
 
     def _handle_loop(self) -> None:
         while not self._stop.is_set():
+            # While requests wait behind others in hand, look again soon (see _sweep_loop).
+            token: InboxItem | None = None
             with contextlib.suppress(queue.Empty):
-                self._stored.get(timeout=self.poll_seconds)
+                token = self._stored.get(timeout=0.05 if self._inbox_behind else self.poll_seconds)
+            if token is not None:
+                self._note(self.intake.handle(token))
+                if not self._inbox_behind:
+                    continue
             try:
                 while not self._stop.is_set():
                     report = self.intake.handle_due()
-                    if report.failed:
-                        log.error(
-                            "gave up on a stored request after %d attempts (%s); it stays in "
-                            "the inbox table with failed_at set",
-                            self.intake.max_attempts,
-                            type(report.error).__name__,
-                        )
-                    if report.error is not None:
-                        self._handling.failed(report.error)
-                    elif report.handled:
-                        self._handling.ok()
+                    self._inbox_behind = report.blocked > 0
+                    self._note(report)
                     if not (report.handled or report.retrying or report.failed):
                         break
             except Exception as exc:  # the claim itself failed: the database is out
                 self._handling.failed(exc)
+
+    def _note(self, report: IntakeReport) -> None:
+        if report.failed:
+            log.error(
+                "gave up on a stored request after %d attempts (%s); it stays in the inbox "
+                "table with failed_at set",
+                self.intake.max_attempts,
+                type(report.error).__name__,
+            )
+        if report.error is not None:
+            self._handling.failed(report.error)
+        elif report.handled:
+            self._handling.ok()

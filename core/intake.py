@@ -22,6 +22,8 @@ class IntakeReport:
     handled: int = 0
     retrying: int = 0
     failed: int = 0
+    # Due, but waiting behind the same person's earlier request still in hand.
+    blocked: int = 0
     # The last failure, for the caller to log (the core does no I/O).
     error: Exception | None = None
 
@@ -40,6 +42,11 @@ class Intake:
     # Long enough for a slow model; short enough that a request whose handler died with
     # the database is tried again soon after it comes back.
     lease_seconds: float = 30.0
+    # Where a request claimed as it is stored goes to be handled at once (a handler in
+    # this process), and who is told of one left for a handler to claim. Without `take`
+    # (the CLI, tests) every request waits to be claimed.
+    take: Callable[[InboxItem], None] | None = None
+    wake: Callable[[], None] = lambda: None
 
     def store(
         self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
@@ -47,12 +54,18 @@ class Intake:
         """Keep a verified request to handle after the acknowledgement. False when it was
         stored before (a platform retry). Database errors propagate: the caller must then
         refuse the request so that the platform sends it again."""
+        take = self.take
         try:
             with self.uow() as uow:
-                uow.inbox.add(platform, event_id, sender, content_type, body)
+                lease = self.lease_seconds if take else None
+                claimed = uow.inbox.add(platform, event_id, sender, content_type, body, lease)
                 uow.commit()
         except DuplicateEvent:
             return False
+        if claimed is not None and take is not None:
+            take(claimed)
+        else:  # someone's earlier request is still in hand: this one follows it
+            self.wake()
         return True
 
     def prune(self, keep: timedelta = timedelta(days=7)) -> int:
@@ -67,9 +80,15 @@ class Intake:
         with self.uow() as uow:
             items = uow.inbox.claim_due(self.clock.now(), limit, self.lease_seconds)
             uow.commit()
-        report = IntakeReport()
+        report = IntakeReport(blocked=items.blocked)
         for item in items:
             self._handle(item, report)
+        return report
+
+    def handle(self, item: InboxItem) -> IntakeReport:
+        """Handle a request claimed as it was stored."""
+        report = IntakeReport()
+        self._handle(item, report)
         return report
 
     def _handle(self, item: InboxItem, report: IntakeReport) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from core.analysis import Analysis
 from core.interview import Interview, InterviewEnded, Person
@@ -159,9 +159,12 @@ class OutboxItem:
     interview_id: str | None
 
 
-class Claimed(list[OutboxItem]):
-    """Messages claimed to send; `blocked` counts the due ones left waiting behind an
-    earlier message to the same place that is still on its way."""
+T = TypeVar("T")
+
+
+class Claimed(list[T]):
+    """Claimed work (messages to send, requests to handle); `blocked` counts the due items
+    left waiting behind an earlier one to (or from) the same person still in hand."""
 
     blocked: int = 0
 
@@ -171,7 +174,7 @@ class Outbox(Protocol):
         self, to: Address, message: OutboundMessage, interview_id: str | None = None
     ) -> None: ...
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed:
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         """Due messages, oldest first, at most one in flight per address, leased to this
         caller so another replica does not send them too."""
         ...
@@ -212,13 +215,20 @@ class InboxItem:
 
 class Inbox(Protocol):
     def add(
-        self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
-    ) -> None:
+        self,
+        platform: str,
+        event_id: str,
+        sender: str | None,
+        content_type: str,
+        body: str,
+        lease_seconds: float | None = None,
+    ) -> InboxItem | None:
         """Store a request to handle later; committing a second one with the same id raises
-        DuplicateEvent (a platform retry)."""
+        DuplicateEvent (a platform retry). With `lease_seconds`, claim it at once for this
+        caller (the item) unless the sender has an earlier request still unhandled (None)."""
         ...
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[InboxItem]:
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
         """Stored requests due for handling, oldest first, at most one per sender at a
         time, leased to this caller."""
         ...

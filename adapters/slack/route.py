@@ -31,7 +31,6 @@ from core.ports import Failures
 def slack_endpoint(
     signing_secret: str,
     intake: Intake,
-    wake: Callable[[], None],
     failures: Failures,
 ) -> Callable[[Request], Awaitable[Response]]:
     verifier = SignatureVerifier(signing_secret)  # refuses an empty secret
@@ -56,7 +55,6 @@ def slack_endpoint(
             failures.failed(exc)
             return _trouble(incoming)
         failures.ok()
-        wake()
         return Response(status_code=200)
 
     return slack_events

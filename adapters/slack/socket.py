@@ -6,7 +6,6 @@ clicker is told the same through the click's response_url."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -30,12 +29,10 @@ class StoringSocketModeHandler(SocketModeHandler):
         app: App,
         app_token: str,
         intake: Intake,
-        stored: Callable[[], None],
         failures: Failures,
     ) -> None:
         super().__init__(app, app_token)
         self.intake = intake
-        self.stored = stored
         self.failures = failures
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
@@ -63,7 +60,6 @@ class StoringSocketModeHandler(SocketModeHandler):
             return
         self.failures.ok()
         self._ack(client, req)
-        self.stored()
 
     @staticmethod
     def _ack(

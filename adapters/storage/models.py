@@ -207,6 +207,8 @@ class InboxRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "event_id"),
         Index("ix_inbox_pending", "processed_at", "failed_at", "id"),
+        # Has this person sent anything still unhandled? (asked as each request is stored)
+        Index("ix_inbox_sender", "sender", "processed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

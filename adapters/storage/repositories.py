@@ -418,7 +418,7 @@ class SqlOutbox:
         )
         return self.session.scalars(query).first() is not None
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed:
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         pending = self.session.scalars(
             select(OutboxRow)
             .where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
@@ -483,36 +483,77 @@ class SqlOutbox:
         self.session.execute(failed_attempt(OutboxRow, item_id, at, error, retry_at))
 
 
+def inbox_item(row: InboxRow) -> InboxItem:
+    return InboxItem(
+        id=row.id,
+        platform=row.platform,
+        event_id=row.event_id,
+        content_type=row.content_type or "",
+        body=row.body or "",
+        attempts=row.attempts,
+    )
+
+
 class SqlInbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
 
     def add(
-        self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
-    ) -> None:
+        self,
+        platform: str,
+        event_id: str,
+        sender: str | None,
+        content_type: str,
+        body: str,
+        lease_seconds: float | None = None,
+    ) -> InboxItem | None:
         now = self.clock.now()
-        self.session.add(
-            InboxRow(
-                platform=platform,
-                event_id=event_id,
-                sender=sender,
-                content_type=content_type,
-                body=body,
-                received_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
+        claimed_until = (
+            now + timedelta(seconds=lease_seconds)
+            if lease_seconds is not None and not self._unhandled_from(platform, sender)
+            else None
         )
+        row = InboxRow(
+            platform=platform,
+            event_id=event_id,
+            sender=sender,
+            content_type=content_type,
+            body=body,
+            received_at=now,
+            next_attempt_at=now,
+            attempts=0,
+            lease_until=claimed_until,
+        )
+        self.session.add(row)
+        if claimed_until is None:
+            return None
+        self.session.flush()  # its id
+        return inbox_item(row)
 
-    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[InboxItem]:
+    def _unhandled_from(self, platform: str, sender: str | None) -> bool:
+        if sender is None:
+            return False
+        query = (
+            select(InboxRow.id)
+            .where(
+                InboxRow.sender == sender,
+                InboxRow.processed_at.is_(None),
+                InboxRow.platform == platform,
+                InboxRow.failed_at.is_(None),
+            )
+            .limit(1)
+        )
+        return self.session.scalars(query).first() is not None
+
+    def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
         pending = self.session.scalars(
             select(InboxRow)
             .where(InboxRow.processed_at.is_(None), InboxRow.failed_at.is_(None))
             .order_by(InboxRow.id)
             .limit(limit * 10)
         ).all()
-        leased, _ = lease_in_order(
+        leased, blocked = lease_in_order(
             self.session,
             InboxRow,
             pending,
@@ -523,17 +564,8 @@ class SqlInbox:
             lease_seconds,
             limit,
         )
-        claimed = [
-            InboxItem(
-                id=row.id,
-                platform=row.platform,
-                event_id=row.event_id,
-                content_type=row.content_type or "",
-                body=row.body or "",
-                attempts=row.attempts,
-            )
-            for row in leased
-        ]
+        claimed = Claimed(inbox_item(row) for row in leased)
+        claimed.blocked = blocked
         return claimed
 
     def handle(self, platform: str, event_id: str, at: datetime) -> bool:

@@ -24,7 +24,7 @@ def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
 ) -> None:
     """Regression: with SLACK_APP_TOKEN set, /slack/events stayed mounted with an empty
     signing secret, and a request signed with an empty key ran `report` as HR."""
-    route = slack_route(settings(SLACK_APP_TOKEN="xapp-test"), app.intake, lambda: None)
+    route = slack_route(settings(SLACK_APP_TOKEN="xapp-test"), app.intake)
     assert route is None
     engine = make_engine(migrated_sqlite)
     body = event_body({"type": "message", "text": "report"}, "EvForged")
@@ -38,7 +38,7 @@ def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
 @pytest.mark.parametrize("secret", ["", "   "])
 def test_over_http_a_signing_secret_is_required(app: App, secret: str) -> None:
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
-        slack_route(settings(SLACK_SIGNING_SECRET=secret), app.intake, lambda: None)
+        slack_route(settings(SLACK_SIGNING_SECRET=secret), app.intake)
 
 
 def test_the_slack_sdk_in_use_refuses_an_empty_secret() -> None:

@@ -58,7 +58,7 @@ def slack_app(
     slack.replay = replay(bolt)
     app.register(slack)
     handler = StoringSocketModeHandler(
-        bolt, "xapp-test", app.intake, lambda: None, FailureLog("storing Slack requests")
+        bolt, "xapp-test", app.intake, FailureLog("storing Slack requests")
     )
     yield app, handler
     app.close()

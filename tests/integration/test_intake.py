@@ -99,3 +99,25 @@ def test_a_request_that_changed_something_is_marked_done_with_its_change_alone(
     assert len(done) == 2 and all(done)
     app.delivery.drain()
     assert len(chat.to_user("U1")) == 1
+
+
+def test_a_request_is_claimed_as_it_is_stored_unless_its_sender_has_one_in_hand(
+    app: App, chat: FakeChat
+) -> None:
+    """Handled at once, without a claim round trip; but one person's requests in order."""
+    handed: list[InboxItem] = []
+    woken: list[None] = []
+    app.intake.take, app.intake.wake = handed.append, lambda: woken.append(None)
+    app.intake.handlers["test"] = lambda item: app.conversation.handle_message(
+        UserMessage("test", "U1", item.body, event_id=item.event_id)
+    )
+    assert app.intake.store("test", "Ev1", "U1", "text/plain", "first")
+    assert [i.event_id for i in handed] == ["Ev1"] and not woken
+    assert app.intake.store("test", "Ev2", "U1", "text/plain", "second")  # Ev1 still in hand
+    assert len(handed) == 1 and len(woken) == 1
+    early = app.intake.handle_due()
+    assert early.handled == 0 and early.blocked == 1  # neither Ev1 again nor Ev2 before it
+    assert app.intake.handle(handed[0]).handled == 1
+    assert app.intake.handle_due().handled == 1
+    assert app.intake.store("test", "Ev3", "U2", "text/plain", "someone else")
+    assert [i.event_id for i in handed] == ["Ev1", "Ev3"]

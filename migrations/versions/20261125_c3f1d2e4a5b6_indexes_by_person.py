@@ -1,4 +1,5 @@
-"""outbox: index by address, for "is anything to this place still unsent?" at each commit.
+"""outbox and inbox: indexes by person, for "is anything to (or from) them still in hand?",
+asked at each commit that queues a message and as each request is stored.
 
 Revision ID: c3f1d2e4a5b6
 Revises: a0122a03b0a1
@@ -18,8 +19,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_to", ["address_id", "sent_at"], unique=False)
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.create_index("ix_inbox_sender", ["sender", "processed_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbox_sender")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_to")
