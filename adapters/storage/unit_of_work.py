@@ -69,8 +69,11 @@ class SqlUnitOfWork:
         self._send_now = send_now or SendNow()
 
     def __enter__(self) -> Self:
-        _here.open = units_open_here() + 1
         self.session = self._sessions()
+        self._serial = getattr(self.session.get_bind().dialect, "exitbot_serial", None)
+        if self._serial is not None:
+            self._serial.acquire()
+        _here.open = units_open_here() + 1
         self.people = SqlPersonRepository(self.session)
         self.interviews = SqlInterviewRepository(self.session, self.people)
         self.outbox = SqlOutbox(self.session, self._clock)
@@ -91,6 +94,8 @@ class SqlUnitOfWork:
             # Always hand the connection back, even when a dead one cannot roll back.
             self.session.close()
             _here.open = units_open_here() - 1
+            if self._serial is not None:
+                self._serial.release()
 
     def commit(self) -> None:
         self.people.sync()
