@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.storage.crypto import Cipher
@@ -82,6 +82,17 @@ def scrub(engine: Engine) -> None:
                 connection.exec_driver_sql("VACUUM FULL " + ", ".join(ERASED_TABLES))
     except (DBAPIError, OSError) as exc:
         log.warning("could not scrub the database after an erasure: %s", str(exc).splitlines()[0])
+
+
+def unique_violation_table(exc: IntegrityError) -> str | None:
+    """The table whose unique key a write broke, or None for any other integrity error."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return str(orig.diag.table_name)  # type: ignore[union-attr]
+    message = str(orig)
+    if message.startswith("UNIQUE constraint failed: "):  # SQLite says it only in words
+        return message.removeprefix("UNIQUE constraint failed: ").split(".")[0]
+    return None
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Update, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adapters.storage.database import unique_violation_table
 from adapters.storage.models import (
     AnswerRow,
     AuditRow,
@@ -37,7 +39,7 @@ from core.interview import (
     Waiting,
 )
 from core.messages import OUTBOUND, Address, OutboundMessage
-from core.ports import Claimed, Clock, InboxItem, OutboxItem
+from core.ports import Claimed, Clock, DuplicateEvent, InboxItem, OutboxItem
 
 PERSON_FIELDS = (
     "platform",
@@ -528,7 +530,12 @@ class SqlInbox:
         self.session.add(row)
         if claimed_until is None:
             return None
-        self.session.flush()  # its id
+        try:
+            self.session.flush()  # its id
+        except IntegrityError as exc:  # here, not at the commit: said the same way
+            if unique_violation_table(exc) == "inbox":
+                raise DuplicateEvent() from exc
+            raise
         return inbox_item(row)
 
     def _unhandled_from(self, platform: str, sender: str | None) -> bool:

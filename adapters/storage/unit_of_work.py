@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from adapters.storage.database import scrub
+from adapters.storage.database import scrub, unique_violation_table
 from adapters.storage.repositories import (
     SqlAuditLog,
     SqlDigestLog,
@@ -32,17 +32,6 @@ def units_open_here() -> int:
     """How many units of work this thread has open: nothing slow (a chat API, a model) may
     run while one is (the test suite checks it at every edge)."""
     return int(getattr(_here, "open", 0))
-
-
-def unique_violation_table(exc: IntegrityError) -> str | None:
-    """The table whose unique key a write broke, or None for any other integrity error."""
-    orig = exc.orig
-    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
-        return str(orig.diag.table_name)  # type: ignore[union-attr]
-    message = str(orig)
-    if message.startswith("UNIQUE constraint failed: "):  # SQLite says it only in words
-        return message.removeprefix("UNIQUE constraint failed: ").split(".")[0]
-    return None
 
 
 class SqlUnitOfWork:

@@ -119,5 +119,6 @@ def test_a_request_is_claimed_as_it_is_stored_unless_its_sender_has_one_in_hand(
     assert early.handled == 0 and early.blocked == 1  # neither Ev1 again nor Ev2 before it
     assert app.intake.handle(handed[0]).handled == 1
     assert app.intake.handle_due().handled == 1
+    assert not app.intake.store("test", "Ev1", "U1", "text/plain", "first")  # a late retry
     assert app.intake.store("test", "Ev3", "U2", "text/plain", "someone else")
     assert [i.event_id for i in handed] == ["Ev1", "Ev3"]
