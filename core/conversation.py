@@ -25,8 +25,7 @@ def tell(uow: UnitOfWork, interview: Interview, reply: Iterable[OutboundMessage]
 
 
 def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | None:
-    person = uow.people.find(platform, user_id)
-    return uow.interviews.current_for(person) if person else None
+    return uow.interviews.current_of(platform, user_id)
 
 
 @dataclass

@@ -126,6 +126,11 @@ class InterviewRepository(Protocol):
         """The person's open interview if they have one, else their latest, else None."""
         ...
 
+    def current_of(self, platform: str, user_id: str) -> Interview | None:
+        """The same, for whoever has this id on that platform (one query, not two: it runs
+        for every answer)."""
+        ...
+
     def open(self) -> list[Interview]:
         """SCHEDULED and IN_PROGRESS interviews, soonest first."""
         ...

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Update, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,13 +142,20 @@ class SqlInterviewRepository:
         return self._track(row) if row else None
 
     def current_for(self, person: Person) -> Interview | None:
-        open_state = [s.value for s in OPEN_STATES]
-        query = (
-            select(InterviewRow)
-            .where(InterviewRow.person_id == person.id)
-            .order_by(InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc())
-            .limit(1)
+        return self._current(select(InterviewRow).where(InterviewRow.person_id == person.id))
+
+    def current_of(self, platform: str, user_id: str) -> Interview | None:
+        whose = select(InterviewRow).join(InterviewRow.person)
+        return self._current(
+            whose.where(PersonRow.platform == platform, PersonRow.user_id == user_id)
         )
+
+    def _current(self, whose: Select[InterviewRow]) -> Interview | None:
+        """Of these interviews, the open one, else the latest."""
+        open_state = [s.value for s in OPEN_STATES]
+        query = whose.order_by(
+            InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc()
+        ).limit(1)
         row = self.session.scalars(query).first()
         return self._track(row) if row else None
 
