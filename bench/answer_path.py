@@ -32,9 +32,12 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @dataclass(kw_only=True)
 class BenchServer(Server):
     model_url: str | None = None
+    handlers: int | None = None
 
     def settings(self) -> dict[str, str]:
         settings = super().settings()
+        if self.handlers:
+            settings["EXITBOT_HANDLERS"] = str(self.handlers)
         if self.model_url:
             settings |= {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": self.model_url}
         return settings
@@ -56,7 +59,9 @@ def probe_questions() -> set[str]:
     return {q.id for q in bank.questions if q.probe}
 
 
-def measure(url: str, interviews: int, concurrent: int, model_delay: float | None) -> Run:
+def measure(
+    url: str, interviews: int, concurrent: int, model_delay: float | None, handlers: int | None
+) -> Run:
     users = [f"UB{n:04d}" for n in range(interviews)]
     slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
     slack.start()
@@ -73,6 +78,7 @@ def measure(url: str, interviews: int, concurrent: int, model_delay: float | Non
             database_url=url,
             log=Path(folder) / "serve.log",
             model_url=model.url if model else None,
+            handlers=handlers,
         )
         server.start()
         try:
@@ -135,6 +141,7 @@ def main() -> None:
     parser.add_argument(
         "--model-delay", type=float, help="also run with a model answering after this long"
     )
+    parser.add_argument("--handlers", type=int, help="EXITBOT_HANDLERS (default: the bot's)")
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
@@ -154,7 +161,9 @@ def main() -> None:
         for concurrent in args.concurrent:
             for delay in models:
                 with database() as url:
-                    run = measure(url, max(args.interviews, concurrent), concurrent, delay)
+                    run = measure(
+                        url, max(args.interviews, concurrent), concurrent, delay, args.handlers
+                    )
                 model = "none" if delay is None else f"{delay:g} s"
                 rows = [("all", run.probed + run.others)]
                 if delay is not None:
