@@ -33,11 +33,14 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 class BenchServer(Server):
     model_url: str | None = None
     handlers: int | None = None
+    processes: int | None = None
 
     def settings(self) -> dict[str, str]:
         settings = super().settings()
         if self.handlers:
             settings["EXITBOT_HANDLERS"] = str(self.handlers)
+        if self.processes:
+            settings["EXITBOT_PROCESSES"] = str(self.processes)
         if self.model_url:
             settings |= {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": self.model_url}
         return settings
@@ -60,7 +63,12 @@ def probe_questions() -> set[str]:
 
 
 def measure(
-    url: str, interviews: int, concurrent: int, model_delay: float | None, handlers: int | None
+    url: str,
+    interviews: int,
+    concurrent: int,
+    model_delay: float | None,
+    handlers: int | None,
+    processes: int | None = None,
 ) -> Run:
     users = [f"UB{n:04d}" for n in range(interviews)]
     slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
@@ -79,6 +87,7 @@ def measure(
             log=Path(folder) / "serve.log",
             model_url=model.url if model else None,
             handlers=handlers,
+            processes=processes,
         )
         server.start()
         try:
@@ -142,6 +151,7 @@ def main() -> None:
         "--model-delay", type=float, help="also run with a model answering after this long"
     )
     parser.add_argument("--handlers", type=int, help="EXITBOT_HANDLERS (default: the bot's)")
+    parser.add_argument("--processes", type=int, help="EXITBOT_PROCESSES (default: 1)")
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
@@ -162,7 +172,12 @@ def main() -> None:
             for delay in models:
                 with database() as url:
                     run = measure(
-                        url, max(args.interviews, concurrent), concurrent, delay, args.handlers
+                        url,
+                        max(args.interviews, concurrent),
+                        concurrent,
+                        delay,
+                        args.handlers,
+                        args.processes,
                     )
                 model = "none" if delay is None else f"{delay:g} s"
                 rows = [("all", run.probed + run.others)]

@@ -3,7 +3,12 @@ the background worker."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import os
+import signal
+import socket
 
 import uvicorn
 
@@ -17,6 +22,7 @@ from bot.web import create_web_app
 from bot.worker import Worker
 
 log = logging.getLogger("exitbot")
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # Every chat platform ExitBot speaks; each builder returns None when it is not configured.
 PLATFORMS: tuple[PlatformBuilder, ...] = (build_slack, build_teams)
@@ -27,6 +33,60 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     upgrade(settings.database_url)
+    if settings.processes == 1:
+        return serve_one(settings, scheduler, None)
+    return serve_many(settings, scheduler)
+
+
+def serve_many(settings: Settings, scheduler: bool) -> int:
+    """One replica per process on one listening socket: Python runs one thread at a time
+    per process, so a second core needs a second process. The replicas share only the
+    database, as replicas on separate machines do."""
+    try:
+        listener = socket.create_server((settings.host, settings.port), backlog=2048)
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc.strerror)
+        return 2
+    children: list[int] = []
+    for _ in range(settings.processes):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                die_with_parent()
+                code = serve_one(settings, scheduler, listener)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    listener.close()
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    pid, status = os.wait()  # the first to stop stops them all
+    stop(signal.SIGTERM, None)
+    worst = os.waitstatus_to_exitcode(status)
+    for child in children:
+        if child != pid:
+            _, status = os.waitpid(child, 0)
+            worst = worst or os.waitstatus_to_exitcode(status)
+    return 1 if worst else 0
+
+
+def die_with_parent() -> None:
+    """Ask Linux to stop this process when its parent goes, however the parent went (a
+    SIGKILL included), so no replica outlives `exitbot serve`. Elsewhere: nothing."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent went before we asked
+        os._exit(1)
+
+
+def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | None) -> int:
     app = build_app(settings)
     worker = Worker(
         app.delivery,
@@ -63,12 +123,13 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
             if platform.connect is not None:
                 platform.connect()
                 connected.append(platform)
-        uvicorn.run(
+        config = uvicorn.Config(
             create_web_app(app.engine, routes),
             host=settings.host,
             port=settings.port,
             log_level="info",
         )
+        uvicorn.Server(config).run(sockets=[listener] if listener else None)
     finally:
         for platform in connected:
             if platform.disconnect is not None:

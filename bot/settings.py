@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(60, gt=0, le=86400, validation_alias="EXITBOT_SWEEP_SECONDS")
     senders: int = Field(4, ge=1, le=32, validation_alias="EXITBOT_SENDERS")
     handlers: int = Field(8, ge=1, le=64, validation_alias="EXITBOT_HANDLERS")
+    processes: int = Field(1, ge=1, le=64, validation_alias="EXITBOT_PROCESSES")
     questions: Path | None = Field(None, validation_alias="EXITBOT_QUESTIONS")
     retention_days: int | None = Field(None, ge=1, validation_alias="EXITBOT_RETENTION_DAYS")
     encryption_key: SecretStr | None = Field(None, validation_alias="EXITBOT_ENCRYPTION_KEY")

@@ -3,17 +3,21 @@ employee gets exactly one invitation."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.container import build_app
 from bot.settings import Settings
 from core.interview import Person
+from tests.e2e.script import ANSWERS
 from tests.e2e.test_slack import Server
-from tests.standins.slack import SlackStandIn, wait_for
+from tests.standins.slack import SlackStandIn, dm, person, wait_for
 
 EMPLOYEES = 200
 
@@ -90,3 +94,44 @@ def test_two_replicas_send_each_invitation_exactly_once(
     ]
     assert sum(opened) == EMPLOYEES  # between them, each interview opened once
     print(f"interviews opened by each replica: {opened}")
+
+
+@dataclass(kw_only=True)
+class TwoProcesses(Server):
+    def settings(self) -> dict[str, str]:
+        return super().settings() | {"EXITBOT_PROCESSES": "2"}
+
+
+@pytest.mark.postgres
+def test_one_serve_runs_two_replica_processes_that_go_with_it(
+    migrated_postgres: str, tmp_path: Path
+) -> None:
+    users = [f"UP{n}" for n in range(6)]
+    slack = SlackStandIn(users={u: person(u, f"Person {u}") for u in users})
+    slack.start()
+    server = TwoProcesses(slack=slack, database_url=migrated_postgres, log=tmp_path / "serve.log")
+    try:
+        server.start()
+        for user in users:
+            server.command(f"start <@{user}|x>")
+        for user in users:  # each answers three questions, each next question arrives
+            for _ in range(3):
+                question = wait_for(lambda u=user: slack.waiting_for(u), what="a question")
+                before = slack.post_count(f"D{user}")
+                assert server.event(dm(user, ANSWERS[question])).status_code == 200
+                assert slack.wait_for_post(f"D{user}", before)
+        started = re.findall(r"Started server process \[(\d+)\]", server.log.read_text())
+        assert len(set(started)) == 2, started
+
+        assert server.process is not None
+        server.kill()  # SIGKILL: the parent cannot pass anything on, Linux stops the replicas
+
+        def replicas_gone() -> bool:
+            return not any(Path(f"/proc/{pid}").exists() for pid in started)
+
+        wait_for(replicas_gone, timeout=15, what="the replica processes to stop")
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{server.url}/healthz", timeout=1)
+    finally:
+        server.stop()
+        slack.stop()
