@@ -33,9 +33,15 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     upgrade(settings.database_url)
-    if settings.processes == 1:
-        return serve_one(settings, scheduler, None)
-    return serve_many(settings, scheduler)
+    if settings.processes > 1 and settings.database_url.startswith("sqlite"):
+        log.warning(
+            "EXITBOT_PROCESSES=%d is for PostgreSQL: SQLite writes one at a time, and processes "
+            "queueing for its lock answer slower than one; running one",
+            settings.processes,
+        )
+    elif settings.processes > 1:
+        return serve_many(settings, scheduler)
+    return serve_one(settings, scheduler, None)
 
 
 def serve_many(settings: Settings, scheduler: bool) -> int:
