@@ -135,7 +135,8 @@ def build_app(
         raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
     outbox_ready = threading.Event()
     send_now = SendNow()
-    uow = partial(SqlUnitOfWork, make_sessions(engine), clock, outbox_ready.set, send_now)
+    sessions = make_sessions(engine)
+    uow = partial(SqlUnitOfWork, sessions, clock, outbox_ready.set, send_now)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
@@ -147,7 +148,10 @@ def build_app(
     dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy)
     endings = Endings(transactions=transactions, bank=bank, analyst=analyst)
     transactions.on_ended.append(endings.on_ended)
-    views = Views(uow=uow, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group)
+    read = partial(SqlUnitOfWork, sessions, clock, read_only=True)
+    views = Views(
+        uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group
+    )
     hr = HrActions(transactions=transactions, dialogue=dialogue)
     jobs = Jobs(
         transactions=transactions,

@@ -8,6 +8,7 @@ Text here is plain: no platform's markup. Renderers escape it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -321,6 +322,10 @@ def digest_document(digest: Digest) -> Document:
         blocks.append(
             Note(text=f"LLM analyst: {digest.llm_calls} calls, {digest.llm_tokens} tokens")
         )
-    return Document(
-        title=f"Exit interviews: {digest.since:%d %b} to {digest.until:%d %b %Y}", blocks=blocks
-    )
+    return Document(title=f"Exit interviews: {period(digest.since, digest.until)}", blocks=blocks)
+
+
+def period(since: datetime, until: datetime) -> str:
+    """ "18 Nov to 25 Nov 2026"; with both years when they differ."""
+    start = f"{since:%d %b}" if since.year == until.year else f"{since:%d %b %Y}"
+    return f"{start} to {until:%d %b %Y}"

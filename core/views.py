@@ -41,6 +41,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 @dataclass
 class Views:
     uow: Callable[[], UnitOfWork]
+    # Units that only read (one snapshot, no commit): however long a read takes, nobody's
+    # answer waits for it.
+    read: Callable[[], UnitOfWork]
     bank: QuestionBank
     analyst: Analyst
     clock: Clock
@@ -48,26 +51,26 @@ class Views:
     min_group: int = 3
 
     def person(self, platform: str, user_id: str) -> Person | None:
-        with self.uow() as uow:
+        with self.read() as uow:
             return uow.people.find(platform, user_id)
 
     def open_interviews(self) -> list[Interview]:
-        with self.uow() as uow:
+        with self.read() as uow:
             return uow.interviews.open()
 
     def current(self, platform: str, user_id: str) -> Interview | None:
         """The person's open interview, else their latest, else None."""
-        with self.uow() as uow:
+        with self.read() as uow:
             return interview_of(uow, platform, user_id)
 
     def current_for(self, person: Person) -> Interview | None:
-        with self.uow() as uow:
+        with self.read() as uow:
             return uow.interviews.current_for(person)
 
     def counts(self, days: int) -> str:
         """How many are open now, and how the last `days` days' interviews ended."""
         now = self.clock.now()
-        with self.uow() as uow:
+        with self.read() as uow:
             open_now = uow.interviews.open()
             ended = uow.interviews.ended_between(now - timedelta(days=days), now)
         scheduled = sum(1 for i in open_now if i.state is InterviewState.SCHEDULED)
@@ -82,10 +85,11 @@ class Views:
 
     def report(self, actor: str, person: Person) -> InterviewReport:
         """One person's whole interview; the read is audited."""
-        with self.uow() as uow:
+        with self.read() as uow:
             interview = uow.interviews.current_for(person)
-            if interview is None:
-                raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
+        if interview is None:
+            raise UnknownPerson(f"ExitBot has no exit interview for {person.name}.")
+        with self.uow() as uow:
             uow.audit.record(
                 self.clock.now(), actor, "report", f"{person.platform}:{person.user_id}"
             )
@@ -96,7 +100,7 @@ class Views:
         """Interviews that ended in the last `days` days, in numbers and themes."""
         until = self.clock.now()
         since = until - timedelta(days=days)
-        with self.uow() as uow:
+        with self.read() as uow:
             ended = uow.interviews.ended_between(since, until)
             open_now = len(uow.interviews.open())
         themes = self.analyst.themes([transcript(i, self.bank) for i in ended]) if ended else []
@@ -105,8 +109,9 @@ class Views:
     def export(self, actor: str, days: int) -> FileMessage:
         """Interviews that ended in the last `days` days as CSV; the read is audited."""
         now = self.clock.now()
-        with self.uow() as uow:
+        with self.read() as uow:
             ended = uow.interviews.ended_between(now - timedelta(days=days), now)
+        with self.uow() as uow:
             uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
             uow.commit()
         # The byte order mark makes Excel read the file as UTF-8 (names with accents).

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
+from core.layout import period
 from core.reporting import Digest
 
 BAR = "#2f7d6d"
@@ -16,6 +14,10 @@ def reasons_chart(digest: Digest) -> bytes | None:
     """A horizontal bar chart of primary reasons, most common on top; None without data."""
     if not digest.reasons:
         return None
+    # Imported here, not at start: matplotlib is most of what an idle `serve` would hold.
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     labels = [r.reason.label for r in reversed(digest.reasons)]
     counts = [r.count for r in reversed(digest.reasons)]
     figure = Figure(figsize=(7, 1.4 + 0.45 * len(labels)), dpi=110)
@@ -23,7 +25,7 @@ def reasons_chart(digest: Digest) -> bytes | None:
     axes.barh(labels, counts, color=BAR)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("interviews (primary reason)")
-    axes.set_title(f"Why people left, {digest.since:%d %b} to {digest.until:%d %b %Y}", loc="left")
+    axes.set_title(f"Why people left, {period(digest.since, digest.until)}", loc="left")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.storage.crypto import Cipher
 
 log = logging.getLogger(__name__)
+# The execution option that marks a connection's transaction as one that only reads.
+READ_ONLY = "exitbot_read_only"
 
 
 def make_engine(url: str, cipher: Cipher | None = None, **kwargs: Any) -> Engine:
@@ -52,8 +54,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so writers queue (busy_timeout) instead of
-    # failing when a read snapshot turns out stale at its first write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing when a read snapshot turns out stale at its first write. A reader takes a
+    # snapshot only (WAL): it waits for no writer, and no writer waits for it.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # Where employee words live: rewritten after an erasure on PostgreSQL.

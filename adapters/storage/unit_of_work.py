@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from adapters.storage.database import scrub, unique_violation_table
+from adapters.storage.database import READ_ONLY, scrub, unique_violation_table
 from adapters.storage.repositories import (
     SqlAuditLog,
     SqlDigestLog,
@@ -49,9 +49,14 @@ class SqlUnitOfWork:
         clock: Clock,
         on_outbox: Callable[[], None] = lambda: None,
         send_now: SendNow | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         """`on_outbox` is told after a commit that left messages in the outbox for the
-        sweep; `send_now` is handed those it claimed to send at once."""
+        sweep; `send_now` is handed those it claimed to send at once. A `read_only` unit
+        reads one snapshot and cannot commit: on SQLite it leaves the write lock to the
+        writers, so a digest over years of interviews holds up nobody's answer."""
+        self._read_only = read_only
         self._sessions = sessions
         self._clock = clock
         self._on_outbox = on_outbox
@@ -59,7 +64,11 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._sessions()
-        self._serial = getattr(self.session.get_bind().dialect, "exitbot_serial", None)
+        self._serial = None
+        if self._read_only:
+            self.session.connection(execution_options={READ_ONLY: True})
+        else:
+            self._serial = getattr(self.session.get_bind().dialect, "exitbot_serial", None)
         if self._serial is not None:
             self._serial.acquire()
         _here.open = units_open_here() + 1
@@ -87,6 +96,8 @@ class SqlUnitOfWork:
                 self._serial.release()
 
     def commit(self) -> None:
+        if self._read_only:
+            raise TypeError("a read-only unit of work cannot commit")
         self.people.sync()
         self.interviews.sync()
         try:

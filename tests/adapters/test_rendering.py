@@ -202,3 +202,11 @@ def test_a_renderer_refuses_a_block_it_does_not_know() -> None:
     for draw in (slack.render, teams.render, console.render):
         with pytest.raises(TypeError):
             draw(object())  # type: ignore[arg-type]
+
+
+def test_a_digest_over_a_year_shows_both_years_in_its_title() -> None:
+    year = DIGEST.model_copy(update={"since": datetime(2025, 11, 25, tzinfo=UTC)})
+    assert document(DigestMessage(digest=year)).title == (
+        "Exit interviews: 25 Nov 2025 to 31 Mar 2026"
+    )
+    assert document(DigestMessage(digest=DIGEST)).title == "Exit interviews: 01 Mar to 31 Mar 2026"

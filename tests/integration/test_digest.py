@@ -3,7 +3,9 @@ and one post per period however many processes try."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from bot.container import App
 from core.events import UserMessage
@@ -12,6 +14,7 @@ from core.messages import DigestMessage
 from tests.conftest import PLATFORM, AppFactory, FakeChat, FakeClock
 
 SKIP_ALL = ["skip"] * 12
+DAY = timedelta(days=1)
 
 
 def leave(app: App, user: str, department: str, reason: str, trigger: str) -> None:
@@ -59,3 +62,29 @@ def test_a_period_is_posted_once_whatever_the_replicas(
     assert digest.digest.by_state == {"COMPLETED": 1}
     clock.advance(days=7)
     assert first.jobs.post_digest([PLATFORM], 7) == 1  # next week's period
+
+
+def test_an_answer_is_handled_while_a_digest_is_reading(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    """On SQLite a read used to take the write lock for as long as it read: a digest over
+    years of interviews held up every answer past the busy timeout, and acknowledged answers
+    were dropped. A reader now waits for no writer and no writer for it, in this process or
+    another."""
+    hr, bot = make_app(), make_app()  # two processes' worth: separate engines and locks
+    leave(bot, "U1", "Support", "1", "No growth.")
+    bot.hr.start_now(Person(PLATFORM, "UJANE", "Jane"), by="UHR")
+    clock.advance(hours=1)
+    for app in (hr, bot):
+        with app.views.read() as digest_reading:
+            assert len(digest_reading.interviews.ended_between(clock.now() - DAY, clock.now())) == 1
+            answering = threading.Thread(
+                target=bot.conversation.handle_message,
+                args=(UserMessage(PLATFORM, "UJANE", "1" if app is hr else "2"),),
+            )
+            answering.start()
+            answering.join(timeout=10)
+            assert not answering.is_alive(), "the answer waited for the digest's read"
+    interview = bot.views.current(PLATFORM, "UJANE")
+    assert interview is not None and len(interview.answers) == 2
+    assert hr.views.digest(7).by_state == {"COMPLETED": 1}
