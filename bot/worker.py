@@ -7,6 +7,7 @@ handles and sends what; this only keeps time."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import queue
 import threading
@@ -23,6 +24,9 @@ from core.messages import Address
 from core.ports import InboxItem, OutboxItem
 
 log = logging.getLogger(__name__)
+# A sender's queue: (lane, arrival, one place's messages); STOP before any lane.
+Queued = tuple[int, int, list[OutboxItem] | None]
+STOP = -1
 
 
 class Worker:
@@ -58,15 +62,17 @@ class Worker:
         self._inbox_behind = False
         self._stop = threading.Event()
         # Each place's messages go to one sender's queue, so they go in order for each
-        # person and in parallel across people.
-        self._queues: list[queue.SimpleQueue[list[OutboxItem] | None]] = [
-            queue.SimpleQueue() for _ in range(senders)
+        # person and in parallel across people; in each queue replies go before bulk (an
+        # answer during a fan-out of invitations waits for no invitation).
+        self._queues: list[queue.PriorityQueue[Queued]] = [
+            queue.PriorityQueue() for _ in range(senders)
         ]
+        self._order = itertools.count()
         self._senders = [
             threading.Thread(
-                target=self._send_loop, args=(lane,), name=f"exitbot-outbox-{n}", daemon=True
+                target=self._send_loop, args=(waiting,), name=f"exitbot-outbox-{n}", daemon=True
             )
-            for n, lane in enumerate(self._queues)
+            for n, waiting in enumerate(self._queues)
         ]
         self._sweeper = threading.Thread(
             target=self._sweep_loop, name="exitbot-outbox-sweep", daemon=True
@@ -130,7 +136,8 @@ class Worker:
         for item in items:
             by_place.setdefault(item.to, []).append(item)
         for place, mine in by_place.items():
-            self._queues[hash(place) % len(self._queues)].put(mine)
+            lane = min(item.lane for item in mine)
+            self._queues[hash(place) % len(self._queues)].put((lane, next(self._order), mine))
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
@@ -139,8 +146,8 @@ class Worker:
         self._wake.set()
         for _ in self._handlers:
             self._stored.put(None)
-        for lane in self._queues:
-            lane.put(None)
+        for sender in self._queues:
+            sender.put((STOP, next(self._order), None))
         for thread in [*self._senders, self._sweeper]:
             thread.join(timeout=10)
         for thread in self._handlers:
@@ -178,9 +185,9 @@ class Worker:
         except Exception:
             log.exception("the retention purge failed; it runs again tomorrow")
 
-    def _send_loop(self, lane: queue.SimpleQueue[list[OutboxItem] | None]) -> None:
+    def _send_loop(self, waiting: queue.PriorityQueue[Queued]) -> None:
         while not self._stop.is_set():
-            items = lane.get()
+            _, _, items = waiting.get()
             if items is None:
                 continue
             try:

@@ -12,16 +12,21 @@ from core.advice import advised
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
-from core.messages import Address, OutboundMessage, TextMessage
+from core.messages import Address, Lane, OutboundMessage, TextMessage
 from core.ports import UnitOfWork
 from core.transactions import Transactions
 
 
-def tell(uow: UnitOfWork, interview: Interview, reply: Iterable[OutboundMessage]) -> None:
+def tell(
+    uow: UnitOfWork,
+    interview: Interview,
+    reply: Iterable[OutboundMessage],
+    lane: Lane = Lane.REPLY,
+) -> None:
     """Queue messages to the interview's employee, in order."""
     to = Address(platform=interview.employee.platform, id=interview.employee.user_id)
     for message in reply:
-        uow.outbox.add(to, message, interview.id)
+        uow.outbox.add(to, message, interview.id, lane)
 
 
 def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | None:

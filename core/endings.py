@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.interview import InterviewEnded
-from core.messages import Address, SummaryMessage
+from core.messages import Address, Lane, SummaryMessage
 from core.ports import Analyst, UnitOfWork, Usage
 from core.questions import QuestionBank
 from core.reporting import build_summary, transcript
@@ -43,7 +43,7 @@ class Endings:
             interview.analysis = analysis
             summary = build_summary(interview, self.bank, analysis)
             to = Address.hr(interview.employee.platform)
-            uow.outbox.add(to, SummaryMessage(summary=summary), interview.id)
+            uow.outbox.add(to, SummaryMessage(summary=summary), interview.id, Lane.BULK)
             return True
 
         return self.transactions.run(work)

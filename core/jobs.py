@@ -13,7 +13,7 @@ from core.conversation import tell
 from core.dialogue import Dialogue
 from core.endings import Endings
 from core.interview import InterviewState, Trigger
-from core.messages import Address, DigestMessage
+from core.messages import Address, DigestMessage, Lane
 from core.ports import UnitOfWork
 from core.questions import QuestionBank
 from core.transactions import Transactions
@@ -47,7 +47,7 @@ class Jobs:
             return False  # another process got there first, or HR cancelled it
         if interview.due_at is None or interview.due_at > now:
             return False
-        tell(uow, interview, self.dialogue.open(interview, now, "its day came"))
+        tell(uow, interview, self.dialogue.open(interview, now, "its day came"), Lane.BULK)
         return True
 
     def nudge_silent(self, limit: int = 200) -> int:
@@ -79,7 +79,7 @@ class Jobs:
                 reply = self.dialogue.abandon(interview, now)
             else:
                 return False
-        tell(uow, interview, reply)
+        tell(uow, interview, reply, Lane.BULK)
         return True
 
     def report_endings(self, limit: int = 100) -> int:
@@ -129,7 +129,7 @@ class Jobs:
             if uow.digests.posted(platform, day):
                 return False
             uow.digests.record(platform, day, digest.since, digest.until)
-            uow.outbox.add(Address.hr(platform), DigestMessage(digest=digest))
+            uow.outbox.add(Address.hr(platform), DigestMessage(digest=digest), lane=Lane.BULK)
             return True
 
         return self.transactions.each(platforms, claim)

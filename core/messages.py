@@ -4,11 +4,19 @@ escape hatch and is never stored."""
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from core.reporting import Digest, InterviewReport, InterviewSummary
+
+
+class Lane(IntEnum):
+    """Which messages go first when there are more than a platform takes at once."""
+
+    REPLY = 0  # someone is talking with the bot and waits for its next words
+    BULK = 1  # invitations, reminders, summaries, digests: nobody waits on the second
 
 
 class Address(BaseModel):

@@ -10,7 +10,7 @@ from typing import Protocol, Self, TypeVar
 
 from core.analysis import Analysis
 from core.interview import Interview, InterviewEnded, Person
-from core.messages import Address, OutboundMessage
+from core.messages import Address, Lane, OutboundMessage
 from core.questions import Question
 from core.reporting import TranscriptEntry
 
@@ -162,6 +162,7 @@ class OutboxItem:
     message: OutboundMessage
     attempts: int
     interview_id: str | None
+    lane: Lane = Lane.REPLY
 
 
 T = TypeVar("T")
@@ -176,12 +177,17 @@ class Claimed(list[T]):
 
 class Outbox(Protocol):
     def add(
-        self, to: Address, message: OutboundMessage, interview_id: str | None = None
+        self,
+        to: Address,
+        message: OutboundMessage,
+        interview_id: str | None = None,
+        lane: Lane = Lane.REPLY,
     ) -> None: ...
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
-        """Due messages, oldest first, at most one in flight per address, leased to this
-        caller so another replica does not send them too."""
+        """Due messages, replies before bulk and oldest first within each, at most one in
+        flight per address and never one before an earlier one to the same address, leased
+        to this caller so another replica does not send them too."""
         ...
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None: ...

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -230,7 +231,8 @@ class InboxRow(Base):
 class OutboxRow(Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "sent_at", "failed_at", "id"),
+        # What to send next: replies before bulk, oldest first within each.
+        Index("ix_outbox_pending", "sent_at", "failed_at", "lane", "id"),
         # Is anything to this place still unsent? (asked by every commit that queues one)
         Index("ix_outbox_to", "address_id", "sent_at"),
     )
@@ -252,6 +254,8 @@ class OutboxRow(Base):
     failed_at: Mapped[datetime | None]
     platform_ref: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # core.messages.Lane: 0 someone waits for it, 1 bulk.
+    lane: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
 class DigestRow(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
@@ -38,7 +38,7 @@ from core.interview import (
     Trigger,
     Waiting,
 )
-from core.messages import OUTBOUND, Address, OutboundMessage
+from core.messages import OUTBOUND, Address, Lane, OutboundMessage
 from core.ports import Claimed, Clock, DuplicateEvent, InboxItem, OutboxItem
 
 PERSON_FIELDS = (
@@ -329,11 +329,13 @@ def lease_in_order(
     now: datetime,
     lease_seconds: float,
     limit: int,
+    earliest: Mapping[Hashable, int] | None = None,
 ) -> tuple[list[Leasable], int]:
     """Lease up to `limit` of the pending rows (oldest first) that are due and not leased,
     skipping any row whose key has an earlier row still pending: one at a time per key, in
-    order. The conditional update makes each lease one caller's, across replicas. Also
-    says how many due rows were skipped for an earlier one."""
+    order (`earliest`: each key's earliest pending id, where rows earlier than the window's
+    may be pending). The conditional update makes each lease one caller's, across replicas.
+    Also says how many due rows were skipped for an earlier one."""
     leased: list[Leasable] = []
     waiting: set[Hashable] = set()
     blocked = 0
@@ -342,7 +344,7 @@ def lease_in_order(
         taken = row.lease_until is not None and row.lease_until > now
         order = key(row)
         if order is not None:
-            if order in waiting:
+            if order in waiting or (earliest and earliest.get(order, row.id) < row.id):
                 blocked += due and not taken
                 continue
             waiting.add(order)
@@ -376,9 +378,16 @@ class SqlOutbox:
         # Held back until the interviews they belong to are written (no ORM link orders them).
         self._new: list[tuple[OutboxRow, OutboundMessage]] = []
 
-    def add(self, to: Address, message: OutboundMessage, interview_id: str | None = None) -> None:
+    def add(
+        self,
+        to: Address,
+        message: OutboundMessage,
+        interview_id: str | None = None,
+        lane: Lane = Lane.REPLY,
+    ) -> None:
         now = self.clock.now()
         row = OutboxRow(
+            lane=int(lane),
             interview_id=interview_id,
             platform=to.platform,
             address_kind=to.kind,
@@ -408,7 +417,7 @@ class SqlOutbox:
         if claimed:
             self.session.flush()  # their ids
         items = [
-            OutboxItem(row.id, address_of(row), message, 0, row.interview_id)
+            OutboxItem(row.id, address_of(row), message, 0, row.interview_id, Lane(row.lane))
             for row, message in claimed
         ]
         return len(new), items
@@ -428,12 +437,29 @@ class SqlOutbox:
         return self.session.scalars(query).first() is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
+        unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
         pending = self.session.scalars(
             select(OutboxRow)
-            .where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
-            .order_by(OutboxRow.id)
+            .where(unfinished)
+            .order_by(OutboxRow.lane, OutboxRow.id)
             .limit(limit * 10)
         ).all()
+        # A reply may be looked at before an earlier bulk message to the same place (an
+        # invitation that failed): the earliest unfinished message of each place goes first.
+        places = {row.address_id for row in pending}
+        earliest: dict[Hashable, int] = {
+            (platform, kind, address): first
+            for platform, kind, address, first in self.session.execute(
+                select(
+                    OutboxRow.platform,
+                    OutboxRow.address_kind,
+                    OutboxRow.address_id,
+                    func.min(OutboxRow.id),
+                )
+                .where(unfinished, OutboxRow.address_id.in_(places))
+                .group_by(OutboxRow.platform, OutboxRow.address_kind, OutboxRow.address_id)
+            )
+        }
         leased, blocked = lease_in_order(
             self.session,
             OutboxRow,
@@ -444,6 +470,7 @@ class SqlOutbox:
             now,
             lease_seconds,
             limit,
+            earliest,
         )
         claimed = Claimed(
             OutboxItem(
@@ -452,6 +479,7 @@ class SqlOutbox:
                 message=OUTBOUND.validate_python(row.payload),
                 attempts=row.attempts,
                 interview_id=row.interview_id,
+                lane=Lane(row.lane),
             )
             for row in leased
         )
