@@ -14,6 +14,7 @@ from adapters.slack.chat import PLATFORM, SLASH_COMMAND, SlackChat, make_client
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.route import slack_endpoint
 from adapters.slack.socket import StoringSocketModeHandler
+from adapters.storage.references import SqlReferenceStore
 from bot.cli import StartupError
 from bot.container import App
 from bot.outage import FailureLog
@@ -48,6 +49,7 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
         return None
     chat = platform.chat
     assert isinstance(chat, SlackChat)
+    chat.channels = SqlReferenceStore(app.engine, app.clock, PLATFORM)
     route = slack_route(settings, app.intake)
     if route is not None:
         platform.routes["/slack/events"] = route

@@ -5,6 +5,7 @@ retry later, or RecipientUnreachable when the person can never get the message."
 from __future__ import annotations
 
 import logging
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -14,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.web import SlackResponse
 
 from adapters.charts.digest import reasons_chart
 from adapters.slack.blocks import render
@@ -52,21 +54,51 @@ def make_client(token: str, base_url: str, wait_when_limited: bool = True) -> We
     return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=handlers)
 
 
+def channel_key(user: str) -> str:
+    return f"slack-dm:{user}"
+
+
+class Channels(Protocol):
+    """Where each person's DM channel is remembered, for every replica and past restarts."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def save(self, key: str, reference: dict[str, Any]) -> None: ...
+
+
 class SlackChat:
     platform = PLATFORM
 
-    def __init__(self, client: WebClient, hr_channel: str | None) -> None:
+    def __init__(
+        self, client: WebClient, hr_channel: str | None, channels: Channels | None = None
+    ) -> None:
         self.client = client
         self.hr_channel = hr_channel
+        self.channels = channels
         self._dm_channels: dict[str, str] = {}
 
     def send(self, to: Address, message: OutboundMessage) -> str | None:
         text, blocks = render(message)
-        try:
-            channel = self._channel(to)
-            response = self.client.chat_postMessage(
+
+        def post(channel: str) -> SlackResponse:
+            return self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
             )
+
+        try:
+            channel = self._channel(to)
+            try:
+                response = post(channel)
+            except SlackApiError as exc:
+                if to.kind != "user" or exc.response.get("error") != "channel_not_found":
+                    raise
+                # Slack does not say why it cannot post to a person's id; opening the DM
+                # does (deactivated, not allowed), or gives a channel to post to.
+                self._dm_channels.pop(to.id, None)
+                channel = str(self.client.conversations_open(users=to.id)["channel"]["id"])
+                response = post(channel)
+            if to.kind == "user":
+                self._remember(to.id, str(response.get("channel") or ""))
         except SlackApiError as exc:
             raise self._failure(exc, to) from exc
         except SlackClientError as exc:
@@ -101,14 +133,33 @@ class SlackChat:
                     "EXITBOT_HR_CHANNEL is not set: HR summaries have nowhere to go"
                 )
             return self.hr_channel
-        return self.dm_channel(to.id)
+        # Slack posts to a user id in the bot's DM with them: no conversations.open (Tier
+        # 3, ~50 a minute) before a person's first message.
+        return self._known_channel(to.id) or to.id
 
     def dm_channel(self, user: str) -> str:
-        """The bot's direct-message channel with this person (opened once, then cached)."""
-        if user not in self._dm_channels:
+        """The bot's direct-message channel with this person: as a post to them answered,
+        else opened (once for all replicas)."""
+        known = self._known_channel(user)
+        if known is None:
             opened = self.client.conversations_open(users=user)
-            self._dm_channels[user] = opened["channel"]["id"]
-        return self._dm_channels[user]
+            known = str(opened["channel"]["id"])
+            self._remember(user, known)
+        return known
+
+    def _known_channel(self, user: str) -> str | None:
+        if user not in self._dm_channels and self.channels is not None:
+            stored = self.channels.get(channel_key(user))
+            if stored and stored.get("channel"):
+                self._dm_channels[user] = str(stored["channel"])
+        return self._dm_channels.get(user)
+
+    def _remember(self, user: str, channel: str) -> None:
+        if not channel.startswith("D") or self._dm_channels.get(user) == channel:
+            return
+        self._dm_channels[user] = channel
+        if self.channels is not None:
+            self.channels.save(channel_key(user), {"channel": channel})
 
     def _failure(self, exc: SlackApiError, to: Address) -> DeliveryError:
         error = str(exc.response.get("error", "unknown_error"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,28 @@ def test_a_rate_limited_send_fails_at_once_for_the_outbox_to_reschedule(
     assert raised.value.retry_after == 30 and time.monotonic() - started < 5
     assert [m for m, _ in slack.refused] == ["chat.postMessage"]  # asked once, not again
     assert not any(m == "chat.postMessage" for m, _ in slack.calls)
+
+
+class Remembered(dict[str, dict[str, Any]]):
+    """What the database keeps for every replica (the reference store's get and save)."""
+
+    def save(self, key: str, reference: dict[str, Any]) -> None:
+        self[key] = reference
+
+
+def test_a_dm_needs_no_conversations_open_and_its_channel_is_shared(slack: SlackStandIn) -> None:
+    """10,000 leavers used to cost 10,000 conversations.open calls (Tier 3, ~50 a minute),
+    per replica: each kept the DM channels in its own memory."""
+    stored = Remembered()
+    first = SlackChat(make_client("xoxb-test", slack.api_url), "CHR", stored)
+    for n in range(3):
+        first.send(Address(platform="slack", id=f"U{n}"), TextMessage(text="hello"))
+    assert [m for m, _ in slack.calls] == ["chat.postMessage"] * 3
+    assert [len(slack.posts(f"DU{n}")) for n in range(3)] == [1, 1, 1]
+    # Another replica knows the DM channel (a click there is checked against it) unasked.
+    second = SlackChat(make_client("xoxb-test", slack.api_url), "CHR", stored)
+    assert second.dm_channel("U1") == "DU1"
+    assert not any(m == "conversations.open" for m, _ in slack.calls)
+    assert second.dm_channel("U9") == "DU9"  # never written to: opened, once
+    assert second.dm_channel("U9") == "DU9"
+    assert [m for m, _ in slack.calls].count("conversations.open") == 1

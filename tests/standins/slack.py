@@ -85,6 +85,15 @@ class SlackStandIn(Loopback):
                 self.hooks.append(params)
             return 200, {"ok": True}, {}
         method = path.removeprefix("/api/")
+        if method == "chat.postMessage" and str(params.get("channel", "")).startswith("U"):
+            # Slack posts to a user id in the bot's DM with them (the Messages tab of its App
+            # Home) and answers with that DM's id. For a deactivated person what it answers is
+            # not documented: channel_not_found here, and ExitBot asks conversations.open,
+            # whose errors are documented.
+            user = str(params["channel"])
+            if user in self.unreachable:
+                return 200, {"ok": False, "error": "channel_not_found"}, {}
+            params = params | {"channel": f"D{user}"}
         with self._lock:
             queued = self.failures.get(method)
             if queued:
