@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     senders: int = Field(4, ge=1, le=32, validation_alias="EXITBOT_SENDERS")
     handlers: int = Field(8, ge=1, le=64, validation_alias="EXITBOT_HANDLERS")
     processes: int = Field(1, ge=1, le=64, validation_alias="EXITBOT_PROCESSES")
+    redis_url: str | None = Field(None, validation_alias="EXITBOT_REDIS_URL")
+    slack_rate: float = Field(20.0, gt=0, le=1000, validation_alias="EXITBOT_SLACK_RATE")
     questions: Path | None = Field(None, validation_alias="EXITBOT_QUESTIONS")
     retention_days: int | None = Field(None, ge=1, validation_alias="EXITBOT_RETENTION_DAYS")
     encryption_key: SecretStr | None = Field(None, validation_alias="EXITBOT_ENCRYPTION_KEY")

@@ -9,6 +9,7 @@ import logging
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
+from adapters.pacing.buckets import MemoryBuckets, RedisBuckets
 from adapters.slack.app import build_bolt_app, replay
 from adapters.slack.chat import PLATFORM, SLASH_COMMAND, SlackChat, make_client
 from adapters.slack.directory import SlackDirectory
@@ -30,13 +31,16 @@ def slack_edges(settings: Settings) -> Platform | None:
     if not settings.slack_bot_token:
         return None
     token = settings.slack_bot_token.get_secret_value()
+    # One set of buckets for every call this process (and, with Redis, every replica) makes.
+    buckets = RedisBuckets(settings.redis_url) if settings.redis_url else MemoryBuckets()
+    rate = settings.slack_rate
     # The outbox's messages are rescheduled on a 429, never waited for in a sender thread;
     # a lookup for an HR command in the making may wait a moment.
-    sending = make_client(token, settings.slack_api_url, wait_when_limited=False)
+    sending = make_client(token, settings.slack_api_url, False, buckets, rate)
     return Platform(
         PLATFORM,
         chat=SlackChat(sending, settings.hr_channel),
-        directory=SlackDirectory(make_client(token, settings.slack_api_url)),
+        directory=SlackDirectory(make_client(token, settings.slack_api_url, True, buckets, rate)),
         invocation=f"{SLASH_COMMAND} ",
     )
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # A sender's queue: (lane, arrival, one place's messages); STOP before any lane.
 Queued = tuple[int, int, list[OutboxItem] | None]
 STOP = -1
+BACKLOG_POLL_SECONDS = 0.25
 
 
 class Worker:
@@ -88,10 +89,20 @@ class Worker:
         self._handling = FailureLog("handling stored requests")
         self._sweeping = FailureLog("looking for due interviews")
         self._scheduler = BackgroundScheduler(timezone=UTC) if scheduler else None
+        # Opens due interviews as fast as the bulk lane drains (not on the scheduler's
+        # clock, whose runs must stay short so that they never overlap).
+        self._opener = (
+            threading.Thread(target=self._open_loop, name="exitbot-opener", daemon=True)
+            if scheduler
+            else None
+        )
+        self._opening = FailureLog("opening due interviews")
 
     def start(self) -> None:
         for thread in [*self._senders, self._sweeper]:
             thread.start()
+        if self._opener is not None:
+            self._opener.start()
         for thread in self._handlers:
             thread.start()
         if self._scheduler is not None:
@@ -150,19 +161,36 @@ class Worker:
             sender.put((STOP, next(self._order), None))
         for thread in [*self._senders, self._sweeper]:
             thread.join(timeout=10)
+        if self._opener is not None and self._opener.is_alive():
+            self._opener.join(timeout=10)
         for thread in self._handlers:
             thread.join(timeout=10)
 
     def sweep(self) -> None:
         try:
-            opened = self.jobs.send_due_invitations()
-            if opened:
-                log.info("opened %d interviews whose day came", opened)
             self.jobs.nudge_silent()
             self.jobs.report_endings()
             self._sweeping.ok()
         except Exception as exc:
             self._sweeping.failed(exc)
+
+    def _open_loop(self) -> None:
+        while not self._stop.is_set():
+            opened = 0
+            try:
+                while not self._stop.is_set():
+                    opening = self.jobs.open_due()
+                    opened += opening.opened
+                    if not opening.more:
+                        break
+                    if opening.full:  # the bulk lane is full: look again when it has drained
+                        self._stop.wait(BACKLOG_POLL_SECONDS)
+                self._opening.ok()
+            except Exception as exc:
+                self._opening.failed(exc)
+            if opened:
+                log.info("opened %d interviews whose day came", opened)
+            self._stop.wait(self.sweep_seconds)
 
     def post_digest(self) -> None:
         try:

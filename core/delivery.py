@@ -9,7 +9,15 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from core.messages import Address
-from core.ports import ChatPort, Clock, DeliveryError, OutboxItem, RecipientUnreachable, UnitOfWork
+from core.ports import (
+    ChatPort,
+    Clock,
+    DeliveryError,
+    OutboxItem,
+    RecipientUnreachable,
+    Throttled,
+    UnitOfWork,
+)
 
 MAX_BACKOFF = 900.0
 # How long a claimed message is this process's to send before another may take it over.
@@ -115,6 +123,13 @@ class Delivery:
             if port is None:
                 raise RecipientUnreachable(f"no chat adapter for platform {item.to.platform!r}")
             ref = port.send(item.to, item.message)
+        except Throttled as exc:
+            with self.uow() as uow:
+                uow.outbox.defer(
+                    item.id, self.clock.now() + timedelta(seconds=exc.retry_after or 1)
+                )
+                uow.commit()
+            return DeliveryReport(retrying=1), None
         except RecipientUnreachable as exc:
             self._mark(item, error=str(exc), retry=False)
             if item.interview_id and item.to.kind == "user":

@@ -29,6 +29,15 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class Throttled(DeliveryError):
+    """Not now: the platform's limit (a 429) or our own pacing under it. Sent again after
+    `retry_after` seconds, and never counted as a failed attempt: a fan-out paced for an
+    hour loses nothing."""
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason, retry_after=retry_after)
+
+
 class RecipientUnreachable(DeliveryError):
     """The person cannot be reached at all: deactivated, app not installed, bot blocked."""
 
@@ -209,6 +218,15 @@ class Outbox(Protocol):
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:
         """Record a failed attempt; retry at `retry_at`, or never when it is None."""
+        ...
+
+    def backlog(self, lane: Lane, up_to: int) -> int:
+        """How many places (people, channels) have messages in `lane` waiting to be sent
+        (counted up to `up_to`)."""
+        ...
+
+    def defer(self, item_id: int, until: datetime) -> None:
+        """Not sent for now (throttled): again at `until`, with no attempt counted."""
         ...
 
 

@@ -18,14 +18,18 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
 
 from adapters.charts.digest import reasons_chart
+from adapters.pacing.buckets import Buckets, MemoryBuckets
 from adapters.slack.blocks import render
+from adapters.slack.pacing import Paced, PacedClient, retry_after
 from core.messages import Address, DigestMessage, OutboundMessage
-from core.ports import DeliveryError, RecipientUnreachable
+from core.ports import DeliveryError, RecipientUnreachable, Throttled
 
 PLATFORM = "slack"
 # How people type an HR command in Slack (the manifest's slash command).
 SLASH_COMMAND = "/exitbot"
 log = logging.getLogger(__name__)
+# chat.postMessage calls a second to the whole workspace: Slack does not publish its limit.
+DEFAULT_POST_RATE = 20.0
 
 # Errors that mean this person will never get a DM from us.
 UNREACHABLE = frozenset(
@@ -41,17 +45,33 @@ UNREACHABLE = frozenset(
 )
 
 
-def make_client(token: str, base_url: str, wait_when_limited: bool = True) -> WebClient:
-    """A Web API client that rides out short outages. `wait_when_limited`: a 429 is waited
-    out (Retry-After) and tried once more; without it, it fails at once, so that the outbox
-    reschedules the message and no sender thread sleeps while others could send."""
+def make_client(
+    token: str,
+    base_url: str,
+    wait_when_limited: bool = True,
+    buckets: Buckets | None = None,
+    post_rate: float = DEFAULT_POST_RATE,
+) -> WebClient:
+    """A Web API client that rides out short outages and keeps under Slack's limits (see
+    pacing). `wait_when_limited`: a 429 is waited out (Retry-After) and tried once more, and
+    a call may wait its turn for a while; without it, a call that would wait more than a
+    moment fails at once, so that the outbox sends it later and no sender thread sleeps
+    while others could send."""
     handlers: list[RetryHandler] = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
     if wait_when_limited:
         handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
-    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=handlers)
+    return PacedClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=handlers,
+        buckets=buckets or MemoryBuckets(),
+        post_rate=post_rate,
+        max_wait=10.0 if wait_when_limited else 1.0,
+    )
 
 
 def channel_key(user: str) -> str:
@@ -101,6 +121,8 @@ class SlackChat:
                 self._remember(to.id, str(response.get("channel") or ""))
         except SlackApiError as exc:
             raise self._failure(exc, to) from exc
+        except Paced as exc:
+            raise Throttled("Slack: paced under its rate limit", retry_after=exc.wait) from exc
         except SlackClientError as exc:
             raise DeliveryError(f"Slack: {exc}") from exc
         except OSError as exc:  # connection refused, timeouts after the retries
@@ -166,10 +188,7 @@ class SlackChat:
         if to.kind == "user" and error in UNREACHABLE:
             return RecipientUnreachable(f"Slack: {error}")
         if exc.response.status_code == 429 or error == "ratelimited":
-            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-                "retry-after"
-            )
-            return DeliveryError("Slack: rate limited", retry_after=float(retry_after or 30))
+            return Throttled("Slack: rate limited", retry_after=retry_after(exc))
         if to.kind == "hr" and error in ("not_in_channel", "channel_not_found", "is_archived"):
             log.error(
                 "cannot post to the HR channel %s (%s): invite ExitBot to it",

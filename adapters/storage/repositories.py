@@ -519,6 +519,27 @@ class SqlOutbox:
     ) -> None:
         self.session.execute(failed_attempt(OutboxRow, item_id, at, error, retry_at))
 
+    def backlog(self, lane: Lane, up_to: int) -> int:
+        waiting = (
+            select(OutboxRow.address_id)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.failed_at.is_(None),
+                OutboxRow.lane == int(lane),
+            )
+            .distinct()
+            .limit(up_to)
+            .subquery()
+        )
+        return int(self.session.scalar(select(func.count()).select_from(waiting)) or 0)
+
+    def defer(self, item_id: int, until: datetime) -> None:
+        self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(next_attempt_at=until, lease_until=None)
+        )
+
 
 def inbox_item(row: InboxRow) -> InboxItem:
     return InboxItem(

@@ -14,7 +14,7 @@ from core.events import ChoicePicked, UserMessage
 from core.hr_actions import ServiceError
 from core.interview import InterviewState, Person
 from core.messages import QuestionMessage, SummaryMessage, TextMessage
-from core.ports import DeliveryError, RecipientUnreachable
+from core.ports import DeliveryError, RecipientUnreachable, Throttled
 from core.taxonomy import Reason
 from core.wording import CLOSED as CLOSED_REPLY
 from core.wording import STRANGER as STRANGER_REPLY
@@ -241,6 +241,17 @@ def test_a_rate_limited_send_waits_for_retry_after_and_keeps_order(
         "TextMessage",
         "QuestionMessage",
     ]
+
+
+def test_throttling_however_long_loses_nothing(app: App, chat: FakeChat, clock: FakeClock) -> None:
+    """A fan-out paced for an hour meets the limit many times: each used to count as a
+    failed attempt, and the eighth gave the message up."""
+    chat.failures.extend(Throttled("Slack: paced", retry_after=5) for _ in range(20))
+    app.hr.start_now(JANE, by="UHR")
+    for _ in range(21):
+        assert app.delivery.drain().failed == 0
+        clock.advance(seconds=6)
+    assert len(chat.to_user("UJANE")) == 4
 
 
 def test_a_send_that_keeps_failing_is_given_up(app: App, chat: FakeChat, clock: FakeClock) -> None:

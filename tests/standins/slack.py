@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.parse
@@ -29,6 +30,38 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# Slack's published floors per method, per app, per workspace, a minute
+# (https://docs.slack.dev/apis/web-api/rate-limits): Tier 2 20+, Tier 3 50+, Tier 4 100+,
+# "bursts welcome". The stand-in grants exactly the floor, a minute's worth at once at most,
+# and answers 429 with Retry-After beyond it, as Slack does.
+TIER_FLOORS = {
+    "users.list": 20,
+    "users.lookupByEmail": 50,
+    "conversations.open": 50,
+    "chat.update": 50,
+    "users.info": 100,
+}
+
+
+@dataclass
+class Bucket:
+    rate: float  # a second
+    burst: float
+    tokens: float | None = None  # full until first used
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """0 when a call may go now (and takes it), else seconds until one may."""
+        if self.tokens is None:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 @dataclass
 class SlackStandIn(Loopback):
     users: dict[str, Json] = field(default_factory=dict)
@@ -42,6 +75,14 @@ class SlackStandIn(Loopback):
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _post_counts: dict[str, int] = field(default_factory=dict)
+    # chat.postMessage: Slack keeps a workspace-wide limit it does not publish, and about one
+    # message a second per channel with short bursts. Off unless a test or bench sets them
+    # (tests answer faster than any person, so a per-channel limit would only slow them).
+    post_rate: float | None = None
+    channel_rate: tuple[float, float] | None = None  # (a second, burst)
+    tiers: bool = True
+    throttled: list[str] = field(default_factory=list)  # methods answered with 429
+    _buckets: dict[str, Bucket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._posted = threading.Condition(self._lock)
@@ -95,6 +136,11 @@ class SlackStandIn(Loopback):
                 return 200, {"ok": False, "error": "channel_not_found"}, {}
             params = params | {"channel": f"D{user}"}
         with self._lock:
+            wait = self._limited(method, params)
+            if wait:
+                self.throttled.append(method)
+                headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+                return 429, {"ok": False, "error": "ratelimited"}, headers
             queued = self.failures.get(method)
             if queued:
                 failure = queued.pop(0)
@@ -106,6 +152,29 @@ class SlackStandIn(Loopback):
                 self._post_counts[channel] = self._post_counts.get(channel, 0) + 1
                 self._posted.notify_all()
         return 200, self._api(method, params), {}
+
+    def _limited(self, method: str, params: Json) -> float:
+        """Seconds to wait when this call is over a limit (nothing is taken then), else 0."""
+        now = time.monotonic()
+        buckets: list[Bucket] = []
+        if self.tiers and method in TIER_FLOORS:
+            floor = TIER_FLOORS[method]
+            buckets.append(self._bucket(method, floor / 60, floor))
+        if method == "chat.postMessage" and self.post_rate:
+            buckets.append(self._bucket(method, self.post_rate, self.post_rate))
+        if method == "chat.postMessage" and self.channel_rate:
+            rate, burst = self.channel_rate
+            buckets.append(self._bucket(f"{method}:{params.get('channel')}", rate, burst))
+        for n, bucket in enumerate(buckets):
+            wait = bucket.take(now)
+            if wait:
+                for taken in buckets[:n]:  # give back what the earlier buckets granted
+                    taken.tokens = (taken.tokens or 0.0) + 1
+                return wait
+        return 0.0
+
+    def _bucket(self, key: str, rate: float, burst: float) -> Bucket:
+        return self._buckets.setdefault(key, Bucket(rate, burst))
 
     def post_count(self, channel: str) -> int:
         with self._lock:
