@@ -38,7 +38,7 @@ class PacedServer(Server):
     redis: bool
 
     def settings(self) -> dict[str, str]:
-        paced = {"EXITBOT_SLACK_RATE": str(self.rate), "EXITBOT_SWEEP_SECONDS": "5"}
+        paced = {"EXITBOT_SLACK_RATE": str(self.rate)}
         if self.redis:
             paced["EXITBOT_REDIS_URL"] = REDIS
         return super().settings() | paced
