@@ -176,9 +176,9 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_serve(settings, scheduler=not args.no_scheduler)
     if args.command == "migrate":
-        from bot.migrate import upgrade
+        from bot.migrate import upgrade_with
 
-        upgrade(settings.database_url)
+        upgrade_with(settings)
         print("exitbot: database is up to date")
         return 0
     if args.command == "questions":

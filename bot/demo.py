@@ -8,7 +8,7 @@ from typing import TextIO
 
 from adapters.console.chat import PLATFORM, ConsoleChat
 from bot.container import build_app
-from bot.migrate import upgrade
+from bot.migrate import upgrade_with
 from bot.settings import Settings
 from core.events import UserMessage
 from core.interview import InterviewState, Person
@@ -17,7 +17,7 @@ DEMO_USER = "demo"
 
 
 def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh: bool) -> int:
-    upgrade(settings.database_url)
+    upgrade_with(settings)
     app = build_app(settings, {PLATFORM: ConsoleChat(stdout)})
     conversation = app.conversation
     try:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine
 from adapters.storage.encryption import check_readable, pending, rotate
-from bot.migrate import upgrade
+from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
 
 
@@ -23,7 +23,7 @@ def run_rotate(settings: Settings, batch: int) -> int:
         )
     if batch < 1:
         raise SettingsError("--batch: must be at least 1")
-    upgrade(settings.database_url)
+    upgrade_with(settings)
     cipher = Cipher(settings.encryption_keys)
     engine = make_engine(settings.database_url, cipher)
     try:

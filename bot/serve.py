@@ -13,7 +13,7 @@ import socket
 import uvicorn
 
 from bot.container import build_app
-from bot.migrate import upgrade
+from bot.migrate import upgrade_with
 from bot.platform import Platform, PlatformBuilder, Route
 from bot.settings import Settings
 from bot.slack import build_slack
@@ -32,7 +32,7 @@ def run_serve(settings: Settings, scheduler: bool = True) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    upgrade(settings.database_url)
+    upgrade_with(settings)
     if settings.processes > 1 and settings.database_url.startswith("sqlite"):
         log.warning(
             "EXITBOT_PROCESSES=%d is for PostgreSQL: SQLite writes one at a time, and processes "

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from adapters.slack.chat import PLATFORM as SLACK
 from bot.container import App, build_app
-from bot.migrate import upgrade
+from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_edges
 from core.commands import CommandError
@@ -27,7 +27,7 @@ def actor() -> str:
 
 
 def shell_app(settings: Settings, need_directory: bool) -> App:
-    upgrade(settings.database_url)
+    upgrade_with(settings)
     slack = slack_edges(settings)
     if need_directory and slack is None:
         raise SettingsError("SLACK_BOT_TOKEN: needed to look people up in Slack")

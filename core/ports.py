@@ -12,7 +12,7 @@ from core.analysis import Analysis
 from core.interview import Interview, InterviewEnded, Person
 from core.messages import Address, Lane, OutboundMessage
 from core.questions import Question
-from core.reporting import TranscriptEntry
+from core.reporting import DigestCounts, TranscriptEntry
 
 
 class Clock(Protocol):
@@ -144,7 +144,18 @@ class InterviewRepository(Protocol):
         """SCHEDULED and IN_PROGRESS interviews, soonest first."""
         ...
 
-    def ended_between(self, since: datetime, until: datetime) -> list[Interview]: ...
+    def ended_between(
+        self, since: datetime, until: datetime, latest: int | None = None
+    ) -> list[Interview]:
+        """Interviews that ended in the period, oldest first; only the `latest` ones when
+        given."""
+        ...
+
+    def digest_counts(self, since: datetime, until: datetime) -> DigestCounts:
+        """The period's digest numbers, counted where the interviews are."""
+        ...
+
+    def count_open(self) -> int: ...
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of SCHEDULED interviews whose time has come, oldest first."""

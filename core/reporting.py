@@ -3,13 +3,15 @@ card built from both."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from core.analysis import Analysis, Sentiment
+from core.interview import InterviewState
 from core.taxonomy import Reason
 
 if TYPE_CHECKING:
@@ -248,8 +250,38 @@ class Digest(BaseModel):
     llm_tokens: int = 0
 
 
+@dataclass
+class DigestCounts:
+    """What a digest is made of, counted: by the database (a few GROUP BYs, however many
+    interviews) or, for a handful, by `tally`."""
+
+    # (department, ending state, primary reason code) -> interviews that ended so
+    groups: Counter[tuple[str | None, str, str | None]] = field(default_factory=Counter)
+    # (question id, number answered) -> answers, for every answer that is a number
+    numbers: Counter[tuple[str, int]] = field(default_factory=Counter)
+    llm_calls: int = 0
+    llm_tokens: int = 0
+
+
+def tally(ended: list[Interview], bank: QuestionBank) -> DigestCounts:
+    """The same counts as the database's, from interviews in memory."""
+    counts = DigestCounts()
+    for interview in ended:
+        reason = interview.analysis.primary_reason if interview.analysis else None
+        department = interview.employee.department
+        counts.groups[(department, interview.state.value, reason.value if reason else None)] += 1
+        for answer in interview.answers.values():
+            known = answer.question_id in bank
+            number = bank.get(answer.question_id).number(answer.value) if known else None
+            if number is not None:
+                counts.numbers[(answer.question_id, number)] += 1
+        counts.llm_calls += interview.llm_calls
+        counts.llm_tokens += interview.llm_tokens
+    return counts
+
+
 def build_digest(
-    ended: list[Interview],
+    counts: DigestCounts,
     open_now: int,
     bank: QuestionBank,
     since: datetime,
@@ -257,58 +289,67 @@ def build_digest(
     min_group: int = 3,
     themes: list[str] | None = None,
 ) -> Digest:
-    by_state: dict[str, int] = {}
-    reasons: dict[Reason, int] = {}
-    rating_values: dict[str, list[int]] = {}
-    recommend: list[int] = []
-    for interview in ended:
-        by_state[interview.state.value] = by_state.get(interview.state.value, 0) + 1
-        analysis = interview.analysis
-        if analysis and analysis.primary_reason:
-            reasons[analysis.primary_reason] = reasons.get(analysis.primary_reason, 0) + 1
-        for question in bank.questions:
-            answer = interview.answers.get(question.id)
-            number = question.number(answer.value if answer else None)
-            if number is None:
-                continue
-            if question.role == "recommend":
-                recommend.append(number)
-            else:
-                rating_values.setdefault(question.id, []).append(number)
-    completed = by_state.get("COMPLETED", 0)
-    groups = _groups(ended)
+    by_state: Counter[str] = Counter()
+    reasons: Counter[Reason] = Counter()
+    for (_, state, code), n in counts.groups.items():
+        by_state[state] += n
+        if (reason := _reason(code)) is not None:
+            reasons[reason] += n
+    ended = sum(by_state.values())
+    ratings = []
+    recommend: Counter[int] = Counter()
+    for question in bank.questions:
+        if question.scale() is None:
+            continue
+        answered = {n: c for (qid, n), c in counts.numbers.items() if qid == question.id}
+        if not answered:
+            continue
+        if question.role == "recommend":
+            recommend.update(answered)
+            continue
+        total = sum(answered.values())
+        ratings.append(
+            RatingAverage(
+                question=question.text,
+                average=sum(n * c for n, c in answered.items()) / total,
+                answers=total,
+                max=_top(bank, question.id),
+            )
+        )
     score = None
     if recommend:
-        promoters = sum(1 for v in recommend if v >= 9)
-        detractors = sum(1 for v in recommend if v <= 6)
-        score = round(100 * (promoters - detractors) / len(recommend))
+        promoters = sum(c for n, c in recommend.items() if n >= 9)
+        detractors = sum(c for n, c in recommend.items() if n <= 6)
+        score = round(100 * (promoters - detractors) / sum(recommend.values()))
+    groups = _groups(counts)
+    order = [state.value for state in InterviewState]
     return Digest(
         since=since,
         until=until,
-        by_state=by_state,
+        by_state={s: by_state[s] for s in sorted(by_state, key=order.index)},
         open_now=open_now,
-        response_rate=completed / len(ended) if ended else None,
+        response_rate=by_state["COMPLETED"] / ended if ended else None,
         reasons=[
             ReasonCount(reason=r, count=n)
             for r, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0].value))
         ],
-        ratings=[
-            RatingAverage(
-                question=bank.get(qid).text,
-                average=sum(v) / len(v),
-                answers=len(v),
-                max=_top(bank, qid),
-            )
-            for qid, v in rating_values.items()
-        ],
+        ratings=ratings,
         recommend_score=score,
-        recommend_answers=len(recommend),
+        recommend_answers=sum(recommend.values()),
         departments=[g for g in groups if g.ended >= min_group],
         in_small_groups=sum(g.ended for g in groups if g.ended < min_group),
         themes=themes or [],
-        llm_calls=sum(i.llm_calls for i in ended),
-        llm_tokens=sum(i.llm_tokens for i in ended),
+        llm_calls=counts.llm_calls,
+        llm_tokens=counts.llm_tokens,
     )
+
+
+def _reason(code: str | None) -> Reason | None:
+    """A stored reason code; None for none, or for one the taxonomy no longer has."""
+    try:
+        return Reason(code) if code else None
+    except ValueError:
+        return None
 
 
 def _top(bank: QuestionBank, question_id: str) -> int:
@@ -316,19 +357,20 @@ def _top(bank: QuestionBank, question_id: str) -> int:
     return scale.max if scale else 0
 
 
-def _primary(interview: Interview) -> Reason | None:
-    return interview.analysis.primary_reason if interview.analysis else None
-
-
-def _groups(ended: list[Interview]) -> list[GroupLine]:
-    by_department: dict[str, list[Interview]] = {}
-    for interview in ended:
-        name = interview.employee.department or "(no department)"
-        by_department.setdefault(name, []).append(interview)
+def _groups(counts: DigestCounts) -> list[GroupLine]:
+    by_department: dict[str, Counter[tuple[str, str | None]]] = {}
+    for (department, state, code), n in counts.groups.items():
+        name = department or "(no department)"
+        by_department.setdefault(name, Counter())[(state, code)] += n
     lines = []
     for name, members in sorted(by_department.items()):
-        reasons = [r for r in map(_primary, members) if r is not None]
-        top = max(set(reasons), key=lambda r: (reasons.count(r), r.value)) if reasons else None
-        completed = sum(1 for i in members if i.state.value == "COMPLETED")
-        lines.append(GroupLine(name=name, ended=len(members), completed=completed, top_reason=top))
+        reasons: Counter[Reason] = Counter()
+        for (_, code), n in members.items():
+            if (reason := _reason(code)) is not None:
+                reasons[reason] += n
+        top = max(reasons, key=lambda r: (reasons[r], r.value)) if reasons else None
+        completed = sum(n for (state, _), n in members.items() if state == "COMPLETED")
+        lines.append(
+            GroupLine(name=name, ended=sum(members.values()), completed=completed, top_reason=top)
+        )
     return lines

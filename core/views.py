@@ -34,6 +34,8 @@ EXPORT_COLUMNS = (
     "recommend",
     "answered",
 )
+# The digest reads themes in the words of this many of the period's latest interviews.
+THEMES_FROM = 300
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,14 +99,16 @@ class Views:
         return build_report(interview, self.bank)
 
     def digest(self, days: int) -> Digest:
-        """Interviews that ended in the last `days` days, in numbers and themes."""
+        """Interviews that ended in the last `days` days, in numbers (counted by the
+        database, however many) and themes (read from the latest few hundred)."""
         until = self.clock.now()
         since = until - timedelta(days=days)
         with self.read() as uow:
-            ended = uow.interviews.ended_between(since, until)
-            open_now = len(uow.interviews.open())
-        themes = self.analyst.themes([transcript(i, self.bank) for i in ended]) if ended else []
-        return build_digest(ended, open_now, self.bank, since, until, self.min_group, themes)
+            counts = uow.interviews.digest_counts(since, until)
+            open_now = uow.interviews.count_open()
+            latest = uow.interviews.ended_between(since, until, latest=THEMES_FROM)
+        themes = self.analyst.themes([transcript(i, self.bank) for i in latest]) if latest else []
+        return build_digest(counts, open_now, self.bank, since, until, self.min_group, themes)
 
     def export(self, actor: str, days: int) -> FileMessage:
         """Interviews that ended in the last `days` days as CSV; the read is audited."""

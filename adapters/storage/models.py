@@ -148,6 +148,9 @@ class InterviewRow(Base):
     reminded_at: Mapped[datetime | None]
     history: Mapped[list[str]] = mapped_column(default=list)
     analysis: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    # The analysis's coded primary reason, in clear (a code, not words) so the digest counts
+    # it in SQL however large the period.
+    primary_reason: Mapped[str | None] = mapped_column(String(32))
     purged_at: Mapped[datetime | None]
     llm_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     llm_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -179,6 +182,8 @@ class AnswerRow(Base):
     interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(63))
     value: Mapped[str | None] = mapped_column(EncryptedText)
+    # The number the answer stands for (a rating, a score), in clear for the digest's SQL.
+    number: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime]
     followup_question: Mapped[str | None] = mapped_column(EncryptedText)
     followup_answer: Mapped[str | None] = mapped_column(EncryptedText)

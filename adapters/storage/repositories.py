@@ -40,6 +40,7 @@ from core.interview import (
 )
 from core.messages import OUTBOUND, Address, Lane, OutboundMessage
 from core.ports import Claimed, Clock, DuplicateEvent, InboxItem, OutboxItem
+from core.reporting import DigestCounts
 
 PERSON_FIELDS = (
     "platform",
@@ -167,13 +168,55 @@ class SqlInterviewRepository:
         )
         return [self._track(row) for row in self.session.scalars(query)]
 
-    def ended_between(self, since: datetime, until: datetime) -> list[Interview]:
-        query = (
-            select(InterviewRow)
-            .where(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
-            .order_by(InterviewRow.ended_at)
-        )
+    def ended_between(
+        self, since: datetime, until: datetime, latest: int | None = None
+    ) -> list[Interview]:
+        ended = and_(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
+        if latest is not None:
+            newest = (
+                select(InterviewRow.id)
+                .where(ended)
+                .order_by(InterviewRow.ended_at.desc())
+                .limit(latest)
+            )
+            ended = InterviewRow.id.in_(newest.scalar_subquery())
+        query = select(InterviewRow).where(ended).order_by(InterviewRow.ended_at)
         return [self._track(row) for row in self.session.scalars(query)]
+
+    def digest_counts(self, since: datetime, until: datetime) -> DigestCounts:
+        ended = and_(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
+        counts = DigestCounts()
+        groups = (
+            select(
+                PersonRow.department,
+                InterviewRow.state,
+                InterviewRow.primary_reason,
+                func.count(),
+                func.sum(InterviewRow.llm_calls),
+                func.sum(InterviewRow.llm_tokens),
+            )
+            .join(InterviewRow.person)
+            .where(ended)
+            .group_by(PersonRow.department, InterviewRow.state, InterviewRow.primary_reason)
+        )
+        for department, state, reason, n, calls, tokens in self.session.execute(groups):
+            counts.groups[(department, state, reason)] += n
+            counts.llm_calls += int(calls or 0)
+            counts.llm_tokens += int(tokens or 0)
+        numbers = (
+            select(AnswerRow.question_id, AnswerRow.number, func.count())
+            .join(InterviewRow, AnswerRow.interview_id == InterviewRow.id)
+            .where(ended, AnswerRow.number.is_not(None))
+            .group_by(AnswerRow.question_id, AnswerRow.number)
+        )
+        for question_id, number, n in self.session.execute(numbers):
+            if number is not None:  # (the query leaves none out; the type does not know)
+                counts.numbers[(question_id, number)] += n
+        return counts
+
+    def count_open(self) -> int:
+        query = select(func.count()).where(InterviewRow.state.in_([s.value for s in OPEN_STATES]))
+        return int(self.session.scalar(query) or 0)
 
     def due(self, now: datetime, limit: int) -> list[str]:
         query = (
@@ -271,6 +314,8 @@ class SqlInterviewRepository:
             copy_waiting(interview, row)
             analysis = interview.analysis
             row.analysis = analysis.model_dump(mode="json") if analysis else None
+            reason = analysis.primary_reason if analysis else None
+            row.primary_reason = reason.value if reason else None
             answers = {a.question_id: a for a in row.answers}
             for qid, answer in interview.answers.items():
                 answer_row = answers.get(qid)
@@ -278,6 +323,7 @@ class SqlInterviewRepository:
                     answer_row = AnswerRow(question_id=qid)
                     row.answers.append(answer_row)
                 answer_row.value = answer.value
+                answer_row.number = as_number(answer.value)
                 answer_row.answered_at = answer.answered_at
                 answer_row.followup_question = answer.followup_question
                 answer_row.followup_answer = answer.followup_answer
@@ -295,6 +341,17 @@ class SqlInterviewRepository:
                     )
                 )
             row.version = (row.version or 0) + 1
+
+
+def as_number(value: str | None) -> int | None:
+    """What a rating question would read in an answer (QuestionKind.number), for any
+    answer: the digest's SQL keeps only its rating questions' numbers."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def failed_attempt(
