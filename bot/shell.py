@@ -16,9 +16,9 @@ from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_edges
 from core.commands import CommandError
-from core.departures import Problem, read_departures
+from core.departures import read_departures
 from core.events import Command
-from core.hr import REFUSED
+from core.hr import REFUSED, Progress
 from core.messages import FileMessage, TextMessage
 
 
@@ -76,30 +76,24 @@ def run_import(settings: Settings, path: Path, out: TextIO, err: TextIO) -> int:
         raise CommandError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
     departures, problems = read_departures(text)
     app = shell_app(settings, need_directory=bool(departures))
-    scheduled = 0
+    quiet = len(departures) < 20 or not err.isatty()
+    looking = tqdm(desc="looking people up", unit=" people", file=err, disable=quiet)
+    scheduling = tqdm(
+        total=len(departures), desc="scheduling", unit=" rows", file=err, disable=quiet
+    )
     try:
-        rows = tqdm(
-            departures,
-            desc="scheduling",
-            unit="row",
-            file=err,
-            disable=len(departures) < 20 or not err.isatty(),
+        outcome = app.desk.schedule_departures(
+            SLACK, actor(), departures, Progress(looking.update, scheduling.update)
         )
-        for departure in rows:
-            try:
-                app.desk.schedule(
-                    SLACK,
-                    actor(),
-                    departure.person,
-                    departure.exit_date,
-                    department=departure.department,
-                    manager=departure.manager,
-                )
-                scheduled += 1
-            except REFUSED as exc:
-                problems.append(Problem(departure.line, str(exc)))
+    except REFUSED as exc:  # the directory itself failed: nothing was scheduled
+        print(f"{path}: {exc}", file=err)
+        return 2
     finally:
+        looking.close()
+        scheduling.close()
         app.close()
+    problems += outcome.problems
+    scheduled = outcome.scheduled + outcome.moved
     for problem in sorted(problems, key=lambda p: p.line):
         print(f"{path}: {problem}", file=err)
     print(

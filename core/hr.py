@@ -3,16 +3,18 @@ anything; everyone else gets the same polite refusal, whatever they asked."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 
 from core.commands import CommandError, CommandSet, HrCommand, PersonRef
+from core.departures import Departure, Problem
 from core.events import Command
-from core.hr_actions import HrActions, ServiceError
+from core.hr_actions import HrActions, Planned, ServiceError
 from core.interview import InterviewState, Person
 from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
-from core.ports import Clock, Directory, UnknownPerson
+from core.ports import BulkDirectory, Clock, Directory, UnknownPerson
 from core.views import Views, where
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
@@ -57,6 +59,21 @@ class HrAnswer:
 
     private: OutboundMessage
     shared: str | None = None
+
+
+@dataclass
+class Progress:
+    """Told how far an HR file has got: people looked up, then interviews scheduled."""
+
+    looked_up: Callable[[int], None] = lambda n: None
+    scheduled: Callable[[int], None] = lambda n: None
+
+
+@dataclass
+class Scheduling:
+    scheduled: int = 0
+    moved: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -205,10 +222,8 @@ class HrDesk:
         """Schedule (or move) someone's interview for their exit date, `lead_days` working
         days earlier, at `at` or the default send time in their own zone."""
         person = self._profile(platform, ref)
-        person.department = department or person.department
-        person.manager = manager or person.manager
+        due = self._plan(person, exit_date, at, department, manager).due_at
         send_day = working_days_before(exit_date, self.lead_days)
-        due = moment_on(send_day, at or self.send_time, person.timezone)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
         self.actions.schedule(person, due, by=actor, exit_date=exit_date)
@@ -227,3 +242,78 @@ class HrDesk:
         verb = "Moved" if moved else "Scheduled"
         preposition = "to" if moved else "for"
         return f"{verb} {person.name}'s exit interview {preposition} {when}{lead}.{passed}"
+
+    def _plan(
+        self,
+        person: Person,
+        exit_date: date,
+        at: time | None = None,
+        department: str | None = None,
+        manager: str | None = None,
+    ) -> Planned:
+        """When this person's interview opens: `lead_days` working days before their exit
+        date, at `at` or the default send time, in their own zone."""
+        person.department = department or person.department
+        person.manager = manager or person.manager
+        send_day = working_days_before(exit_date, self.lead_days)
+        return Planned(
+            person, moment_on(send_day, at or self.send_time, person.timezone), exit_date
+        )
+
+    def schedule_departures(
+        self,
+        platform: str,
+        actor: str,
+        departures: Sequence[Departure],
+        progress: Progress | None = None,
+        chunk: int = 500,
+    ) -> Scheduling:
+        """An HR file's leavers: looked up all at once where the directory can list everyone
+        (else one by one), then scheduled a few hundred to a unit of work."""
+        progress = progress or Progress()
+        directory = self._directory(platform)
+        if isinstance(directory, BulkDirectory):
+            people = directory.everyone(progress.looked_up)
+            by_id = {p.user_id: p for p in people}
+            by_email = {p.email.casefold(): p for p in people if p.email}
+
+            def find(ref: PersonRef) -> Person:
+                found = by_id.get(ref.user_id or "") or by_email.get((ref.email or "").casefold())
+                if found is None:
+                    raise UnknownPerson(f"{platform.capitalize()} has no user {ref}.")
+                return found
+        else:
+
+            def find(ref: PersonRef) -> Person:
+                person = directory.lookup(user_id=ref.user_id, email=ref.email)
+                progress.looked_up(1)
+                return person
+
+        outcome = Scheduling()
+        lines: list[int] = []
+        plans: list[Planned] = []
+        for departure in departures:
+            try:
+                person = find(departure.person)
+            except UnknownPerson as exc:
+                outcome.problems.append(Problem(departure.line, str(exc)))
+                continue
+            lines.append(departure.line)
+            plans.append(
+                self._plan(
+                    replace(person),
+                    departure.exit_date,
+                    department=departure.department,
+                    manager=departure.manager,
+                )
+            )
+        for start in range(0, len(plans), chunk):
+            done = self.actions.schedule_many(plans[start : start + chunk], by=actor)
+            for line, result in zip(lines[start : start + chunk], done, strict=True):
+                if isinstance(result, ServiceError):
+                    outcome.problems.append(Problem(line, str(result)))
+                else:
+                    outcome.moved += result
+                    outcome.scheduled += not result
+            progress.scheduled(len(done))
+        return outcome

@@ -3,6 +3,7 @@ everything about a person. Each runs in one unit of work with the messages it se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +18,15 @@ from core.transactions import Transactions
 
 class ServiceError(Exception):
     """A request refused, with a message fit to show the person who asked."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One person's interview to schedule: when it opens, and their exit date."""
+
+    person: Person
+    due_at: datetime
+    exit_date: date | None = None
 
 
 @dataclass
@@ -65,6 +75,40 @@ class HrActions:
             )
             uow.interviews.add(interview)
             return interview
+
+        return self.transactions.run(work)
+
+    def schedule_many(
+        self, plans: Sequence[Planned], by: str | None = None
+    ) -> list[ServiceError | bool]:
+        """`schedule` for many people in one unit of work (an HR file): for each, True when
+        an interview was moved, False when one was made, or why not."""
+
+        def work(uow: UnitOfWork) -> list[ServiceError | bool]:
+            outcomes: list[ServiceError | bool] = []
+            for plan in plans:
+                known = _remember(uow, plan.person)
+                interview = uow.interviews.current_for(known)
+                if interview is not None and interview.state is InterviewState.IN_PROGRESS:
+                    outcomes.append(
+                        ServiceError(f"{known.name} already has an interview in progress.")
+                    )
+                elif interview is not None and interview.state is InterviewState.SCHEDULED:
+                    interview.due_at = plan.due_at
+                    interview.exit_date = plan.exit_date or interview.exit_date
+                    outcomes.append(True)
+                else:
+                    uow.interviews.add(
+                        Interview(
+                            employee=known,
+                            created_at=self.transactions.clock.now(),
+                            created_by=by,
+                            due_at=plan.due_at,
+                            exit_date=plan.exit_date,
+                        )
+                    )
+                    outcomes.append(False)
+            return outcomes
 
         return self.transactions.run(work)
 

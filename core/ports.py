@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from core.analysis import Analysis
 from core.interview import Interview, InterviewEnded, Person
@@ -105,6 +105,16 @@ class Directory(Protocol):
 
     def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
         """The person's current profile; raises UnknownPerson."""
+        ...
+
+
+@runtime_checkable
+class BulkDirectory(Directory, Protocol):
+    """A directory that can list everyone at once (Slack's users.list, 200 a call), so a
+    file of 10,000 leavers costs dozens of calls, not 10,000 one-person look-ups."""
+
+    def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
+        """Every active person; `progress` is told how many more each page brought."""
         ...
 
 

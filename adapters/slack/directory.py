@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -10,6 +12,9 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.chat import PLATFORM
 from core.interview import Person
 from core.ports import UnknownPerson
+
+# users.list's page size: Slack recommends no more than 200.
+PAGE = 200
 
 
 class SlackDirectory:
@@ -30,18 +35,41 @@ class SlackDirectory:
             if error in ("user_not_found", "users_not_found"):
                 raise UnknownPerson(f"Slack has no user {who}.") from exc
             raise UnknownPerson(f"Slack could not look up {who} ({error}); try again.") from exc
-        profile = user.get("profile") or {}
-        name = profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"]
-        if user.get("deleted"):
-            raise UnknownPerson(
-                f"{name}'s Slack account is deactivated, so ExitBot can't reach them."
-            )
-        if user.get("is_bot") or user["id"] == "USLACKBOT":
-            raise UnknownPerson(f"{name} is a bot: exit interviews are for people.")
-        return Person(
-            platform=PLATFORM,
-            user_id=user["id"],
-            display_name=name,
-            email=profile.get("email"),
-            timezone=user.get("tz"),
-        )
+        return person_of(user)
+
+    def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
+        """Every active person in the workspace, 200 to a users.list call (Tier 2)."""
+        people: list[Person] = []
+        cursor: str | None = None
+        while True:
+            try:
+                page = self.client.users_list(limit=PAGE, cursor=cursor)
+            except SlackApiError as exc:
+                raise UnknownPerson(
+                    f"Slack would not list its users ({exc.response.get('error')}); try again."
+                ) from exc
+            members: list[dict[str, Any]] = page.get("members") or []
+            for user in members:
+                with contextlib.suppress(UnknownPerson):  # deactivated, bots: not leavers
+                    people.append(person_of(user))
+            progress(len(members))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return people
+
+
+def person_of(user: dict[str, Any]) -> Person:
+    """A Slack user as a person ExitBot can interview; UnknownPerson when it cannot."""
+    profile = user.get("profile") or {}
+    name = profile.get("real_name") or user.get("real_name") or user.get("name") or user["id"]
+    if user.get("deleted"):
+        raise UnknownPerson(f"{name}'s Slack account is deactivated, so ExitBot can't reach them.")
+    if user.get("is_bot") or user["id"] == "USLACKBOT":
+        raise UnknownPerson(f"{name} is a bot: exit interviews are for people.")
+    return Person(
+        platform=PLATFORM,
+        user_id=user["id"],
+        display_name=name,
+        email=profile.get("email"),
+        timezone=user.get("tz"),
+    )

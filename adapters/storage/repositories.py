@@ -133,6 +133,8 @@ class SqlInterviewRepository:
 
     def add(self, interview: Interview) -> None:
         row = InterviewRow(id=interview.id, person_id=interview.employee.id, version=0)
+        # Written whole at once: a query later in the same unit of work flushes it.
+        self._write(interview, row)
         self.session.add(row)
         self._seen[interview.id] = (interview, row, None)
 
@@ -306,41 +308,44 @@ class SqlInterviewRepository:
         for interview, row, loaded in self._seen.values():
             if loaded is not None and interview == loaded:
                 continue
-            row.state = interview.state.value
-            row.ended_at = interview.ended_at
-            row.history = list(interview.history)
-            for name in INTERVIEW_FIELDS:
-                setattr(row, name, getattr(interview, name))
-            copy_waiting(interview, row)
-            analysis = interview.analysis
-            row.analysis = analysis.model_dump(mode="json") if analysis else None
-            reason = analysis.primary_reason if analysis else None
-            row.primary_reason = reason.value if reason else None
-            answers = {a.question_id: a for a in row.answers}
-            for qid, answer in interview.answers.items():
-                answer_row = answers.get(qid)
-                if answer_row is None:
-                    answer_row = AnswerRow(question_id=qid)
-                    row.answers.append(answer_row)
-                answer_row.value = answer.value
-                answer_row.number = as_number(answer.value)
-                answer_row.answered_at = answer.answered_at
-                answer_row.followup_question = answer.followup_question
-                answer_row.followup_answer = answer.followup_answer
-            for qid, answer_row in answers.items():
-                if qid not in interview.answers:
-                    row.answers.remove(answer_row)
-            for t in interview.transitions[len(row.transitions) :]:
-                row.transitions.append(
-                    TransitionRow(
-                        from_state=t.from_state.value,
-                        to_state=t.to_state.value,
-                        trigger=t.trigger.value,
-                        at=t.at,
-                        reason=t.reason,
-                    )
-                )
+            self._write(interview, row)
             row.version = (row.version or 0) + 1
+
+    def _write(self, interview: Interview, row: InterviewRow) -> None:
+        row.state = interview.state.value
+        row.ended_at = interview.ended_at
+        row.history = list(interview.history)
+        for name in INTERVIEW_FIELDS:
+            setattr(row, name, getattr(interview, name))
+        copy_waiting(interview, row)
+        analysis = interview.analysis
+        row.analysis = analysis.model_dump(mode="json") if analysis else None
+        reason = analysis.primary_reason if analysis else None
+        row.primary_reason = reason.value if reason else None
+        answers = {a.question_id: a for a in row.answers}
+        for qid, answer in interview.answers.items():
+            answer_row = answers.get(qid)
+            if answer_row is None:
+                answer_row = AnswerRow(question_id=qid)
+                row.answers.append(answer_row)
+            answer_row.value = answer.value
+            answer_row.number = as_number(answer.value)
+            answer_row.answered_at = answer.answered_at
+            answer_row.followup_question = answer.followup_question
+            answer_row.followup_answer = answer.followup_answer
+        for qid, answer_row in answers.items():
+            if qid not in interview.answers:
+                row.answers.remove(answer_row)
+        for t in interview.transitions[len(row.transitions) :]:
+            row.transitions.append(
+                TransitionRow(
+                    from_state=t.from_state.value,
+                    to_state=t.to_state.value,
+                    trigger=t.trigger.value,
+                    at=t.at,
+                    reason=t.reason,
+                )
+            )
 
 
 def as_number(value: str | None) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -12,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.container import App
+from core.departures import read_departures
 from core.events import Command, UserMessage
-from core.hr import REFUSAL, HrDesk
+from core.hr import REFUSAL, HrDesk, Progress
 from core.interview import Person
 from core.messages import DigestMessage, FileMessage, ReportMessage, TextMessage
 from core.ports import RecipientUnreachable, UnknownPerson
@@ -208,3 +210,47 @@ def test_a_due_interview_is_opened_once_by_the_sweep(
     assert len(chat.to_user("UTOM")) == 4
     assert "in progress" in text_of(hr(desk, "status @UTOM"))
     assert "already has an interview in progress" in text_of(hr(desk, "schedule @UTOM 2026-04-01"))
+
+
+@dataclass
+class ListedDirectory(FakeDirectory):
+    """A directory that lists everyone at once, 200 a page, as Slack's users.list does."""
+
+    people: int = 0
+    pages: int = 0
+
+    def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
+        listed = [
+            Person(PLATFORM, f"UP{n:04d}", f"P {n}", f"p{n}@acme.test") for n in range(self.people)
+        ]
+        for start in range(0, len(listed), 200):
+            self.pages += 1
+            progress(len(listed[start : start + 200]))
+        return listed
+
+
+def test_a_file_of_leavers_is_looked_up_at_once_and_scheduled_in_chunks(
+    app: App, clock: FakeClock
+) -> None:
+    directory = ListedDirectory(people=1200)
+    desk = HrDesk(
+        actions=app.hr,
+        views=app.views,
+        clock=clock,
+        directories={PLATFORM: directory},
+        hr_users=frozenset({"UHR"}),
+        send_time=time(10, 0),
+    )
+    rows = [f"p{n}@acme.test,2030-03-{1 + n % 28:02d}" for n in range(1200)]
+    departures, problems = read_departures("\n".join([*rows, "ghost@acme.test,2030-03-01"]))
+    assert not problems
+    looked_up, scheduled = [], []
+    first = desk.schedule_departures(
+        PLATFORM, "UHR", departures, Progress(looked_up.append, scheduled.append), chunk=500
+    )
+    assert (first.scheduled, first.moved) == (1200, 0)
+    assert [str(p) for p in first.problems] == ["line 1201: Test has no user ghost@acme.test."]
+    assert directory.pages == 6 and sum(looked_up) == 1200 and scheduled == [500, 500, 200]
+    again = desk.schedule_departures(PLATFORM, "UHR", departures)  # the same file: moved
+    assert (again.scheduled, again.moved) == (0, 1200)
+    assert len(app.views.open_interviews()) == 1200

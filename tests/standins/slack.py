@@ -212,6 +212,13 @@ class SlackStandIn(Loopback):
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.list":
+            everyone = list(self.users.values())
+            start = int(params.get("cursor") or 0)
+            limit = min(int(params.get("limit") or 200), 1000)
+            end = start + limit
+            more = {"next_cursor": str(end) if end < len(everyone) else ""}
+            return {"ok": True, "members": everyone[start:end], "response_metadata": more}
         if method == "users.lookupByEmail":
             found = [
                 u for u in self.users.values() if u["profile"].get("email") == params.get("email")
