@@ -12,11 +12,9 @@ from functools import partial
 from importlib import resources
 from urllib.parse import urlsplit
 
-from openai import OpenAI
 from sqlalchemy import Engine
 
 from adapters.llm.offline import OfflineAnalyst
-from adapters.llm.openai_analyst import LLMAnalyst
 from adapters.llm.resilience import CircuitBreaker, Guard
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
@@ -58,6 +56,11 @@ def make_analyst(settings: Settings) -> Analyst:
     model is slow, failing or talking nonsense); the offline analyst otherwise."""
     if settings.openai_api_key is None:
         return OfflineAnalyst()
+    # Imported only when a model is configured: the client library is ~25 MB of memory.
+    from openai import OpenAI
+
+    from adapters.llm.openai_analyst import LLMAnalyst
+
     client = OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url,
@@ -192,5 +195,5 @@ def build_app(
         clock=clock,
         outbox_ready=outbox_ready,
         send_now=send_now,
-        closing=[analyst.close] if isinstance(analyst, LLMAnalyst) else [],
+        closing=[close] if callable(close := getattr(analyst, "close", None)) else [],
     )

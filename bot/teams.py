@@ -6,16 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import CloudAdapterBase, TurnContext
-from botframework.connector.auth import (
-    BotFrameworkAuthenticationFactory,
-    PasswordServiceClientCredentialFactory,
-)
-
 from adapters.storage.references import SqlReferenceStore
-from adapters.teams.bot import PLATFORM, TeamsBot
-from adapters.teams.chat import TeamsChat
-from adapters.teams.route import teams_endpoint
 from bot.container import App
 from bot.outage import FailureLog
 from bot.platform import Platform
@@ -24,18 +15,22 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class TeamsAdapter(CloudAdapterBase):  # type: ignore[misc]
-    async def on_turn_error(self, context: TurnContext, error: Exception) -> None:
-        # Up to POST /api/messages, which answers 503: the Bot Framework sends it again,
-        # and what was already handled is not handled twice (the inbox records it).
-        raise error
-
-
 def build_teams(settings: Settings, app: App) -> Platform | None:
     """None when Teams is not configured (no MICROSOFT_APP_ID and not EXITBOT_TEAMS_DEV).
     Teams' turns are handled as they come, not stored."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
+    # The Bot Framework stack (~25 MB of memory) is imported only where Teams is configured.
+    from botframework.connector.auth import (
+        BotFrameworkAuthenticationFactory,
+        PasswordServiceClientCredentialFactory,
+    )
+
+    from adapters.teams.adapter import TeamsAdapter
+    from adapters.teams.bot import PLATFORM, TeamsBot
+    from adapters.teams.chat import TeamsChat
+    from adapters.teams.route import teams_endpoint
+
     if settings.teams_dev:
         log.warning(
             "EXITBOT_TEAMS_DEV=1: Teams requests are NOT authenticated (never in production)"
