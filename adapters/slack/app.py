@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 FAILURE = "exitbot_failure"
 # The content type a Socket Mode payload is stored with (its body is the payload as JSON).
 SOCKET_MODE = "socket_mode/"
+
+# An HR answer that takes longer than this (a digest over years, an export) is preceded by
+# a word that it is on its way.
+PATIENCE_SECONDS = 1.0
+WORKING = "Working on it…"
 
 
 def build_bolt_app(
@@ -114,16 +121,50 @@ def build_bolt_app(
     @app.command(SLASH_COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
+
+        def working() -> None:
+            respond(text=WORKING, response_type="ephemeral", replace_original=False)
+
         # A slash command's answer is ephemeral: only the person who typed it sees it.
-        answer = desk.answer(
-            Command(
-                PLATFORM, command["user_id"], plain_command(command.get("text") or ""), raw=command
+        with meanwhile(PATIENCE_SECONDS, working):
+            answer = desk.answer(
+                Command(
+                    PLATFORM,
+                    command["user_id"],
+                    plain_command(command.get("text") or ""),
+                    raw=command,
+                )
             )
-        )
         text, blocks = render(answer.private)
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     return app
+
+
+@contextmanager
+def meanwhile(after: float, say: Callable[[], None]) -> Iterator[None]:
+    """`say` once if the block takes longer than `after` seconds; never after the block
+    (leaving waits for a `say` under way, so that what follows comes after it)."""
+    lock = threading.Lock()
+    done = False
+
+    def fire() -> None:
+        with lock:
+            if not done:
+                try:
+                    say()
+                except SlackApiError as exc:
+                    log.warning("could not say it is working on it: %s", exc.response.get("error"))
+
+    timer = threading.Timer(after, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            done = True
 
 
 def replay(app: App) -> Handler:

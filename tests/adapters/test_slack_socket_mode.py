@@ -6,6 +6,7 @@ connection is faked (it is the edge); bolt, the database and the Web API stand-i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from adapters.llm.offline import OfflineAnalyst
 from adapters.slack.app import build_bolt_app, replay
 from adapters.slack.chat import SlackChat
 from adapters.slack.socket import StoringSocketModeHandler
@@ -20,7 +22,9 @@ from bot.container import App, build_app
 from bot.outage import FailureLog
 from bot.settings import Settings
 from bot.slack import slack_edges
+from core.events import UserMessage
 from core.intake import TROUBLE, Intake
+from core.interview import Person
 from tests.conftest import FakeClock
 from tests.standins.slack import SlackStandIn, dm, event_body, trigger_id
 
@@ -125,3 +129,30 @@ def test_what_cannot_be_stored_is_not_acknowledged_or_is_answered(
     )  # type: ignore[arg-type]
     [ack] = socket.acks
     assert ack.envelope_id == "e2" and ack.payload == {"text": TROUBLE}
+
+
+class SlowAnalyst(OfflineAnalyst):
+    def themes(self, interviews: Any, usage: Any = None) -> list[str]:
+        time.sleep(1.5)  # a model reading the period's interviews
+        return super().themes(interviews, usage)
+
+
+def test_hr_hear_it_is_on_its_way_when_an_answer_takes_more_than_a_second(
+    slack_app: tuple[App, StoringSocketModeHandler], slack: SlackStandIn
+) -> None:
+    app, handler = slack_app
+    app.hr.start_now(Person("slack", "UJANE", "Jane Doe"), by="UHR")
+    app.conversation.handle_message(UserMessage("slack", "UJANE", "stop"))  # one ended
+    socket = FakeSocket()
+    handler.handle(
+        socket, request("slash_commands", command("help", f"{slack.base}/hooks/1"), "e1")
+    )  # type: ignore[arg-type]
+    app.intake.handle_due()
+    assert len(slack.hooks) == 1  # quick: no word first
+    app.views.analyst = SlowAnalyst()
+    handler.handle(
+        socket, request("slash_commands", command("digest", f"{slack.base}/hooks/2"), "e2")
+    )  # type: ignore[arg-type]
+    app.intake.handle_due()
+    assert slack.hooks[1]["text"] == "Working on it…"
+    assert "Exit interviews" in slack.hooks[2]["text"] and len(slack.hooks) == 3
