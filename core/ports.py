@@ -161,6 +161,13 @@ class InterviewRepository(Protocol):
         given."""
         ...
 
+    def ended_page(
+        self, since: datetime, until: datetime, after: Interview | None, limit: int
+    ) -> list[Interview]:
+        """The next `limit` interviews that ended in the period, after `after` in the order
+        of their end (then id): page by page, so that a year of them never sits in memory."""
+        ...
+
     def digest_counts(self, since: datetime, until: datetime) -> DigestCounts:
         """The period's digest numbers, counted where the interviews are."""
         ...

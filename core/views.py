@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,6 +51,8 @@ class Views:
     clock: Clock
     # Departments smaller than this are not broken out in digests.
     min_group: int = 3
+    # Interviews an export holds in memory at once.
+    export_page: int = 500
 
     def person(self, platform: str, user_id: str) -> Person | None:
         with self.read() as uow:
@@ -113,18 +115,15 @@ class Views:
     def export(self, actor: str, days: int) -> FileMessage:
         """Interviews that ended in the last `days` days as CSV; the read is audited."""
         now = self.clock.now()
-        with self.read() as uow:
-            ended = uow.interviews.ended_between(now - timedelta(days=days), now)
-        with self.uow() as uow:
-            uow.audit.record(now, actor, "export", f"last {days} days: {len(ended)} interviews")
-            uow.commit()
         # The byte order mark makes Excel read the file as UTF-8 (names with accents).
         out = io.StringIO("\ufeff")
         out.seek(0, io.SEEK_END)
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
         recommend = self.bank.by_role("recommend")
-        for interview in ended:
+        exported = 0
+        for interview in self._ended(now - timedelta(days=days), now):
+            exported += 1
             analysis = interview.analysis or Analysis()
             score = interview.answers.get(recommend.id) if recommend else None
             row = [
@@ -144,11 +143,25 @@ class Views:
                 sum(1 for a in interview.answers.values() if not a.skipped),
             ]
             writer.writerow([spreadsheet_safe(cell) for cell in row])
+        with self.uow() as uow:  # before anyone sees a word of it
+            uow.audit.record(now, actor, "export", f"last {days} days: {exported} interviews")
+            uow.commit()
         return FileMessage(
             filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
-            title=f"Exit interviews ended in the last {days} days ({len(ended)})",
+            title=f"Exit interviews ended in the last {days} days ({exported})",
             content=out.getvalue(),
         )
+
+    def _ended(self, since: datetime, until: datetime) -> Iterator[Interview]:
+        """The period's interviews a page at a time, each page read and let go."""
+        last: Interview | None = None
+        while True:
+            with self.read() as uow:
+                interviews = uow.interviews.ended_page(since, until, last, self.export_page)
+            yield from interviews
+            if len(interviews) < self.export_page:
+                return
+            last = interviews[-1]
 
 
 def where(interview: Interview | None) -> str:

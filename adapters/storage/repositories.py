@@ -185,6 +185,26 @@ class SqlInterviewRepository:
         query = select(InterviewRow).where(ended).order_by(InterviewRow.ended_at)
         return [self._track(row) for row in self.session.scalars(query)]
 
+    def ended_page(
+        self, since: datetime, until: datetime, after: Interview | None, limit: int
+    ) -> list[Interview]:
+        ended = and_(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
+        if after is not None and after.ended_at is not None:
+            ended = and_(
+                ended,
+                or_(
+                    InterviewRow.ended_at > after.ended_at,
+                    and_(InterviewRow.ended_at == after.ended_at, InterviewRow.id > after.id),
+                ),
+            )
+        query = (
+            select(InterviewRow)
+            .where(ended)
+            .order_by(InterviewRow.ended_at, InterviewRow.id)
+            .limit(limit)
+        )
+        return [self._track(row) for row in self.session.scalars(query)]
+
     def digest_counts(self, since: datetime, until: datetime) -> DigestCounts:
         ended = and_(InterviewRow.ended_at >= since, InterviewRow.ended_at <= until)
         counts = DigestCounts()

@@ -5,6 +5,7 @@ retention purge, and from columns a migration filled in for interviews older tha
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from adapters.storage.crypto import Cipher, new_key
 from bot.container import App
 from bot.migrate import downgrade, upgrade
 from core.events import UserMessage
-from core.interview import Person
+from core.interview import InterviewState, Person
 from core.reporting import build_digest, tally
 from tests.conftest import PLATFORM, AppFactory, FakeClock
 
@@ -33,10 +34,12 @@ def interview_many(app: App, clock: FakeClock, people: int, seed: int = 7) -> No
         stop_after = pick.choice([3, 6, 99, 99, 99])
         for asked in range(40):
             interview = app.views.current(PLATFORM, user)
-            question_id = interview.pending_question if interview else None
-            if question_id is None:
+            if interview is None or interview.state is not InterviewState.IN_PROGRESS:
                 break
-            question = bank.get(question_id)
+            if interview.pending_question is None:  # a follow-up: said in their own words
+                app.conversation.handle_message(UserMessage(PLATFORM, user, "Mostly the pay."))
+                continue
+            question = bank.get(interview.pending_question)
             if asked == stop_after:
                 text = "stop"
             elif pick.random() < 0.15:
@@ -106,3 +109,16 @@ def test_a_migration_codes_the_interviews_that_ended_before_it(
     assert coded and coded > 0
     # On SQLite, rebuilding the interviews table used to delete every answer (a cascade).
     assert answers == answered
+
+
+def test_an_export_read_a_page_at_a_time_is_the_whole_export(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app()
+    interview_many(app, clock, 10, seed=3)
+    clock.advance(hours=1)
+    whole = app.views.export("UHR", 7)
+    paged = replace(app.views, export_page=3).export("UHR", 7)
+    assert paged.content == whole.content
+    assert len(paged.content.splitlines()) == 1 + 10
+    assert paged.title.endswith("(10)")
