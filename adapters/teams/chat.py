@@ -1,6 +1,7 @@
 """ChatPort over Teams: proactive messages through conversation references stored in the
-database. Never installed, or blocked (403): RecipientUnreachable. Throttled (429, 412, 502,
-504): DeliveryError, which the outbox retries with backoff and jitter."""
+database. Never installed, or blocked (403): RecipientUnreachable. Throttled (429): sent
+again after Retry-After, never counted as a failed attempt. 412, 502, 504: DeliveryError,
+which the outbox retries with backoff and jitter."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import PLATFORM, conversation_key, person_key
 from adapters.teams.cards import render
 from core.messages import Address, OutboundMessage
-from core.ports import DeliveryError, RecipientUnreachable
+from core.ports import DeliveryError, RecipientUnreachable, Throttled
 
 log = logging.getLogger(__name__)
 RETRYABLE = {412, 429, 502, 503, 504}
@@ -92,6 +93,8 @@ class TeamsChat:
         if status in RETRYABLE:
             headers = getattr(response, "headers", {}) or {}
             retry_after = headers.get("Retry-After")
+            if status == 429:  # not a failure of this message: never counted as an attempt
+                return Throttled("Teams: 429", retry_after=float(retry_after or 5))
             return DeliveryError(
                 f"Teams: {status}", retry_after=float(retry_after) if retry_after else None
             )

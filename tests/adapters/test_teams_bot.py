@@ -3,6 +3,7 @@ stored conversation references, card submits and typed answers reaching the core
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,10 +13,12 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
+from adapters.teams.chat import TeamsChat
 from bot.container import App
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
-from core.ports import DeliveryError
+from core.messages import Address
+from core.ports import DeliveryError, RecipientUnreachable, Throttled
 from tests.conftest import AppFactory, FakeChat, FakeClock
 
 BOT = ChannelAccount(id="28:exitbot", name="ExitBot")
@@ -158,3 +161,21 @@ async def test_an_hr_user_in_their_own_interview_is_answering_not_commanding(
     assert replies(adapter) == []  # no command reply: "list" went to her interview
     mine = app.conversation.current("teams", "aad-hr")
     assert mine is not None and mine.answers == {}  # and "list" fits no reason: re-asked
+
+
+class ConnectorError(Exception):
+    """What the Bot Framework connector client raises: the HTTP response rides along."""
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        super().__init__(f"Operation returned an invalid status code {status}")
+        self.response = SimpleNamespace(status_code=status, headers=headers)
+
+
+def test_a_teams_429_is_throttling_not_a_failed_attempt(references: SqlReferenceStore) -> None:
+    chat = TeamsChat(adapter=None, app_id="", references=references, hr_channel=None)  # type: ignore[arg-type]
+    to = Address(platform="teams", id="29:jane")
+    throttled = chat._failure(ConnectorError(429, {"Retry-After": "7"}), to)
+    assert isinstance(throttled, Throttled) and throttled.retry_after == 7
+    busy = chat._failure(ConnectorError(503, {}), to)
+    assert not isinstance(busy, Throttled) and not isinstance(busy, RecipientUnreachable)
+    assert isinstance(chat._failure(ConnectorError(403, {}), to), RecipientUnreachable)
