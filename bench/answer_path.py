@@ -36,7 +36,9 @@ class BenchServer(Server):
     processes: int | None = None
 
     def settings(self) -> dict[str, str]:
-        settings = super().settings()
+        # What is measured is the bot's own path: no pacing under a workspace's post limit
+        # (bench/fanout measures that), as the stand-in here enforces none.
+        settings = super().settings() | {"EXITBOT_SLACK_RATE": "1000"}
         if self.handlers:
             settings["EXITBOT_HANDLERS"] = str(self.handlers)
         if self.processes:

@@ -4,6 +4,7 @@ employee gets exactly one invitation."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -135,3 +136,72 @@ def test_one_serve_runs_two_replica_processes_that_go_with_it(
     finally:
         server.stop()
         slack.stop()
+
+
+@dataclass(kw_only=True)
+class Paced(Server):
+    """A replica pacing Slack at 40 posts a second, shared with the others through Redis."""
+
+    def settings(self) -> dict[str, str]:
+        return super().settings() | {
+            "EXITBOT_SLACK_RATE": "40",
+            "EXITBOT_REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+
+
+@pytest.mark.postgres
+def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
+    migrated_postgres: str, tmp_path: Path
+) -> None:
+    """Two replicas, 60 leavers due at once (240 messages), a Slack that allows 40 posts a
+    second and answers 429 beyond: no 429, nothing lost or doubled, and an employee answering
+    meanwhile waits for no invitation."""
+    app = build_app(Settings(DATABASE_URL=migrated_postgres), {})  # type: ignore[call-arg]
+    later = datetime.now(UTC) + timedelta(days=1)
+    for n in range(60):
+        app.hr.schedule(Person("slack", f"UF{n:03d}", f"Person {n}"), later, by="UHR")
+    slack = SlackStandIn(users={"UJANE": person("UJANE", "Jane Doe")}, post_rate=40)
+    slack.start()
+    replicas = [
+        Paced(slack=slack, database_url=migrated_postgres, log=tmp_path / f"paced{n}.log")
+        for n in range(2)
+    ]
+    try:
+        for replica in replicas:
+            replica.start()
+        replicas[0].command("start <@UJANE|jane>")
+        wait_for(lambda: slack.waiting_for("UJANE") is not None, what="Jane's first question")
+        with app.engine.begin() as connection:  # the layoff's day has come
+            connection.exec_driver_sql(
+                "UPDATE interviews SET due_at = now() WHERE state = 'SCHEDULED'"
+            )
+        wait_for(lambda: len(slack.posts()) > 20, what="the fan-out to begin")
+        replies = []
+        for _ in range(3):
+            question = slack.waiting_for("UJANE")
+            assert question is not None
+            before = slack.post_count("DUJANE")
+            started = time.monotonic()
+            replicas[1].event(dm("UJANE", ANSWERS[question]))
+            assert slack.wait_for_post("DUJANE", before)
+            replies.append(time.monotonic() - started)
+        wait_for(
+            lambda: (
+                len({p["channel"] for p in slack.posts() if "exitbot_q_" in str(p.get("blocks"))})
+                == 61
+            ),
+            timeout=60,
+            what="everyone's first question",
+        )
+    finally:
+        for replica in replicas:
+            replica.stop()
+        slack.stop()
+        app.close()
+    assert slack.throttled == []
+    intros = Counter(
+        p["channel"] for p in slack.posts() if str(p.get("text", "")).startswith("Hi Person")
+    )
+    assert len(intros) == 60 and set(intros.values()) == {1}
+    # 240 invitations take 6 s at 40 a second; each reply came well before that.
+    assert max(replies) < 2, replies
