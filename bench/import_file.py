@@ -39,6 +39,7 @@ def run(url: str, rows: int) -> tuple[float, int, int, str]:
                 "import",
                 "leavers.csv",
                 cwd=Path(folder),
+                timeout=1800,
                 DATABASE_URL=url,
                 SLACK_BOT_TOKEN="xoxb-bench",
                 SLACK_API_URL=slack.api_url,

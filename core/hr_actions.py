@@ -86,9 +86,21 @@ class HrActions:
 
         def work(uow: UnitOfWork) -> list[ServiceError | bool]:
             outcomes: list[ServiceError | bool] = []
+            # Everyone's record and current interview in two queries, not two per person.
+            kept: dict[tuple[str, str], Person] = {}
+            for platform in {plan.person.platform for plan in plans}:
+                ids = [p.person.user_id for p in plans if p.person.platform == platform]
+                kept |= {(platform, k.user_id): k for k in uow.people.find_many(platform, ids)}
+            current = uow.interviews.current_for_many(list(kept.values()))
             for plan in plans:
-                known = _remember(uow, plan.person)
-                interview = uow.interviews.current_for(known)
+                key = (plan.person.platform, plan.person.user_id)
+                known = kept.get(key)
+                if known is None:
+                    uow.people.add(plan.person)
+                    known = kept[key] = plan.person
+                else:
+                    _update(known, plan.person)
+                interview = current.get(known.id)
                 if interview is not None and interview.state is InterviewState.IN_PROGRESS:
                     outcomes.append(
                         ServiceError(f"{known.name} already has an interview in progress.")
@@ -98,15 +110,15 @@ class HrActions:
                     interview.exit_date = plan.exit_date or interview.exit_date
                     outcomes.append(True)
                 else:
-                    uow.interviews.add(
-                        Interview(
-                            employee=known,
-                            created_at=self.transactions.clock.now(),
-                            created_by=by,
-                            due_at=plan.due_at,
-                            exit_date=plan.exit_date,
-                        )
+                    interview = Interview(
+                        employee=known,
+                        created_at=self.transactions.clock.now(),
+                        created_by=by,
+                        due_at=plan.due_at,
+                        exit_date=plan.exit_date,
                     )
+                    uow.interviews.add(interview)
+                    current[known.id] = interview  # the same person twice in one file
                     outcomes.append(False)
             return outcomes
 
@@ -146,7 +158,12 @@ def _remember(uow: UnitOfWork, person: Person) -> Person:
     if known is None:
         uow.people.add(person)
         return person
+    _update(known, person)
+    return known
+
+
+def _update(known: Person, person: Person) -> None:
+    """What the platform says of them now, over what ExitBot kept."""
     for attr in ("display_name", "email", "timezone", "department", "manager"):
         if getattr(person, attr):
             setattr(known, attr, getattr(person, attr))
-    return known

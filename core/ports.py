@@ -110,7 +110,7 @@ class Directory(Protocol):
 
 @runtime_checkable
 class BulkDirectory(Directory, Protocol):
-    """A directory that can list everyone at once (Slack's users.list, 200 a call), so a
+    """A directory that can list everyone at once (Slack's users.list, 1,000 a call), so a
     file of 10,000 leavers costs dozens of calls, not 10,000 one-person look-ups."""
 
     def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
@@ -129,6 +129,10 @@ class DuplicateEvent(Exception):
 class PersonRepository(Protocol):
     def find(self, platform: str, user_id: str) -> Person | None: ...
 
+    def find_many(self, platform: str, user_ids: Sequence[str]) -> list[Person]:
+        """Those of these people ExitBot keeps, in one query."""
+        ...
+
     def add(self, person: Person) -> None: ...
 
     def remove(self, person: Person) -> None:
@@ -143,6 +147,10 @@ class InterviewRepository(Protocol):
 
     def current_for(self, person: Person) -> Interview | None:
         """The person's open interview if they have one, else their latest, else None."""
+        ...
+
+    def current_for_many(self, people: Sequence[Person]) -> dict[str, Interview]:
+        """`current_for` each of these people (by person id), in one query."""
         ...
 
     def current_of(self, platform: str, user_id: str) -> Interview | None:

@@ -13,8 +13,9 @@ from adapters.slack.chat import PLATFORM
 from core.interview import Person
 from core.ports import UnknownPerson
 
-# users.list's page size: Slack recommends no more than 200.
-PAGE = 200
+# users.list's page size. Slack takes up to 1,000 and suggests 200, but at Tier 2 (20 calls
+# a minute) 200 a page makes a 10,000-person workspace a two-and-a-half-minute wait.
+PAGE = 1000
 
 
 class SlackDirectory:
@@ -38,7 +39,7 @@ class SlackDirectory:
         return person_of(user)
 
     def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
-        """Every active person in the workspace, 200 to a users.list call (Tier 2)."""
+        """Every active person in the workspace, a page of users.list (Tier 2) at a time."""
         people: list[Person] = []
         cursor: str | None = None
         while True:

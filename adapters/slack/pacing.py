@@ -46,8 +46,8 @@ def tier_limit(method: str) -> Limit | None:
     if tier is None:
         return None
     per_minute = TIERS[tier]
-    # A sixth of the minute's calls at once: bursts, never the whole minute's in a second.
-    return Limit(rate=per_minute / 60, burst=max(1.0, per_minute / 6))
+    # Half the minute's calls at once ("bursts welcome"), never the whole minute's.
+    return Limit(rate=per_minute / 60, burst=max(1.0, per_minute / 2))
 
 
 class PacedClient(WebClient):

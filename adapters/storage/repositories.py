@@ -101,6 +101,12 @@ class SqlPersonRepository:
         ).one_or_none()
         return self.track(row) if row else None
 
+    def find_many(self, platform: str, user_ids: Sequence[str]) -> list[Person]:
+        query = select(PersonRow).where(
+            PersonRow.platform == platform, PersonRow.user_id.in_(set(user_ids))
+        )
+        return [self.track(row) for row in self.session.scalars(query)]
+
     def add(self, person: Person) -> None:
         row = PersonRow(id=person.id)
         copy_person(person, row)
@@ -146,6 +152,21 @@ class SqlInterviewRepository:
 
     def current_for(self, person: Person) -> Interview | None:
         return self._current(select(InterviewRow).where(InterviewRow.person_id == person.id))
+
+    def current_for_many(self, people: Sequence[Person]) -> dict[str, Interview]:
+        if not people:
+            return {}
+        open_state = [s.value for s in OPEN_STATES]
+        query = (
+            select(InterviewRow)
+            .where(InterviewRow.person_id.in_({p.id for p in people}))
+            .order_by(InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc())
+        )
+        current: dict[str, Interview] = {}
+        for row in self.session.scalars(query):  # each person's first is their current
+            if row.person_id not in current:
+                current[row.person_id] = self._track(row)
+        return current
 
     def current_of(self, platform: str, user_id: str) -> Interview | None:
         whose = select(InterviewRow).join(InterviewRow.person)

@@ -19,7 +19,7 @@ def environment(**settings: str) -> dict[str, str]:
 
 
 def exitbot(
-    *args: str, cwd: Path, stdin: str = "", **settings: str
+    *args: str, cwd: Path, stdin: str = "", timeout: float = 120, **settings: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [EXITBOT, *args],
@@ -28,5 +28,5 @@ def exitbot(
         text=True,
         cwd=cwd,
         env=environment(**settings),
-        timeout=120,
+        timeout=timeout,
     )

@@ -65,7 +65,7 @@ def test_import_keeps_good_rows_and_names_the_bad_lines(
         ("UJANE", "Support", "Sam Boss", "SCHEDULED", "2030-03-29", "2030-03-29 01:00:00.000000"),
         ("ULEO", None, None, "SCHEDULED", "2030-03-29", "2030-03-29 17:00:00.000000"),
     ]
-    # Everyone at once (users.list, 200 a call, Tier 2), not a users.lookupByEmail (Tier 3,
+    # Everyone at once (users.list, 1,000 a call, Tier 2), not a users.lookupByEmail (Tier 3,
     # ~50 a minute) per row: 10,000 rows took hours.
     methods = [m for m, _ in slack.calls]
     assert methods.count("users.list") == 1 and "users.lookupByEmail" not in methods

@@ -214,7 +214,7 @@ def test_a_due_interview_is_opened_once_by_the_sweep(
 
 @dataclass
 class ListedDirectory(FakeDirectory):
-    """A directory that lists everyone at once, 200 a page, as Slack's users.list does."""
+    """A directory that lists everyone at once, a page at a time, as Slack's users.list does."""
 
     people: int = 0
     pages: int = 0
@@ -254,3 +254,21 @@ def test_a_file_of_leavers_is_looked_up_at_once_and_scheduled_in_chunks(
     again = desk.schedule_departures(PLATFORM, "UHR", departures)  # the same file: moved
     assert (again.scheduled, again.moved) == (0, 1200)
     assert len(app.views.open_interviews()) == 1200
+
+
+def test_the_same_leaver_twice_in_one_file_gets_one_interview_at_the_later_date(
+    app: App, clock: FakeClock
+) -> None:
+    desk = HrDesk(
+        actions=app.hr,
+        views=app.views,
+        clock=clock,
+        directories={PLATFORM: ListedDirectory(people=3)},
+        hr_users=frozenset({"UHR"}),
+        send_time=time(10, 0),
+    )
+    departures, _ = read_departures("p1@acme.test,2030-03-01\np1@acme.test,2030-03-08\n")
+    outcome = desk.schedule_departures(PLATFORM, "UHR", departures)
+    assert (outcome.scheduled, outcome.moved, outcome.problems) == (1, 1, [])
+    [interview] = app.views.open_interviews()
+    assert interview.exit_date is not None and interview.exit_date.day == 8
