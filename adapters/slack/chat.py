@@ -21,6 +21,7 @@ from adapters.charts.digest import reasons_chart
 from adapters.pacing.buckets import Buckets, MemoryBuckets
 from adapters.slack.blocks import render
 from adapters.slack.pacing import Paced, PacedClient, retry_after
+from adapters.storage.references import SLACK_DM
 from core.messages import Address, DigestMessage, OutboundMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled
 
@@ -75,7 +76,7 @@ def make_client(
 
 
 def channel_key(user: str) -> str:
-    return f"slack-dm:{user}"
+    return SLACK_DM.format(user)
 
 
 class Channels(Protocol):

@@ -63,7 +63,15 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 # Where employee words live: rewritten after an erasure on PostgreSQL.
-ERASED_TABLES = ("answers", "interviews", "outbox", "inbox", "interview_transitions", "people")
+ERASED_TABLES = (
+    "answers",
+    "interviews",
+    "outbox",
+    "inbox",
+    "interview_transitions",
+    "people",
+    "conversation_refs",
+)
 
 
 def scrub(engine: Engine) -> None:

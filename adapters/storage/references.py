@@ -10,6 +10,15 @@ from sqlalchemy.orm import Session
 from adapters.storage.models import ConversationRefRow
 from core.ports import Clock
 
+# The keys a person's own conversation is kept under: Teams' conversation reference, Slack's
+# DM channel. An erasure takes them with the person.
+TEAMS_PERSON = "user:{}"
+SLACK_DM = "slack-dm:{}"
+
+
+def person_keys(user_id: str) -> list[str]:
+    return [TEAMS_PERSON.format(user_id), SLACK_DM.format(user_id)]
+
 
 class SqlReferenceStore:
     def __init__(self, engine: Engine, clock: Clock, platform: str) -> None:

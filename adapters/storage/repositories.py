@@ -15,6 +15,7 @@ from adapters.storage.database import unique_violation_table
 from adapters.storage.models import (
     AnswerRow,
     AuditRow,
+    ConversationRefRow,
     DigestRow,
     InboxRow,
     InterviewRow,
@@ -22,6 +23,7 @@ from adapters.storage.models import (
     PersonRow,
     TransitionRow,
 )
+from adapters.storage.references import person_keys
 from core.analysis import Analysis
 from core.interview import (
     OPEN_STATES,
@@ -118,6 +120,13 @@ class SqlPersonRepository:
         if row is not None:
             # The database cascades to interviews, answers, transitions and outbox rows.
             self.session.execute(delete(PersonRow).where(PersonRow.id == person.id))
+        # Where the platform reaches them (no foreign key: a reference may come first).
+        self.session.execute(
+            delete(ConversationRefRow).where(
+                ConversationRefRow.platform == person.platform,
+                ConversationRefRow.key.in_(person_keys(person.user_id)),
+            )
+        )
         self._seen.pop(person.id, None)
 
     def track(self, row: PersonRow) -> Person:

@@ -15,7 +15,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 
-from adapters.storage.references import SqlReferenceStore
+from adapters.storage.references import TEAMS_PERSON, SqlReferenceStore
 from adapters.teams.cards import CHOICE, answered_card, render
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
@@ -31,7 +31,7 @@ _AT = re.compile(r"<at>[^<]*</at>")
 
 
 def person_key(user: str) -> str:
-    return f"user:{user}"
+    return TEAMS_PERSON.format(user)
 
 
 def conversation_key(conversation_id: str) -> str:

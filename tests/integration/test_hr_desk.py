@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time
 import pytest
 from sqlalchemy import text
 
+from adapters.storage.references import TEAMS_PERSON, SqlReferenceStore, person_keys
 from bot.container import App
 from core.departures import read_departures
 from core.events import Command, UserMessage
@@ -89,6 +90,9 @@ def test_forget_erases_the_person_everywhere_and_leaves_an_audit_line(
 ) -> None:
     interview(app, "UJANE", ["1", "Passed over for promotion because nobody owned it.", "stop"])
     interview(app, "ULEO", ["2"])
+    references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
+    for key in [*person_keys("UJANE"), TEAMS_PERSON.format("ULEO")]:
+        references.save(key, {"channel": "D1"})
     assert count(app, "answers") == 3 and count(app, "outbox") > 0
     assert "Erased everything ExitBot held about Jane Doe" in text_of(
         hr(desk, "forget jane@acme.test")
@@ -97,6 +101,8 @@ def test_forget_erases_the_person_everywhere_and_leaves_an_audit_line(
     assert count(app, "interviews") == 1 and count(app, "answers") == 1  # Leo's stay
     assert count(app, "interview_transitions", "WHERE reason LIKE '%stop%'") == 0
     assert count(app, "outbox", "WHERE address_id = 'UJANE'") == 0
+    # Where the platform reaches her (Teams' reference, Slack's DM channel) goes too.
+    assert count(app, "conversation_refs") == 1  # Leo's
     with app.engine.connect() as connection:
         [(actor, action, subject)] = connection.execute(
             text("SELECT actor, action, subject FROM audit_log")
