@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -34,6 +35,8 @@ POSTGRES_URL = os.environ.get(
     "EXITBOT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("EXITBOT_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("EXITBOT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE_REDIS = os.environ.get("EXITBOT_REQUIRE_REDIS") == "1"
 PLATFORM = "test"
 
 
@@ -113,6 +116,20 @@ def postgres_admin() -> Iterator[str]:
             )
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
     yield POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the tests of what replicas share through it (CI requires it)."""
+    try:
+        up = bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        up = False
+    if not up:
+        if REQUIRE_REDIS:
+            pytest.fail(f"Redis is required (EXITBOT_REQUIRE_REDIS=1) but {REDIS_URL} is down")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
 
 
 def _admin_execute(admin_url: str, *statements: str) -> None:

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -21,25 +20,14 @@ from core.messages import Address, TextMessage
 from core.ports import Throttled
 from tests.standins.slack import Failure, SlackStandIn
 
-REDIS = "redis://127.0.0.1:6379/0"
 
-
-def redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not redis_up(), reason="Redis is not running on 6379")
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=needs_redis)])
+@pytest.fixture(params=["memory", "redis"])
 def buckets(request: pytest.FixtureRequest) -> Iterator[Buckets]:
     if request.param == "memory":
         yield MemoryBuckets()
         return
-    shared = RedisBuckets(REDIS, prefix=f"exitbot-test:{uuid.uuid4().hex}:")
+    url: str = request.getfixturevalue("redis_url")
+    shared = RedisBuckets(url, prefix=f"exitbot-test:{uuid.uuid4().hex}:")
     yield shared
     shared.close()
 
@@ -118,13 +106,12 @@ def replicas_posting(slack: SlackStandIn, buckets: list[Buckets], each: int) -> 
     return time.monotonic() - started
 
 
-@needs_redis
 def test_replicas_sharing_buckets_in_redis_stay_under_the_limit_together(
-    slack: SlackStandIn,
+    slack: SlackStandIn, redis_url: str
 ) -> None:
     slack.post_rate = 20
     prefix = f"exitbot-test:{uuid.uuid4().hex}:"
-    shared = [RedisBuckets(REDIS, prefix=prefix), RedisBuckets(REDIS, prefix=prefix)]
+    shared = [RedisBuckets(redis_url, prefix=prefix), RedisBuckets(redis_url, prefix=prefix)]
     replicas_posting(slack, list(shared), each=30)
     assert slack.throttled == []
     assert len(slack.posts()) == 60

@@ -142,16 +142,15 @@ def test_one_serve_runs_two_replica_processes_that_go_with_it(
 class Paced(Server):
     """A replica pacing Slack at 40 posts a second, shared with the others through Redis."""
 
+    redis: str
+
     def settings(self) -> dict[str, str]:
-        return super().settings() | {
-            "EXITBOT_SLACK_RATE": "40",
-            "EXITBOT_REDIS_URL": "redis://127.0.0.1:6379/0",
-        }
+        return super().settings() | {"EXITBOT_SLACK_RATE": "40", "EXITBOT_REDIS_URL": self.redis}
 
 
 @pytest.mark.postgres
 def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
-    migrated_postgres: str, tmp_path: Path
+    migrated_postgres: str, redis_url: str, tmp_path: Path
 ) -> None:
     """Two replicas, 60 leavers due at once (240 messages), a Slack that allows 40 posts a
     second and answers 429 beyond: no 429, nothing lost or doubled, and an employee answering
@@ -163,7 +162,12 @@ def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
     slack = SlackStandIn(users={"UJANE": person("UJANE", "Jane Doe")}, post_rate=40)
     slack.start()
     replicas = [
-        Paced(slack=slack, database_url=migrated_postgres, log=tmp_path / f"paced{n}.log")
+        Paced(
+            slack=slack,
+            database_url=migrated_postgres,
+            log=tmp_path / f"paced{n}.log",
+            redis=redis_url,
+        )
         for n in range(2)
     ]
     try:
