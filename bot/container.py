@@ -94,6 +94,7 @@ class App:
     intake: Intake
     desk: HrDesk
     clock: Clock
+    transactions: Transactions
     # Set when a commit put messages in the outbox: the sender wakes up for them.
     outbox_ready: threading.Event
     # Where commits hand what they claimed to send at once (the worker's senders, in serve).
@@ -180,6 +181,7 @@ def build_app(
     return App(
         settings=settings,
         engine=engine,
+        transactions=transactions,
         conversation=Conversation(
             transactions=transactions,
             dialogue=dialogue,

@@ -120,6 +120,9 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | Non
             "(`exitbot keygen` makes a key)"
         )
     worker.start()
+    # HR's summary of an ending is made on the worker's endings threads.
+    ended = app.transactions.on_ended
+    ended[:] = [worker.in_background(handler) for handler in ended]
     # Work claimed as it is committed goes straight to the worker's threads.
     app.send_now.take = worker.take
     app.intake.take, app.intake.wake = worker.take_request, worker.stored

@@ -11,6 +11,8 @@ import itertools
 import logging
 import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.outage import FailureLog
 from core.delivery import Delivery
 from core.intake import Intake, IntakeReport
+from core.interview import InterviewEnded
 from core.jobs import Jobs
 from core.messages import Address
 from core.ports import InboxItem, OutboxItem
@@ -97,6 +100,8 @@ class Worker:
             else None
         )
         self._opening = FailureLog("opening due interviews")
+        self._endings = ThreadPoolExecutor(max_workers=2, thread_name_prefix="exitbot-endings")
+        self._summarising = FailureLog("summarising ended interviews")
 
     def start(self) -> None:
         for thread in [*self._senders, self._sweeper]:
@@ -133,6 +138,25 @@ class Worker:
                 )
             self._scheduler.start()
 
+    def in_background(
+        self, handler: Callable[[InterviewEnded], None]
+    ) -> Callable[[InterviewEnded], None]:
+        """`handler` on the endings threads, so that the thread that committed an ending (a
+        request handler) goes back to work at once instead of waiting while the analyst
+        reads the interview. Whatever is queued when serve stops, the sweep finishes."""
+
+        def submit(event: InterviewEnded) -> None:
+            self._endings.submit(self._ending, handler, event)
+
+        return submit
+
+    def _ending(self, handler: Callable[[InterviewEnded], None], event: InterviewEnded) -> None:
+        try:
+            handler(event)
+            self._summarising.ok()
+        except Exception as exc:  # the ending is committed; the sweep makes the summary
+            self._summarising.failed(exc)
+
     def stored(self) -> None:
         """There is a request in the inbox to claim and handle."""
         self._stored.put(None)
@@ -165,6 +189,7 @@ class Worker:
             self._opener.join(timeout=10)
         for thread in self._handlers:
             thread.join(timeout=10)
+        self._endings.shutdown(wait=True, cancel_futures=True)
 
     def sweep(self) -> None:
         try:

@@ -5,6 +5,7 @@ the sweep; when two processes race, by one of them."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from adapters.llm.offline import OfflineAnalyst
 from bot.container import App, build_app
 from bot.settings import Settings
+from bot.worker import Worker
 from core.analysis import Analysis
 from core.events import UserMessage
 from core.interview import InterviewState, Person
@@ -136,3 +138,32 @@ def test_two_processes_summarising_at_once_post_one_summary(
     assert [a.summaries for a in analysts] == [1, 1]  # both read the answers...
     assert sorted(done) == [False, True]  # ...one summary was kept
     assert len(summaries(apps[0], chat)) == 1
+
+
+def test_in_serve_the_summary_is_made_off_the_thread_that_committed_the_ending(
+    start: Callable[[Analyst], App], chat: FakeChat
+) -> None:
+    """A model reading the interview used to hold the request handler that committed the
+    ending for as long as it read (up to the LLM timeout): one handler fewer for everyone."""
+    reading = threading.Event()
+    go_on = threading.Event()
+
+    def slow() -> None:
+        reading.set()
+        go_on.wait(timeout=10)
+
+    app = start(Analyst(while_summarising=slow))
+    worker = Worker(app.delivery, app.jobs, app.intake, app.outbox_ready, 3600, scheduler=False)
+    ended = app.transactions.on_ended
+    ended[:] = [worker.in_background(handler) for handler in ended]
+    worker.start()
+    try:
+        started = time.monotonic()
+        stop_jane(app)
+        assert time.monotonic() - started < 5  # back at once...
+        assert reading.wait(timeout=10)  # ...while the analyst reads elsewhere
+        assert summaries(app, chat) == []
+        go_on.set()
+    finally:
+        worker.stop()  # waits for the summary under way
+    assert len(summaries(app, chat)) == 1
