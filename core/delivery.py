@@ -16,6 +16,7 @@ from core.ports import (
     OutboxItem,
     RecipientUnreachable,
     Throttled,
+    Undeliverable,
     UnitOfWork,
 )
 
@@ -130,9 +131,10 @@ class Delivery:
                 )
                 uow.commit()
             return DeliveryReport(retrying=1), None
-        except RecipientUnreachable as exc:
+        except Undeliverable as exc:
             self._mark(item, error=str(exc), retry=False)
-            if item.interview_id and item.to.kind == "user":
+            reachable = not isinstance(exc, RecipientUnreachable)
+            if item.interview_id and item.to.kind == "user" and not reachable:
                 self.on_unreachable(item.interview_id, str(exc))
             return DeliveryReport(failed=1), None
         except DeliveryError as exc:

@@ -38,7 +38,11 @@ class Throttled(DeliveryError):
         super().__init__(reason, retry_after=retry_after)
 
 
-class RecipientUnreachable(DeliveryError):
+class Undeliverable(DeliveryError):
+    """The platform will never take this message (too large, refused): given up at once."""
+
+
+class RecipientUnreachable(Undeliverable):
     """The person cannot be reached at all: deactivated, app not installed, bot blocked."""
 
 

@@ -16,7 +16,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.storage.references import TEAMS_PERSON, SqlReferenceStore
-from adapters.teams.cards import CHOICE, answered_card, render
+from adapters.teams.cards import CHOICE, answered_card, render, render_all
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, HrDesk
@@ -143,7 +143,7 @@ class TeamsBot(ActivityHandler):
         command = Command(PLATFORM, user, text.strip(), shared=not personal)
         answer = await asyncio.to_thread(desk.answer, command)
         if answer.shared is None:
-            await turn_context.send_activity(render(answer.private))
+            await turn_context.send_activities(render_all(answer.private))
             return
         # Typed in a channel: the answer goes to the asker's personal chat, never here.
         sent = await asyncio.to_thread(self._tell_privately, user, answer.private)

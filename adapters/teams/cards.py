@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import chain
 from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from core.layout import Document, Facts, Line, Note, Section, draw, draw_parts
+from core.layout import (
+    Document,
+    Facts,
+    HrMessage,
+    Line,
+    Note,
+    Section,
+    document,
+    draw,
+    draw_parts,
+)
 from core.messages import FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -21,9 +32,11 @@ MAX_BUTTONS = 5
 ROW_LIMIT = 6
 TEXT_LIMIT = 4000
 # Teams refuses a bot message over 40 KB counted as UTF-16 (413 MessageSizeTooBig, per
-# "Format your bot messages" on learn.microsoft.com): a card's JSON stays under 18,000
-# characters, room left for the envelope.
-CARD_BUDGET = 18_000
+# "Format your bot messages" on learn.microsoft.com): a card's body stays under 34,000
+# bytes so counted, room left for the envelope; a longer document takes more cards.
+CARD_BUDGET = 34_000
+# A text block's share of it: longer text (an answer of pages) goes on in the next block.
+BLOCK_CHARACTERS = 2400
 Json = dict[str, Any]
 
 # What formats text in Teams: emphasis, code, links, headings, quotes; list markers only at
@@ -68,7 +81,7 @@ class _Teams:
         return _with(question_card(message), summary=message.text)
 
     def document(self, doc: Document) -> Activity:
-        return _with(document_card(doc), summary=doc.title)
+        return _with(document_cards(doc)[0], summary=doc.title)
 
     def file(self, message: FileMessage) -> Activity:
         body = [
@@ -90,7 +103,10 @@ class _TeamsDocument:
         return [{"type": "FactSet", "facts": facts}]
 
     def section(self, part: Section) -> list[Json]:
-        return [block(escape(part.title), weight="Bolder"), *map(_line, part.lines)]
+        return [
+            block(escape(part.title), weight="Bolder"),
+            *chain.from_iterable(map(_line, part.lines)),
+        ]
 
     def note(self, part: Note) -> list[Json]:
         style = {"color": "Attention", "weight": "Bolder"} if part.alert else {"isSubtle": True}
@@ -98,7 +114,17 @@ class _TeamsDocument:
 
 
 def render(message: OutboundMessage) -> Activity:
+    """A message as one activity (a document: its first card; see render_all)."""
     return draw(_Teams(), message)
+
+
+def render_all(message: OutboundMessage) -> list[Activity]:
+    """A message as the activities that carry it whole, in order: one, or several cards for
+    a document longer than a Teams message may be."""
+    if isinstance(message, HrMessage):
+        doc = document(message)
+        return [_with(part, summary=doc.title) for part in document_cards(doc)]
+    return [render(message)]
 
 
 def _with(attachment: Attachment, summary: str) -> Activity:
@@ -169,29 +195,41 @@ def answered_card(question: Json, label: str) -> Attachment:
     return card([*body, block(f"✓ {escape(label)}", color="Good", weight="Bolder")])
 
 
-def document_card(doc: Document) -> Attachment:
-    return card(_within_budget(draw_parts(_TeamsDocument(), doc)))
-
-
-def _within_budget(body: list[Json]) -> list[Json]:
-    kept: list[Json] = []
+def document_cards(doc: Document) -> list[Attachment]:
+    """The document in as many cards as it takes, each under Teams' size limit, in order;
+    nothing is cut."""
+    pages: list[list[Json]] = [[]]
     size = 0
-    for element in body:
-        size += len(json.dumps(element))
-        if size > CARD_BUDGET:
-            return [*kept, block("(Shortened to fit a Teams message.)", isSubtle=True)]
-        kept.append(element)
-    return kept
+    for element in draw_parts(_TeamsDocument(), doc):
+        cost = utf16_bytes(element)
+        if pages[-1] and size + cost > CARD_BUDGET:
+            pages.append([])
+            size = 0
+        pages[-1].append(element)
+        size += cost
+    if len(pages) > 1:
+        for n, page in enumerate(pages[1:], start=2):
+            page.insert(0, block(f"{escape(doc.title)} (part {n} of {len(pages)})", isSubtle=True))
+    return [card(page) for page in pages]
 
 
-def _line(line: Line) -> Json:
-    text = escape(clip(line.text, 2400))
+def utf16_bytes(element: Json) -> int:
+    """Size as Teams counts it."""
+    return len(json.dumps(element, ensure_ascii=False).encode("utf-16-le"))
+
+
+def _line(line: Line) -> list[Json]:
+    pieces = [
+        escape(line.text[start : start + BLOCK_CHARACTERS])
+        for start in range(0, max(len(line.text), 1), BLOCK_CHARACTERS)
+    ]
     if line.style == "quote":
-        return block(f"“{text}”", isSubtle=True)
+        pieces[0], pieces[-1] = f"“{pieces[0]}", f"{pieces[-1]}”"
+        return [block(p, isSubtle=True) for p in pieces]
     if line.style == "subtle":
-        return block(text, isSubtle=True)
+        return [block(p, isSubtle=True) for p in pieces]
     if line.style == "strong":
-        return block(text, weight="Bolder")
+        return [block(p, weight="Bolder") for p in pieces]
     if line.style == "item":
-        return block(f"• {text}")
-    return block(text)
+        pieces[0] = f"• {pieces[0]}"
+    return [block(p) for p in pieces]

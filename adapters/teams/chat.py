@@ -14,9 +14,9 @@ from botbuilder.schema import ConversationReference
 
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.bot import PLATFORM, conversation_key, person_key
-from adapters.teams.cards import render
+from adapters.teams.cards import render_all
 from core.messages import Address, OutboundMessage
-from core.ports import DeliveryError, RecipientUnreachable, Throttled
+from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 
 log = logging.getLogger(__name__)
 RETRYABLE = {412, 429, 502, 503, 504}
@@ -43,18 +43,19 @@ class TeamsChat:
 
         async def deliver(context: TurnContext) -> None:
             # A new message in the conversation, not a reply: context.send_activity would
-            # thread it under the continuation's made-up activity id.
-            outgoing = render(message)
-            outgoing.conversation = reference.conversation
-            outgoing.from_property = reference.bot
-            outgoing.recipient = reference.user
-            outgoing.channel_id = reference.channel_id
-            outgoing.service_url = reference.service_url
+            # thread it under the continuation's made-up activity id. A long report is
+            # several messages, in order.
             client = context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY]
-            response = await client.conversations.send_to_conversation(
-                reference.conversation.id, outgoing
-            )
-            sent.append(response.id if response else None)
+            for outgoing in render_all(message):
+                outgoing.conversation = reference.conversation
+                outgoing.from_property = reference.bot
+                outgoing.recipient = reference.user
+                outgoing.channel_id = reference.channel_id
+                outgoing.service_url = reference.service_url
+                response = await client.conversations.send_to_conversation(
+                    reference.conversation.id, outgoing
+                )
+                sent.append(response.id if response else None)
 
         try:
             asyncio.run(self.adapter.continue_conversation(reference, deliver, self.app_id))
@@ -90,6 +91,9 @@ class TeamsChat:
         status = getattr(response, "status_code", None)
         if status in (403, 404) and to.kind == "user":
             return RecipientUnreachable(f"Teams: {status} (the bot was blocked or removed)")
+        if status == 413:  # the same message would be too large every time
+            log.error("Teams refused a message as too large (413); it is not sent again")
+            return Undeliverable("Teams: 413, larger than Teams takes")
         if status in RETRYABLE:
             headers = getattr(response, "headers", {}) or {}
             retry_after = headers.get("Retry-After")

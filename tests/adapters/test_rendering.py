@@ -196,7 +196,7 @@ def test_the_summary_has_its_choices_and_the_report_its_summary_everywhere() -> 
 
 
 def test_a_renderer_refuses_a_block_it_does_not_know() -> None:
-    for render in (slack.document_blocks, teams.document_card, console.render_document):
+    for render in (slack.document_blocks, teams.document_cards, console.render_document):
         with pytest.raises(TypeError):
             render(Document.model_construct(title="t", blocks=[object()]))  # type: ignore[list-item]
     for draw in (slack.render, teams.render, console.render):
@@ -210,3 +210,40 @@ def test_a_digest_over_a_year_shows_both_years_in_its_title() -> None:
         "Exit interviews: 25 Nov 2025 to 31 Mar 2026"
     )
     assert document(DigestMessage(digest=DIGEST)).title == "Exit interviews: 01 Mar to 31 Mar 2026"
+
+
+def test_a_long_report_reaches_teams_whole_in_several_messages_each_under_its_limit() -> None:
+    """14 long answers used to make one card cut short ("Shortened to fit"), or an activity
+    Teams refuses (413): HR never read the rest."""
+    answers = [
+        f"Answer {n}: " + ("the rota changed every week and nobody asked us 😞 " * 120)
+        for n in range(14)
+    ]
+    report = REPORT.model_copy(
+        update={
+            "lines": [
+                TranscriptLine(
+                    question=f"Question {n}?",
+                    answer=a,
+                    followup_question="And then?",
+                    followup_answer=a,
+                )
+                for n, a in enumerate(answers)
+            ]
+        }
+    )
+    activities = teams.render_all(ReportMessage(report=report))
+    assert len(activities) > 1
+    texts: list[str] = []
+    for activity in activities:
+        body = activity.attachments[0].content["body"]
+        size = len(json.dumps(body, ensure_ascii=False).encode("utf-16-le"))
+        assert size <= teams.CARD_BUDGET + 500, size  # (+ the "part k of n" line)
+        texts += [b["text"] for b in body if b.get("type") == "TextBlock"]
+    parts = [t for t in texts if re.search(r"\(part \d+ of \d+\)$", t)]
+    assert parts[-1].endswith(f"(part {len(activities)} of {len(activities)})")
+    shown = "".join(t for t in texts if t not in parts)  # read across the cards
+    assert "Shortened" not in shown
+    for n, answer in enumerate(answers):  # every word, in order
+        assert shown.count(answer) == 2  # the answer and the follow-up answer
+        assert shown.index(f"Question {n}?") < shown.index(f"Question {min(n + 1, 13)}?") or n == 13

@@ -18,7 +18,7 @@ from bot.container import App
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
 from core.messages import Address
-from core.ports import DeliveryError, RecipientUnreachable, Throttled
+from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 from tests.conftest import AppFactory, FakeChat, FakeClock
 
 BOT = ChannelAccount(id="28:exitbot", name="ExitBot")
@@ -179,3 +179,5 @@ def test_a_teams_429_is_throttling_not_a_failed_attempt(references: SqlReference
     busy = chat._failure(ConnectorError(503, {}), to)
     assert not isinstance(busy, Throttled) and not isinstance(busy, RecipientUnreachable)
     assert isinstance(chat._failure(ConnectorError(403, {}), to), RecipientUnreachable)
+    too_large = chat._failure(ConnectorError(413, {}), to)  # never retried, nobody unreachable
+    assert isinstance(too_large, Undeliverable) and not isinstance(too_large, RecipientUnreachable)

@@ -14,7 +14,7 @@ from core.events import ChoicePicked, UserMessage
 from core.hr_actions import ServiceError
 from core.interview import InterviewState, Person
 from core.messages import QuestionMessage, SummaryMessage, TextMessage
-from core.ports import DeliveryError, RecipientUnreachable, Throttled
+from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 from core.taxonomy import Reason
 from core.wording import CLOSED as CLOSED_REPLY
 from core.wording import STRANGER as STRANGER_REPLY
@@ -307,3 +307,16 @@ def test_closing_the_app_lets_go_of_the_llm_analysts_threads(
     while any(t.name.startswith("exitbot-llm") for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the analyst's threads outlived the app"
         time.sleep(0.05)
+
+
+def test_a_message_the_platform_will_never_take_is_given_up_at_once(
+    app: App, chat: FakeChat
+) -> None:
+    """A 413 was retried eight times as if the next try could be smaller."""
+    chat.failures.append(Undeliverable("too large"))
+    app.hr.start_now(JANE, by="UHR")
+    report = app.delivery.drain()
+    assert (report.failed, report.retrying) == (1, 0)
+    assert len(chat.to_user("UJANE")) == 3  # the rest follow; Jane is still reachable
+    interview = app.conversation.current(PLATFORM, "UJANE")
+    assert interview is not None and interview.state.value == "IN_PROGRESS"
