@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import EXAMPLE_SITE, Settings, SettingsError, load_settings
 from core.hr import REFUSED
 from core.questions import BankError, parse_bank
 
@@ -166,10 +166,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "teams-package":
         from bot.teams_package import build_package
 
-        written = build_package(settings.microsoft_app_id, Path(args.output))
+        written = build_package(settings, Path(args.output))
         print(
             f"exitbot: wrote {written}: upload it in Teams (Apps, Manage your apps, Upload an app)"
         )
+        urls = (settings.teams_website_url, settings.teams_privacy_url, settings.teams_terms_url)
+        if any(url.startswith(EXAMPLE_SITE) for url in urls):
+            print(
+                "exitbot: the package links to example pages: set EXITBOT_TEAMS_WEBSITE_URL, "
+                "EXITBOT_TEAMS_PRIVACY_URL and EXITBOT_TEAMS_TERMS_URL before you publish it",
+                file=sys.stderr,
+            )
         return 0
     if args.command == "serve":
         from bot.serve import run_serve

@@ -14,6 +14,9 @@ from sqlalchemy.exc import ArgumentError
 
 from adapters.storage.crypto import Cipher
 
+# Where the Teams app package points until the company says where its own pages are.
+EXAMPLE_SITE = "https://exitbot.example.com"
+
 
 class SettingsError(ValueError):
     """One line naming the setting that is wrong and why."""
@@ -41,6 +44,14 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
     teams_hr_channel: str | None = Field(None, validation_alias="EXITBOT_TEAMS_HR_CHANNEL")
     teams_dev: bool = Field(False, validation_alias="EXITBOT_TEAMS_DEV")
+    # The pages the Teams app package links to (Teams requires all three).
+    teams_website_url: str = Field(EXAMPLE_SITE, validation_alias="EXITBOT_TEAMS_WEBSITE_URL")
+    teams_privacy_url: str = Field(
+        f"{EXAMPLE_SITE}/privacy", validation_alias="EXITBOT_TEAMS_PRIVACY_URL"
+    )
+    teams_terms_url: str = Field(
+        f"{EXAMPLE_SITE}/terms", validation_alias="EXITBOT_TEAMS_TERMS_URL"
+    )
 
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")

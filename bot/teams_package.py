@@ -7,22 +7,49 @@ import json
 import re
 import zipfile
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
-from bot.settings import SettingsError
+from adapters.teams.cards import clip
+from bot.settings import Settings, SettingsError
+from core.hr import COMMANDS
 
+URLS = {
+    "teams_website_url": "EXITBOT_TEAMS_WEBSITE_URL",
+    "teams_privacy_url": "EXITBOT_TEAMS_PRIVACY_URL",
+    "teams_terms_url": "EXITBOT_TEAMS_TERMS_URL",
+}
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-def build_package(app_id: str | None, output: Path) -> Path:
+def build_package(settings: Settings, output: Path) -> Path:
+    app_id = settings.microsoft_app_id
     if not app_id or not GUID.match(app_id):
         raise SettingsError("MICROSOFT_APP_ID: the Azure bot's application id (a GUID) is needed")
+    for name, url in URLS.items():
+        if not getattr(settings, name).startswith("https://"):
+            raise SettingsError(f"{url}: Teams needs an https:// address")
     files = resources.files("adapters.teams") / "package"
-    manifest = json.loads(
-        (files / "manifest.json")
-        .read_text(encoding="utf-8")
-        .replace("{{MICROSOFT_APP_ID}}", app_id)
-    )
+    filled = {
+        "{{MICROSOFT_APP_ID}}": app_id,
+        # Teams asks for a newer version to update an uploaded app: ExitBot's own.
+        "{{VERSION}}": version("exitbot"),
+        "{{WEBSITE_URL}}": settings.teams_website_url,
+        "{{PRIVACY_URL}}": settings.teams_privacy_url,
+        "{{TERMS_URL}}": settings.teams_terms_url,
+    }
+    text = (files / "manifest.json").read_text(encoding="utf-8")
+    for slot, value in filled.items():
+        text = text.replace(slot, value)
+    manifest = json.loads(text)
+    # Every HR command, as help lists it (Teams shows up to 10 in a list).
+    manifest["bots"][0]["commandLists"][0]["commands"] = [
+        {
+            "title": verb.name,
+            "description": clip(f"{verb.name} {verb.usage}".strip() + f": {verb.help} (HR)", 128),
+        }
+        for verb in list(COMMANDS)[:10]
+    ]
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as package:
         package.writestr("manifest.json", json.dumps(manifest, indent=2))
         for icon in ("color.png", "outline.png"):

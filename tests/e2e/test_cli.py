@@ -236,8 +236,11 @@ def test_keygen_prints_a_key_that_works(tmp_path: Path) -> None:
 def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path: Path) -> None:
     import json
     import zipfile
+    from importlib.metadata import version
 
     from PIL import Image
+
+    from core.hr import COMMANDS
 
     app_id = "12345678-1234-1234-1234-123456789abc"
     result = run(["teams-package", "-o", "teams.zip"], tmp_path, MICROSOFT_APP_ID=app_id)
@@ -249,5 +252,30 @@ def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path:
     assert manifest["id"] == app_id and manifest["bots"][0]["botId"] == app_id
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
     assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+    # Stamped with ExitBot's version (Teams updates an app to a newer one), every HR command
+    # listed, as help lists them, and the company's own pages.
+    assert manifest["version"] == version("exitbot")
+    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    assert [c["title"] for c in commands] == [verb.name for verb in COMMANDS]
+    assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for c in commands)
+    assert "example pages" in result.stderr
+    own = run(
+        ["teams-package", "-o", "own.zip"],
+        tmp_path,
+        MICROSOFT_APP_ID=app_id,
+        EXITBOT_TEAMS_WEBSITE_URL="https://hr.acme.test/exitbot",
+        EXITBOT_TEAMS_PRIVACY_URL="https://hr.acme.test/privacy",
+        EXITBOT_TEAMS_TERMS_URL="https://hr.acme.test/terms",
+    )
+    assert own.returncode == 0 and "example pages" not in own.stderr
+    with zipfile.ZipFile(tmp_path / "own.zip") as package:
+        developer = json.loads(package.read("manifest.json"))["developer"]
+    assert developer["privacyUrl"] == "https://hr.acme.test/privacy"
+    plain = run(
+        ["teams-package"], tmp_path, MICROSOFT_APP_ID=app_id, EXITBOT_TEAMS_TERMS_URL="http://x"
+    )
+    assert (
+        plain.returncode == 2 and "EXITBOT_TEAMS_TERMS_URL: Teams needs an https://" in plain.stderr
+    )
     missing = run(["teams-package"], tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("exitbot: MICROSOFT_APP_ID:")
