@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         None, validation_alias="MICROSOFT_APP_PASSWORD"
     )
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MICROSOFT_APP_TENANT_ID")
-    microsoft_app_type: str = Field("MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "MultiTenant", validation_alias="MICROSOFT_APP_TYPE"
+    )
     teams_hr_channel: str | None = Field(None, validation_alias="EXITBOT_TEAMS_HR_CHANNEL")
     teams_dev: bool = Field(False, validation_alias="EXITBOT_TEAMS_DEV")
     # The pages the Teams app package links to (Teams requires all three).

@@ -5,12 +5,16 @@ adapter, the bot, the ChatPort and POST /api/messages."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from adapters.storage.references import SqlReferenceStore
 from bot.container import App
 from bot.outage import FailureLog
 from bot.platform import Platform
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from botframework.connector.auth import PasswordServiceClientCredentialFactory
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,6 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
     # The Bot Framework stack (~25 MB of memory) is imported only where Teams is configured.
     from botframework.connector.auth import (
         BotFrameworkAuthenticationFactory,
-        PasswordServiceClientCredentialFactory,
     )
 
     from adapters.teams.adapter import TeamsAdapter
@@ -35,16 +38,8 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
         log.warning(
             "EXITBOT_TEAMS_DEV=1: Teams requests are NOT authenticated (never in production)"
         )
-        credentials = PasswordServiceClientCredentialFactory()
-        app_id = ""
-    else:
-        app_id = settings.microsoft_app_id or ""
-        password = settings.microsoft_app_password
-        credentials = PasswordServiceClientCredentialFactory(
-            app_id,
-            password.get_secret_value() if password else None,
-            settings.microsoft_app_tenant_id,
-        )
+    credentials = credentials_for(settings)
+    app_id = credentials.app_id or ""
     adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
     chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
@@ -53,3 +48,28 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
     # roster of the conversation a command came from is its directory.
     endpoint = teams_endpoint(adapter, bot.on_turn, FailureLog("handling Teams activities"))
     return Platform(PLATFORM, chat=chat, routes={"/api/messages": endpoint})
+
+
+def credentials_for(settings: Settings) -> PasswordServiceClientCredentialFactory:
+    """The bot's credentials as its Azure registration is set up (MICROSOFT_APP_TYPE): a
+    single-tenant bot gets its tokens from its tenant, a multi-tenant one from the Bot
+    Framework's, whatever tenant id is also set."""
+    from botframework.connector.auth import PasswordServiceClientCredentialFactory
+
+    if settings.teams_dev:
+        return PasswordServiceClientCredentialFactory()
+    kind = settings.microsoft_app_type
+    if kind == "UserAssignedMSI":
+        raise SettingsError(
+            "MICROSOFT_APP_TYPE: UserAssignedMSI (a managed identity) is not supported yet; "
+            "use SingleTenant or MultiTenant with MICROSOFT_APP_PASSWORD"
+        )
+    tenant = settings.microsoft_app_tenant_id
+    if kind == "SingleTenant" and not tenant:
+        raise SettingsError("MICROSOFT_APP_TENANT_ID: needed for MICROSOFT_APP_TYPE=SingleTenant")
+    password = settings.microsoft_app_password
+    return PasswordServiceClientCredentialFactory(
+        settings.microsoft_app_id or "",
+        password.get_secret_value() if password else None,
+        tenant if kind == "SingleTenant" else None,
+    )

@@ -15,6 +15,8 @@ from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
 from adapters.teams.chat import TeamsChat
 from bot.container import App
+from bot.settings import SettingsError, load_settings
+from bot.teams import credentials_for
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
 from core.messages import Address
@@ -181,3 +183,21 @@ def test_a_teams_429_is_throttling_not_a_failed_attempt(references: SqlReference
     assert isinstance(chat._failure(ConnectorError(403, {}), to), RecipientUnreachable)
     too_large = chat._failure(ConnectorError(413, {}), to)  # never retried, nobody unreachable
     assert isinstance(too_large, Undeliverable) and not isinstance(too_large, RecipientUnreachable)
+
+
+def test_the_bot_credentials_follow_its_azure_registration_type() -> None:
+    """MICROSOFT_APP_TYPE was documented but never read: a tenant id set for a multi-tenant
+    bot made it ask its own tenant for tokens."""
+    base = {"MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "secret"}
+    multi = credentials_for(load_settings(**base, MICROSOFT_APP_TENANT_ID="t1"))
+    assert (multi.app_id, multi.password, multi.tenant_id) == ("app", "secret", None)
+    single = credentials_for(
+        load_settings(**base, MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_TENANT_ID="t1")
+    )
+    assert single.tenant_id == "t1"
+    with pytest.raises(SettingsError, match="MICROSOFT_APP_TENANT_ID: needed"):
+        credentials_for(load_settings(**base, MICROSOFT_APP_TYPE="SingleTenant"))
+    with pytest.raises(SettingsError, match="UserAssignedMSI"):
+        credentials_for(load_settings(**base, MICROSOFT_APP_TYPE="UserAssignedMSI"))
+    with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_TYPE: "):
+        load_settings(**base, MICROSOFT_APP_TYPE="Anything")
