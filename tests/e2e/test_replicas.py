@@ -209,3 +209,20 @@ def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
     assert len(intros) == 60 and set(intros.values()) == {1}
     # 240 invitations take 6 s at 40 a second; each reply came well before that.
     assert max(replies) < 2, replies
+
+
+def test_on_sqlite_serve_runs_one_process_and_says_why(tmp_path: Path) -> None:
+    """Processes queueing for SQLite's one write lock answered slower than one process."""
+    slack = SlackStandIn()
+    slack.start()
+    server = TwoProcesses(
+        slack=slack, database_url=f"sqlite:///{tmp_path / 'x.db'}", log=tmp_path / "serve.log"
+    )
+    try:
+        server.start()
+        log = server.log.read_text()
+    finally:
+        server.stop()
+        slack.stop()
+    assert "EXITBOT_PROCESSES=2 is for PostgreSQL" in log
+    assert len(re.findall(r"Started server process", log)) == 1
