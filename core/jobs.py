@@ -44,17 +44,11 @@ class Jobs:
     remind_after: timedelta = timedelta(hours=48)
     abandon_after: timedelta = timedelta(hours=72)
 
-    def send_due_invitations(self, limit: int = 100) -> int:
-        """Open every SCHEDULED interview whose time has come. The version column lets only
-        one process start each interview."""
-        with self.transactions.uow() as uow:
-            due = uow.interviews.due(self.transactions.clock.now(), limit)
-        return self.transactions.each(due, self._open_if_due)
-
     def open_due(self, batch: int = 50, backlog: int = BULK_BACKLOG) -> Opening:
         """Open the next due interviews, as many as the bulk lane has room for: a layoff of
         10,000 opens as fast as the platform takes the invitations, not all at once (which
-        would only queue 40,000 messages) and not 100 a minute."""
+        would only queue 40,000 messages) and not 100 a minute. The version column lets only
+        one process start each interview."""
         with self.transactions.uow() as uow:
             waiting = uow.outbox.backlog(Lane.BULK, backlog)
             room = min(batch, backlog - waiting)

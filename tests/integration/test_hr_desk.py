@@ -208,10 +208,10 @@ def test_a_due_interview_is_opened_once_by_the_sweep(
     desk: HrDesk, app: App, chat: FakeChat, clock: FakeClock
 ) -> None:
     hr(desk, "schedule @UTOM 2026-03-02 09:30")
-    assert app.jobs.send_due_invitations() == 0  # 09:00 now
+    assert app.jobs.open_due().opened == 0  # 09:00 now
     clock.advance(minutes=31)
-    assert app.jobs.send_due_invitations() == 1
-    assert app.jobs.send_due_invitations() == 0
+    assert app.jobs.open_due().opened == 1
+    assert app.jobs.open_due().opened == 0
     app.delivery.drain()
     assert len(chat.to_user("UTOM")) == 4
     assert "in progress" in text_of(hr(desk, "status @UTOM"))

@@ -25,7 +25,7 @@ def leavers_due(app: App, clock: FakeClock) -> None:
     """Thirty interviews due now, opened by the sweep: 120 bulk messages to send."""
     for n in range(LEAVERS):
         app.hr.schedule(Person(PLATFORM, f"UL{n:02d}", f"Leaver {n}"), clock.now(), by="UHR")
-    assert app.jobs.send_due_invitations() == LEAVERS
+    assert app.jobs.open_due().opened == LEAVERS
 
 
 def first_to(chat: FakeChat, user_id: str) -> int:

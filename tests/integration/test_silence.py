@@ -91,9 +91,9 @@ def test_downtime_is_caught_up_in_order(app: App, chat: FakeChat, clock: FakeClo
         person = Person(PLATFORM, f"U{n}", f"Person {n}")
         app.hr.schedule(person, datetime(2026, 3, day, 10, 0, tzinfo=UTC), by="UHR")
     clock.current = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # ExitBot was down all week
-    assert app.jobs.send_due_invitations() == 3
+    assert app.jobs.open_due().opened == 3
     app.delivery.drain()
     first_contact = list(dict.fromkeys(address.id for address, _ in chat.sent))
     assert first_contact == ["U0", "U1", "U2"]  # oldest due first
     assert all(len(chat.to_user(f"U{n}")) == 4 for n in range(3))
-    assert app.jobs.send_due_invitations() == 0
+    assert app.jobs.open_due().opened == 0
