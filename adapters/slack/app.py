@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
 from adapters.slack.chat import PLATFORM, SLASH_COMMAND
 from adapters.slack.inbound import action_id
+from adapters.slack.pacing import Paced
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
@@ -117,6 +118,8 @@ def build_bolt_app(
             )
         except SlackApiError as exc:
             log.warning("could not mark the question answered: %s", exc.response.get("error"))
+        except Paced:  # Slack is pausing chat.update: the answer stands, unmarked
+            log.warning("could not mark the question answered: Slack asked to wait")
 
     @app.command(SLASH_COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.chat import PLATFORM
+from adapters.slack.pacing import Paced
 from core.interview import Person
 from core.ports import UnknownPerson
 
@@ -36,6 +38,10 @@ class SlackDirectory:
             if error in ("user_not_found", "users_not_found"):
                 raise UnknownPerson(f"Slack has no user {who}.") from exc
             raise UnknownPerson(f"Slack could not look up {who} ({error}); try again.") from exc
+        except Paced as exc:  # Slack said 429 and the pause outlasts what HR should wait
+            raise UnknownPerson(
+                f"Slack is busy: try again in {max(1, round(exc.wait))} seconds."
+            ) from exc
         return person_of(user)
 
     def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
@@ -45,6 +51,9 @@ class SlackDirectory:
         while True:
             try:
                 page = self.client.users_list(limit=PAGE, cursor=cursor)
+            except Paced as exc:  # a batch job: wait out Slack's pause, then go on
+                time.sleep(exc.wait)
+                continue
             except SlackApiError as exc:
                 raise UnknownPerson(
                     f"Slack would not list its users ({exc.response.get('error')}); try again."

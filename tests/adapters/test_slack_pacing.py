@@ -16,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.pacing.buckets import Buckets, Limit, MemoryBuckets, RedisBuckets
 from adapters.slack.chat import SlackChat, make_client
+from adapters.slack.directory import SlackDirectory
 from core.messages import Address, TextMessage
-from core.ports import Throttled
+from core.ports import Throttled, UnknownPerson
 from tests.standins.slack import Failure, SlackStandIn
 
 
@@ -142,3 +143,19 @@ def test_the_stand_in_enforces_slacks_published_tier_floors(slack: SlackStandIn)
         with contextlib.suppress(SlackApiError):  # (nobody by those ids: user_not_found)
             paced.users_info(user=f"U{n}")
     assert time.monotonic() - started < 10 and slack.throttled == ["conversations.open"] * 5
+
+
+def test_a_paused_look_up_tells_hr_to_try_again_and_an_import_waits(slack: SlackStandIn) -> None:
+    """A look-up paused past what HR should wait raised out of the HR command (Paced is no
+    SlackApiError); an import's listing failed instead of waiting for Slack's pause."""
+    buckets = MemoryBuckets()
+    directory = SlackDirectory(make_client("xoxb-test", slack.api_url, buckets=buckets))
+    buckets.pause("users.info", 30)
+    with pytest.raises(UnknownPerson, match="Slack is busy: try again in 30 seconds"):
+        directory.lookup(user_id="UJANE")
+    assert not any(m == "users.info" for m, _ in slack.calls)
+    buckets.pause("users.list", 11)  # longer than a call may wait: the listing waits it out
+    started = time.monotonic()
+    everyone = directory.everyone()
+    assert time.monotonic() - started >= 10
+    assert {p.user_id for p in everyone} >= {"UJANE", "ULEO"}
