@@ -4,7 +4,7 @@ everything about a person. Each runs in one unit of work with the messages it se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from core import wording
@@ -59,24 +59,31 @@ class HrActions:
 
         def work(uow: UnitOfWork) -> Interview:
             known = _remember(uow, person)
-            interview = uow.interviews.current_for(known)
-            if interview is not None and interview.state is InterviewState.IN_PROGRESS:
-                raise ServiceError(f"{known.name} already has an interview in progress.")
-            if interview is not None and interview.state is InterviewState.SCHEDULED:
-                interview.due_at = due_at
-                interview.exit_date = exit_date or interview.exit_date
-                return interview
-            interview = Interview(
-                employee=known,
-                created_at=self.transactions.clock.now(),
-                created_by=by,
-                due_at=due_at,
-                exit_date=exit_date,
-            )
-            uow.interviews.add(interview)
-            return interview
+            plan = Planned(known, due_at, exit_date)
+            return self._place(uow, plan, uow.interviews.current_for(known), by)[0]
 
         return self.transactions.run(work)
+
+    def _place(
+        self, uow: UnitOfWork, plan: Planned, current: Interview | None, by: str | None
+    ) -> tuple[Interview, bool]:
+        """The person's interview at the planned time, and whether an existing one was
+        moved there; ServiceError when one is already under way."""
+        if current is not None and current.state is InterviewState.IN_PROGRESS:
+            raise ServiceError(f"{plan.person.name} already has an interview in progress.")
+        if current is not None and current.state is InterviewState.SCHEDULED:
+            current.due_at = plan.due_at
+            current.exit_date = plan.exit_date or current.exit_date
+            return current, True
+        interview = Interview(
+            employee=plan.person,
+            created_at=self.transactions.clock.now(),
+            created_by=by,
+            due_at=plan.due_at,
+            exit_date=plan.exit_date,
+        )
+        uow.interviews.add(interview)
+        return interview, False
 
     def schedule_many(
         self, plans: Sequence[Planned], by: str | None = None
@@ -100,26 +107,15 @@ class HrActions:
                     known = kept[key] = plan.person
                 else:
                     _update(known, plan.person)
-                interview = current.get(known.id)
-                if interview is not None and interview.state is InterviewState.IN_PROGRESS:
-                    outcomes.append(
-                        ServiceError(f"{known.name} already has an interview in progress.")
+                try:
+                    interview, moved = self._place(
+                        uow, replace(plan, person=known), current.get(known.id), by
                     )
-                elif interview is not None and interview.state is InterviewState.SCHEDULED:
-                    interview.due_at = plan.due_at
-                    interview.exit_date = plan.exit_date or interview.exit_date
-                    outcomes.append(True)
-                else:
-                    interview = Interview(
-                        employee=known,
-                        created_at=self.transactions.clock.now(),
-                        created_by=by,
-                        due_at=plan.due_at,
-                        exit_date=plan.exit_date,
-                    )
-                    uow.interviews.add(interview)
-                    current[known.id] = interview  # the same person twice in one file
-                    outcomes.append(False)
+                except ServiceError as refused:
+                    outcomes.append(refused)
+                    continue
+                current[known.id] = interview  # the same person twice in one file
+                outcomes.append(moved)
             return outcomes
 
         return self.transactions.run(work)
