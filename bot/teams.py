@@ -1,6 +1,7 @@
-"""Building the Teams platform from the settings: Bot Framework authentication (JWT on by
-default; EXITBOT_TEAMS_DEV=1 is the only way to accept unauthenticated requests), the
-adapter, the bot, the ChatPort and POST /api/messages."""
+"""Building the Teams platform from the settings: the Microsoft 365 Agents SDK's adapter
+with MSAL credentials mapped from MICROSOFT_APP_ID/PASSWORD/TENANT_ID/TYPE, its JWT check
+(on by default; EXITBOT_TEAMS_DEV=1 is the only way to accept unauthenticated requests), the
+bot, the ChatPort and POST /api/messages."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from bot.platform import Platform
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from botframework.connector.auth import PasswordServiceClientCredentialFactory
+    from microsoft_agents.hosting.core import AgentAuthConfiguration
 
 log = logging.getLogger(__name__)
+# The tenant a multi-tenant bot takes its tokens from: the Bot Framework's own.
+BOT_FRAMEWORK_TENANT = "botframework.com"
 
 
 def build_teams(settings: Settings, app: App) -> Platform | None:
@@ -24,52 +27,58 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
     Teams' turns are handled as they come, not stored."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
-    # The Bot Framework stack (~25 MB of memory) is imported only where Teams is configured.
-    from botframework.connector.auth import (
-        BotFrameworkAuthenticationFactory,
-    )
+    # The Agents SDK (~25 MB of memory) is imported only where Teams is configured.
+    from microsoft_agents.authentication.msal import MsalConnectionManager
 
-    from adapters.teams.adapter import TeamsAdapter
+    from adapters.teams.adapter import NoTokens, TeamsAdapter
     from adapters.teams.bot import PLATFORM, TeamsBot
     from adapters.teams.chat import TeamsChat
     from adapters.teams.route import teams_endpoint
 
+    auth = credentials_for(settings)
     if settings.teams_dev:
         log.warning(
             "EXITBOT_TEAMS_DEV=1: Teams requests are NOT authenticated (never in production)"
         )
-    credentials = credentials_for(settings)
-    app_id = credentials.app_id or ""
-    adapter = TeamsAdapter(BotFrameworkAuthenticationFactory.create(credential_factory=credentials))
+        adapter = TeamsAdapter(NoTokens(), app_id="", dev=True)
+    else:
+        connections = MsalConnectionManager({"SERVICE_CONNECTION": auth})
+        adapter = TeamsAdapter(connections, app_id=auth.CLIENT_ID or "", dev=False)
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
-    chat = TeamsChat(adapter, app_id, references, settings.teams_hr_channel)
+    chat = TeamsChat(adapter, references, settings.teams_hr_channel)
     bot = TeamsBot(app.conversation, app.desk, references, chat)
     # Teams' turns are handled as they come (the inbox ledger drops a retried one), and the
     # roster of the conversation a command came from is its directory.
-    endpoint = teams_endpoint(adapter, bot.on_turn, FailureLog("handling Teams activities"))
+    endpoint = teams_endpoint(adapter, bot, auth, FailureLog("handling Teams activities"))
     return Platform(PLATFORM, chat=chat, routes={"/api/messages": endpoint})
 
 
-def credentials_for(settings: Settings) -> PasswordServiceClientCredentialFactory:
+def credentials_for(settings: Settings) -> AgentAuthConfiguration:
     """The bot's credentials as its Azure registration is set up (MICROSOFT_APP_TYPE): a
     single-tenant bot gets its tokens from its tenant, a multi-tenant one from the Bot
-    Framework's, whatever tenant id is also set."""
-    from botframework.connector.auth import PasswordServiceClientCredentialFactory
+    Framework's, whatever tenant id is also set; a user-assigned managed identity has no
+    password. The same configuration checks the tokens Teams sends (their audience is the
+    app id)."""
+    from microsoft_agents.hosting.core import AgentAuthConfiguration
+    from microsoft_agents.hosting.core.authorization import AuthTypes
 
     if settings.teams_dev:
-        return PasswordServiceClientCredentialFactory()
+        return AgentAuthConfiguration(anonymous_allowed=True)
+    app_id = settings.microsoft_app_id or ""
     kind = settings.microsoft_app_type
-    if kind == "UserAssignedMSI":
-        raise SettingsError(
-            "MICROSOFT_APP_TYPE: UserAssignedMSI (a managed identity) is not supported yet; "
-            "use SingleTenant or MultiTenant with MICROSOFT_APP_PASSWORD"
-        )
     tenant = settings.microsoft_app_tenant_id
-    if kind == "SingleTenant" and not tenant:
-        raise SettingsError("MICROSOFT_APP_TENANT_ID: needed for MICROSOFT_APP_TYPE=SingleTenant")
+    if kind in ("SingleTenant", "UserAssignedMSI") and not tenant:
+        raise SettingsError(f"MICROSOFT_APP_TENANT_ID: needed for MICROSOFT_APP_TYPE={kind}")
     password = settings.microsoft_app_password
-    return PasswordServiceClientCredentialFactory(
-        settings.microsoft_app_id or "",
-        password.get_secret_value() if password else None,
-        tenant if kind == "SingleTenant" else None,
+    if kind == "UserAssignedMSI":
+        return AgentAuthConfiguration(
+            AuthTypes.user_managed_identity, client_id=app_id, tenant_id=tenant
+        )
+    if password is None:
+        raise SettingsError(f"MICROSOFT_APP_PASSWORD: needed for MICROSOFT_APP_TYPE={kind}")
+    return AgentAuthConfiguration(
+        AuthTypes.client_secret,
+        client_id=app_id,
+        tenant_id=tenant if kind == "SingleTenant" else BOT_FRAMEWORK_TENANT,
+        client_secret=password.get_secret_value(),
     )

@@ -11,11 +11,16 @@ import logging
 import re
 from typing import Any
 
-from botbuilder.core import ActivityHandler, TurnContext
-from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    TurnContextProtocol,
+)
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.storage.references import TEAMS_PERSON, SqlReferenceStore
+from adapters.teams.adapter import connector
 from adapters.teams.cards import CHOICE, answered_card, render, render_all
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
@@ -48,24 +53,30 @@ def user_of(activity: Activity) -> str:
 class TurnDirectory:
     """Looks people up through the Teams roster of the conversation a command came from."""
 
-    def __init__(self, context: TurnContext, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, context: TurnContextProtocol[Activity], loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.context = context
         self.loop = loop
 
     def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
         who = user_id or email or ""
-        future = asyncio.run_coroutine_threadsafe(
-            TeamsInfo.get_member(self.context, who), self.loop
-        )
         try:
-            member = future.result(timeout=10)
+            member = asyncio.run_coroutine_threadsafe(self._member(who), self.loop).result(10)
         except Exception as exc:  # the roster is the edge of the world
             raise UnknownPerson(f"Teams has no user {who} in this conversation.") from exc
+        extra = member.properties or {}  # Teams adds e-mail and UPN to the roster's members
         return Person(
             platform=PLATFORM,
             user_id=str(member.aad_object_id or member.id),
             display_name=member.name or who,
-            email=member.email or member.user_principal_name,
+            email=extra.get("email") or extra.get("userPrincipalName"),
+        )
+
+    async def _member(self, who: str) -> ChannelAccount:
+        conversation = self.context.activity.conversation.id
+        return await connector(self.context).conversations.get_conversation_member(
+            conversation, who
         )
 
 
@@ -83,9 +94,11 @@ class TeamsBot(ActivityHandler):
         self.references = references
         self.private = private
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
+    async def on_turn(self, turn_context: TurnContextProtocol[Activity]) -> None:
         activity = turn_context.activity
-        reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+        reference: dict[str, Any] = activity.get_conversation_reference().model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
         personal = (activity.conversation.conversation_type or "personal") == "personal"
         key = (
             person_key(user_of(activity))
@@ -95,7 +108,7 @@ class TeamsBot(ActivityHandler):
         await asyncio.to_thread(self.references.save, key, reference)
         await super().on_turn(turn_context)
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    async def on_message_activity(self, turn_context: TurnContextProtocol[Activity]) -> None:
         activity = turn_context.activity
         user = user_of(activity)
         value = activity.value if isinstance(activity.value, dict) else {}
@@ -125,17 +138,17 @@ class TeamsBot(ActivityHandler):
     def _mentions_as_ids(activity: Activity, text: str) -> str:
         """`start <at>Jane</at>` arrives with the mention in an entity: make it `start @29:...`."""
         names = []
+        bot = activity.recipient.id if activity.recipient else None
         for entity in activity.entities or []:
             if entity.type == "mention":
-                data = entity.additional_properties or {}
-                mentioned = data.get("mentioned") or {}
-                if mentioned.get("id") and mentioned.get("id") != activity.recipient.id:
+                mentioned = entity.model_dump(mode="json", by_alias=True).get("mentioned") or {}
+                if mentioned.get("id") and mentioned.get("id") != bot:
                     names.append(str(mentioned["id"]))
         words = text.split()
         return " ".join([*words[:1], *(f"@{n}" for n in names), *words[1:]]) if names else text
 
     async def _command(
-        self, turn_context: TurnContext, user: str, text: str, personal: bool
+        self, turn_context: TurnContextProtocol[Activity], user: str, text: str, personal: bool
     ) -> None:
         loop = asyncio.get_running_loop()
         directories = {**self.desk.directories, PLATFORM: TurnDirectory(turn_context, loop)}
@@ -158,7 +171,9 @@ class TeamsBot(ActivityHandler):
             return False
         return True
 
-    async def _choice(self, turn_context: TurnContext, user: str, value: dict[str, Any]) -> None:
+    async def _choice(
+        self, turn_context: TurnContextProtocol[Activity], user: str, value: dict[str, Any]
+    ) -> None:
         activity = turn_context.activity
         event = ChoicePicked(
             PLATFORM,

@@ -9,7 +9,7 @@ import re
 from itertools import chain
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from core.layout import (
     Document,

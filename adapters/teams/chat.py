@@ -9,10 +9,11 @@ import asyncio
 import logging
 from typing import Any
 
-from botbuilder.core import CloudAdapterBase, TurnContext
-from botbuilder.schema import ConversationReference
+from microsoft_agents.activity import ConversationReference
+from microsoft_agents.hosting.core import TurnContext
 
 from adapters.storage.references import SqlReferenceStore
+from adapters.teams.adapter import TeamsAdapter, connector
 from adapters.teams.bot import PLATFORM, conversation_key, person_key
 from adapters.teams.cards import render_all
 from core.messages import Address, OutboundMessage
@@ -27,13 +28,11 @@ class TeamsChat:
 
     def __init__(
         self,
-        adapter: CloudAdapterBase,
-        app_id: str,
+        adapter: TeamsAdapter,
         references: SqlReferenceStore,
         hr_channel: str | None,
     ) -> None:
         self.adapter = adapter
-        self.app_id = app_id
         self.references = references
         self.hr_channel = hr_channel
 
@@ -45,10 +44,10 @@ class TeamsChat:
             # A new message in the conversation, not a reply: context.send_activity would
             # thread it under the continuation's made-up activity id. A long report is
             # several messages, in order.
-            client = context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY]
+            client = connector(context)
             for outgoing in render_all(message):
                 outgoing.conversation = reference.conversation
-                outgoing.from_property = reference.bot
+                outgoing.from_property = reference.agent
                 outgoing.recipient = reference.user
                 outgoing.channel_id = reference.channel_id
                 outgoing.service_url = reference.service_url
@@ -58,7 +57,8 @@ class TeamsChat:
                 sent.append(response.id if response else None)
 
         try:
-            asyncio.run(self.adapter.continue_conversation(reference, deliver, self.app_id))
+            continuation = reference.get_continuation_activity()
+            asyncio.run(self.adapter.continue_with(continuation, deliver))
         except Exception as exc:  # the connector is the edge of the world
             raise self._failure(exc, to) from exc
         return sent[0] if sent else None
@@ -68,14 +68,14 @@ class TeamsChat:
             stored = self.references.get(person_key(to.id))
             if stored is None:
                 raise RecipientUnreachable("ExitBot is not installed for this person in Teams")
-            return ConversationReference().deserialize(stored)
+            return ConversationReference.model_validate(stored)
         if not self.hr_channel:
             raise DeliveryError(
                 "EXITBOT_TEAMS_HR_CHANNEL is not set: HR summaries have nowhere to go"
             )
         stored = self.references.get(conversation_key(self.hr_channel))
         if stored is not None:
-            return ConversationReference().deserialize(stored)
+            return ConversationReference.model_validate(stored)
         service_url = self.references.any_service_url()
         if service_url is None:
             raise DeliveryError("no Teams service URL known yet: add ExitBot to the HR team")
@@ -84,18 +84,18 @@ class TeamsChat:
             "serviceUrl": service_url,
             "channelId": "msteams",
         }
-        return ConversationReference().deserialize(channel)
+        return ConversationReference.model_validate(channel)
 
     def _failure(self, exc: Exception, to: Address) -> DeliveryError:
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
+        # The connector raises aiohttp's ClientResponseError: the status and headers ride on it.
+        status = getattr(exc, "status", None)
         if status in (403, 404) and to.kind == "user":
             return RecipientUnreachable(f"Teams: {status} (the bot was blocked or removed)")
         if status == 413:  # the same message would be too large every time
             log.error("Teams refused a message as too large (413); it is not sent again")
             return Undeliverable("Teams: 413, larger than Teams takes")
         if status in RETRYABLE:
-            headers = getattr(response, "headers", {}) or {}
+            headers = getattr(exc, "headers", None) or {}
             retry_after = headers.get("Retry-After")
             if status == 429:  # not a failure of this message: never counted as an attempt
                 return Throttled("Teams: 429", retry_after=float(retry_after or 5))

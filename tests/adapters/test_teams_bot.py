@@ -1,16 +1,29 @@
-"""The Teams bot with botbuilder's TestAdapter: HR commands answered in the turn, refusals,
-stored conversation references, card submits and typed answers reaching the core."""
+"""The Teams bot with the Agents SDK's TestAdapter: HR commands answered in the turn,
+refusals, stored conversation references, card submits and typed answers reaching the
+core."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, Entity
+from aiohttp import ClientResponseError, RequestInfo
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    Entity,
+    ResourceResponse,
+)
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import AuthTypes
+from microsoft_agents.testing import TestAdapter
+from yarl import URL
 
 from adapters.storage.references import SqlReferenceStore
+from adapters.teams.adapter import NoTokens, TeamsAdapter
 from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
 from adapters.teams.chat import TeamsChat
@@ -19,9 +32,10 @@ from bot.settings import SettingsError, load_settings
 from bot.teams import credentials_for
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, REFUSAL, SENT_PRIVATELY
 from core.interview import Person
-from core.messages import Address
+from core.messages import Address, TextMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 from tests.conftest import AppFactory, FakeChat, FakeClock
+from tests.standins.teams import TeamsStandIn
 
 BOT = ChannelAccount(id="28:exitbot", name="ExitBot")
 
@@ -59,16 +73,28 @@ def bot(app: App, references: SqlReferenceStore, chat: FakeChat) -> TeamsBot:
     return TeamsBot(app.conversation, app.desk, references, private=chat)
 
 
-async def turn(bot: TeamsBot, activity: Activity) -> TestAdapter:
-    """One turn through botbuilder's TestAdapter, in the conversation the activity names
-    (TestAdapter stamps its template's sender and conversation on what it receives)."""
-    adapter = TestAdapter(bot.on_turn, template_or_conversation=activity)
-    await adapter.process_activity(activity, bot.on_turn)
+class Turns(TestAdapter):
+    """The SDK's TestAdapter, keeping the card updates a turn asks for."""
+
+    def __init__(self, activity: Activity) -> None:
+        super().__init__(conversation=activity.get_conversation_reference())
+        self.updated_activities: list[Activity] = []
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        self.updated_activities.append(activity)
+        return ResourceResponse(id=activity.id)
+
+
+async def turn(bot: TeamsBot, activity: Activity) -> Turns:
+    """One turn, in the conversation the activity names (TestAdapter stamps its
+    conversation on what it receives)."""
+    adapter = Turns(activity)
+    await adapter.process_activity(adapter.claims_identity, activity, bot.on_turn)
     return adapter
 
 
-def replies(adapter: TestAdapter) -> list[str]:
-    return [a.text for a in adapter.activity_buffer]
+def replies(adapter: Turns) -> list[str]:
+    return [str(a.text) for a in adapter.activity_queue]
 
 
 async def test_hr_help_is_answered_in_the_turn(bot: TeamsBot) -> None:
@@ -90,7 +116,7 @@ def in_channel(user: str, text: str) -> Activity:
         "19:hr@thread.tacv2",
         f"<at>ExitBot</at> {text}",
         kind="channel",
-        entities=[Entity().deserialize(mention)],
+        entities=[Entity.model_validate(mention)],
     )
 
 
@@ -165,16 +191,14 @@ async def test_an_hr_user_in_their_own_interview_is_answering_not_commanding(
     assert mine is not None and mine.answers == {}  # and "list" fits no reason: re-asked
 
 
-class ConnectorError(Exception):
-    """What the Bot Framework connector client raises: the HTTP response rides along."""
-
-    def __init__(self, status: int, headers: dict[str, str]) -> None:
-        super().__init__(f"Operation returned an invalid status code {status}")
-        self.response = SimpleNamespace(status_code=status, headers=headers)
+def ConnectorError(status: int, headers: dict[str, str]) -> ClientResponseError:
+    """What the Agents SDK's connector client raises: aiohttp's error, status and headers."""
+    request = RequestInfo(URL("https://smba.example/v3/conversations/a:1/activities"), "POST", {})  # type: ignore[arg-type]
+    return ClientResponseError(request, (), status=status, headers=headers)  # type: ignore[arg-type]
 
 
 def test_a_teams_429_is_throttling_not_a_failed_attempt(references: SqlReferenceStore) -> None:
-    chat = TeamsChat(adapter=None, app_id="", references=references, hr_channel=None)  # type: ignore[arg-type]
+    chat = TeamsChat(adapter=None, references=references, hr_channel=None)  # type: ignore[arg-type]
     to = Address(platform="teams", id="29:jane")
     throttled = chat._failure(ConnectorError(429, {"Retry-After": "7"}), to)
     assert isinstance(throttled, Throttled) and throttled.retry_after == 7
@@ -190,14 +214,55 @@ def test_the_bot_credentials_follow_its_azure_registration_type() -> None:
     bot made it ask its own tenant for tokens."""
     base = {"MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "secret"}
     multi = credentials_for(load_settings(**base, MICROSOFT_APP_TENANT_ID="t1"))
-    assert (multi.app_id, multi.password, multi.tenant_id) == ("app", "secret", None)
+    assert (multi.CLIENT_ID, multi.CLIENT_SECRET, multi.TENANT_ID) == (
+        "app",
+        "secret",
+        "botframework.com",
+    )
     single = credentials_for(
         load_settings(**base, MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_TENANT_ID="t1")
     )
-    assert single.tenant_id == "t1"
+    assert ("t1", AuthTypes.client_secret) == (single.TENANT_ID, single.AUTH_TYPE)
+    managed = credentials_for(
+        load_settings(
+            MICROSOFT_APP_ID="app",
+            MICROSOFT_APP_TYPE="UserAssignedMSI",
+            MICROSOFT_APP_TENANT_ID="t1",
+        )
+    )
+    assert (
+        AuthTypes.user_managed_identity,
+        "app",
+        None,
+    ) == (managed.AUTH_TYPE, managed.CLIENT_ID, managed.CLIENT_SECRET)
+    MsalConnectionManager({"SERVICE_CONNECTION": managed})  # the SDK takes it as it is
     with pytest.raises(SettingsError, match="MICROSOFT_APP_TENANT_ID: needed"):
         credentials_for(load_settings(**base, MICROSOFT_APP_TYPE="SingleTenant"))
-    with pytest.raises(SettingsError, match="UserAssignedMSI"):
-        credentials_for(load_settings(**base, MICROSOFT_APP_TYPE="UserAssignedMSI"))
+    with pytest.raises(SettingsError, match="MICROSOFT_APP_PASSWORD: needed"):
+        credentials_for(load_settings(MICROSOFT_APP_ID="app"))
     with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_TYPE: "):
         load_settings(**base, MICROSOFT_APP_TYPE="Anything")
+
+
+def test_a_reference_stored_by_botbuilder_still_reaches_the_person(
+    references: SqlReferenceStore, teams: TeamsStandIn
+) -> None:
+    """Conversation references saved before the move to the Agents SDK (botbuilder's
+    serialize(), its key names) are read as they are: no data migration."""
+    references.save(
+        "user:aad-jane",
+        {
+            "activityId": "f:123",
+            "user": {"id": "29:jane", "name": "Jane Doe", "aadObjectId": "aad-jane"},
+            "bot": {"id": "28:exitbot", "name": "ExitBot"},
+            "conversation": {"conversationType": "personal", "id": "a:jane", "tenantId": "t-1"},
+            "channelId": "msteams",
+            "locale": "en-US",
+            "serviceUrl": teams.url,
+        },
+    )
+    chat = TeamsChat(TeamsAdapter(NoTokens(), app_id="", dev=True), references, hr_channel=None)
+    chat.send(Address(platform="teams", id="aad-jane"), TextMessage(text="Hello again"))
+    [sent] = teams.to("a:jane", "send")
+    assert sent["text"] == "Hello again"
+    assert sent["from"]["id"] == "28:exitbot" and sent["recipient"]["id"] == "29:jane"

@@ -55,7 +55,7 @@ class TeamsServer(ServeProcess):
             conversation_type=conversation_type,
             membersAdded=[{"id": "28:exitbot"}],
         )
-        assert self.post(update).status_code == 200
+        assert self.post(update).status_code == 202
 
     def say(self, conversation: str, user: str, name: str, text: str, **fields: Any) -> None:
         """Post a message and wait for ExitBot's next message (card updates do not count)."""
@@ -65,7 +65,7 @@ class TeamsServer(ServeProcess):
 
         before = messages()
         message = activity(self.teams.url, conversation, user, name, text=text, **fields)
-        assert self.post(message).status_code == 200
+        assert self.post(message).status_code == 202
         wait_for(lambda: messages() > before, what=f"a reply to {text[:30]!r}")
 
     def submit(self, user: str, name: str, value: str) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("matplotlib", "openai", "botbuilder")
+HEAVY = ("matplotlib", "openai", "microsoft_agents")
 LOADED = """
 import sys
 from bot.container import build_app
@@ -37,4 +37,6 @@ def test_a_plain_start_loads_nothing_heavy(tmp_path: Path) -> None:
 
 
 def test_teams_and_a_model_load_their_libraries_when_configured(tmp_path: Path) -> None:
-    assert loaded(tmp_path, EXITBOT_TEAMS_DEV="1", OPENAI_API_KEY="sk-x") == "botbuilder,openai"
+    assert (
+        loaded(tmp_path, EXITBOT_TEAMS_DEV="1", OPENAI_API_KEY="sk-x") == "microsoft_agents,openai"
+    )
