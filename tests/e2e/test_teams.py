@@ -11,17 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.teams.cards import escape
 from core.hr import REFUSAL, SENT_PRIVATELY
 from core.wording import STRANGER as STRANGER_REPLY
 from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
+from tests.standins.microsoft_login import BOT_FRAMEWORK_ISSUER, MicrosoftLogin
 from tests.standins.slack import wait_for
 from tests.standins.teams import TeamsStandIn, activity, bot_mention, mention
 
 HR_CHANNEL = "19:hr@thread.tacv2"
+APP_ID = "00000000-0000-0000-0000-000000000001"
 CHOICE_VALUES = {"1": "career_growth", "about right": "about_right", "yes": "yes"}
 
 
@@ -29,6 +33,7 @@ CHOICE_VALUES = {"1": "career_growth", "about right": "about_right", "yes": "yes
 class TeamsServer(ServeProcess):
     teams: TeamsStandIn
     dev: bool = True
+    login: MicrosoftLogin | None = None
 
     def settings(self) -> dict[str, str]:
         common = {"EXITBOT_TEAMS_HR_CHANNEL": HR_CHANNEL, "EXITBOT_HR_USERS": "aad-hr"}
@@ -36,7 +41,8 @@ class TeamsServer(ServeProcess):
             return {**common, "EXITBOT_TEAMS_DEV": "1"}
         return {
             **common,
-            "MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001",
+            **(self.login.environment() if self.login else {}),
+            "MICROSOFT_APP_ID": APP_ID,
             "MICROSOFT_APP_PASSWORD": "secret",
         }
 
@@ -234,17 +240,59 @@ def test_never_installed_is_unreachable_too(server: TeamsServer, teams: TeamsSta
     assert teams.to("a:gone") == []
 
 
-def test_without_dev_mode_unauthenticated_requests_are_refused(
+def test_in_production_only_the_bot_framework_gets_in(
     teams: TeamsStandIn, migrated_sqlite: str, tmp_path: Path
 ) -> None:
+    """Without dev mode the Agents SDK checks every request's token against the Bot
+    Framework's published keys, and the bot gets its own token to answer with."""
+    login = MicrosoftLogin()
+    login.start()
+    teams.token = "app-token-api.botframework.com"  # the connector takes only the bot's token
     process = TeamsServer(
-        teams=teams, dev=False, database_url=migrated_sqlite, log=tmp_path / "serve.log"
+        teams=teams,
+        dev=False,
+        login=login,
+        database_url=migrated_sqlite,
+        log=tmp_path / "serve.log",
     )
     process.start()
     try:
         message = activity(teams.url, "a:jane", "jane", "Jane Doe", text="hello")
-        assert process.post(message).status_code == 401
-        assert process.post(message, Authorization="Bearer forged.token.here").status_code == 401
+
+        def bearer(token: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token}"}
+
+        def signed(**changes: Any) -> dict[str, str]:
+            return bearer(login.bot_framework_token(APP_ID, teams.url, **changes))
+
+        unsigned = jwt.encode(
+            {"iss": BOT_FRAMEWORK_ISSUER, "aud": APP_ID, "serviceurl": teams.url},
+            key="",
+            algorithm="none",
+            headers={"kid": login.kid},
+        )
+        refused = {
+            "no token": {},
+            "not a token": bearer("forged.token.here"),
+            "unsigned": bearer(unsigned),
+            "expired (past the 5 minutes of skew)": signed(expires_in=-600),
+            "for another bot": bearer(login.bot_framework_token("another-bot", teams.url)),
+            "signed with another key": signed(key=rsa.generate_private_key(65537, 2048)),
+            "no key id": signed(headers={}),
+            "for another connector": bearer(
+                login.bot_framework_token(APP_ID, "https://elsewhere.example/")
+            ),
+        }
+        for why, headers in refused.items():
+            assert process.post(message, **headers).status_code == 401, why
         assert teams.sent == []
+        assert process.post(message, **signed()).status_code == 202
+        wait_for(lambda: teams.to("a:jane"), what="ExitBot's answer")
+        assert STRANGER_REPLY[:20] in texts(teams.to("a:jane"))
+        assert [(t["client_id"], t["tenant"]) for t in login.issued][:1] == [
+            (APP_ID, "botframework.com")
+        ]
+        assert "Traceback" not in process.log.read_text()
     finally:
         process.stop()
+        login.stop()

@@ -28,6 +28,9 @@ class TeamsStandIn(Loopback):
         default_factory=list
     )  # (verb, conversation, activity)
     failing: dict[str, int] = field(default_factory=dict)  # conversation -> HTTP status
+    # The bearer token a bot must present (the real connector refuses a call without one);
+    # None: dev mode, where the bot sends none.
+    token: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -46,6 +49,9 @@ class TeamsStandIn(Loopback):
 
             def _answer(self, verb: str) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if standin.token and self.headers.get("Authorization") != f"Bearer {standin.token}":
+                    reply_json(self, 401, {"error": {"code": "Unauthorized"}})
+                    return
                 parts = [
                     urllib.parse.unquote(p)
                     for p in urllib.parse.urlparse(self.path).path.split("/")
