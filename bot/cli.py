@@ -57,10 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     schedule = commands.add_parser(
         "schedule", help="schedule someone's exit interview (their time zone, lead days applied)"
     )
-    schedule.add_argument("person", help="a Slack user id (U123...) or an e-mail address")
+    schedule.add_argument(
+        "person", help="an e-mail address, or a Slack user id (U123...) or Entra object id"
+    )
     schedule.add_argument("exit_date", help="their last day, YYYY-MM-DD")
     schedule.add_argument(
         "time", nargs="?", help="HH:MM in their time zone (default EXITBOT_SEND_TIME)"
+    )
+    schedule.add_argument(
+        "--platform", choices=["slack", "teams"], help="where they are (default: the one set up)"
     )
 
     export = commands.add_parser("export", help="interviews that ended recently, as CSV (audited)")
@@ -70,9 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     importer = commands.add_parser(
         "import",
         help="schedule everyone in a CSV of departures (email or user id, exit date, "
-        "department, manager)",
+        "department, manager, platform)",
     )
     importer.add_argument("file", help="the CSV file")
+    importer.add_argument(
+        "--platform",
+        choices=["slack", "teams"],
+        help="where the rows without a platform column are (default: the one set up)",
+    )
 
     package = commands.add_parser(
         "teams-package", help="build the Teams app package to upload (uses MICROSOFT_APP_ID)"
@@ -151,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "schedule":
         from bot.shell import run_schedule
 
-        return run_schedule(settings, args.person, args.exit_date, args.time)
+        return run_schedule(settings, args.person, args.exit_date, args.time, args.platform)
     if args.command == "export":
         from bot.shell import run_export
 
@@ -162,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         path = Path(args.file)
         if not path.is_file():
             raise UsageError(f"{args.file}: no such file")
-        return run_import(settings, path, sys.stdout, sys.stderr)
+        return run_import(settings, path, sys.stdout, sys.stderr, args.platform)
     if args.command == "teams-package":
         from bot.teams_package import build_package
 

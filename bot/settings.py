@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -46,6 +47,10 @@ class Settings(BaseSettings):
     )
     teams_hr_channel: str | None = Field(None, validation_alias="EXITBOT_TEAMS_HR_CHANNEL")
     teams_dev: bool = Field(False, validation_alias="EXITBOT_TEAMS_DEV")
+    # The Teams app's id in the organisation's app catalog: installing it for a leaver.
+    teams_app_id: str | None = Field(None, validation_alias="EXITBOT_TEAMS_APP_ID")
+    graph_url: str = Field("https://graph.microsoft.com/v1.0", validation_alias="EXITBOT_GRAPH_URL")
+    default_timezone: str = Field("UTC", validation_alias="EXITBOT_DEFAULT_TIMEZONE")
     # The pages the Teams app package links to (Teams requires all three).
     teams_website_url: str = Field(EXAMPLE_SITE, validation_alias="EXITBOT_TEAMS_WEBSITE_URL")
     teams_privacy_url: str = Field(
@@ -87,6 +92,22 @@ class Settings(BaseSettings):
     def _split_users(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a time zone, e.g. Europe/Berlin or America/New_York") from None
+        return value
+
+    @field_validator("graph_url")
+    @classmethod
+    def _graph(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("is not a URL, e.g. https://graph.microsoft.com/v1.0")
         return value
 
     @field_validator("database_url")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import TextIO
 
@@ -15,26 +16,60 @@ from bot.container import App, build_app
 from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_edges
+from bot.teams import teams_directory
 from core.commands import CommandError
-from core.departures import read_departures
+from core.departures import Departure, read_departures
 from core.events import Command
 from core.hr import REFUSED, Progress
 from core.messages import FileMessage, TextMessage
+
+TEAMS = "teams"
 
 
 def actor() -> str:
     return f"shell:{getpass.getuser()}"
 
 
-def shell_app(settings: Settings, need_directory: bool) -> App:
+NEEDED = {
+    SLACK: "SLACK_BOT_TOKEN: needed to look people up in Slack",
+    TEAMS: "MICROSOFT_APP_ID: needed to look people up in Teams (or EXITBOT_TEAMS_DEV=1)",
+}
+
+
+def shell_app(settings: Settings, platforms: Collection[str] = ()) -> App:
+    """The app with the directories of the platforms the shell will look people up on."""
     upgrade_with(settings)
     slack = slack_edges(settings)
-    if need_directory and slack is None:
-        raise SettingsError("SLACK_BOT_TOKEN: needed to look people up in Slack")
+    teams = teams_directory(settings)
+    for platform in platforms:
+        if {SLACK: slack, TEAMS: teams}.get(platform) is None:
+            raise SettingsError(NEEDED[platform])
     app = build_app(settings)
     if slack is not None:
         app.register(slack)
+    if teams is not None:
+        app.desk.directories[TEAMS] = teams
+        app.closing.append(teams.close)
     return app
+
+
+def platform_for(settings: Settings, asked: str | None) -> str:
+    """The platform HR named, else the one that is set up; with both, they must say."""
+    if asked:
+        return asked
+    configured = [
+        name
+        for name, on in (
+            (SLACK, settings.slack_bot_token is not None),
+            (TEAMS, bool(settings.microsoft_app_id or settings.teams_dev)),
+        )
+        if on
+    ]
+    if len(configured) > 1:
+        raise SettingsError(
+            "--platform: both Slack and Teams are set up; say which (slack or teams)"
+        )
+    return configured[0] if configured else SLACK
 
 
 def as_mention(person: str) -> str:
@@ -42,11 +77,14 @@ def as_mention(person: str) -> str:
     return person if person.startswith("@") or "@" in person else f"@{person}"
 
 
-def run_schedule(settings: Settings, person: str, exit_date: str, at: str | None) -> int:
-    app = shell_app(settings, need_directory=True)
+def run_schedule(
+    settings: Settings, person: str, exit_date: str, at: str | None, platform: str | None = None
+) -> int:
+    chosen = platform_for(settings, platform)
+    app = shell_app(settings, [chosen])
     try:
         words = f"schedule {as_mention(person)} {exit_date} {at or ''}"
-        reply = app.desk.run(Command(SLACK, actor(), words.strip()))
+        reply = app.desk.run(Command(chosen, actor(), words.strip()))
     finally:
         app.close()
     assert isinstance(reply, TextMessage)
@@ -55,7 +93,7 @@ def run_schedule(settings: Settings, person: str, exit_date: str, at: str | None
 
 
 def run_export(settings: Settings, days: int | None, output: str | None) -> int:
-    app = shell_app(settings, need_directory=False)
+    app = shell_app(settings)
     try:
         reply = app.desk.run(Command(SLACK, actor(), f"export {days}" if days else "export"))
     finally:
@@ -69,37 +107,52 @@ def run_export(settings: Settings, days: int | None, output: str | None) -> int:
     return 0
 
 
-def run_import(settings: Settings, path: Path, out: TextIO, err: TextIO) -> int:
+def run_import(
+    settings: Settings, path: Path, out: TextIO, err: TextIO, platform: str | None = None
+) -> int:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
     departures, problems = read_departures(text)
-    app = shell_app(settings, need_directory=bool(departures))
+    everyone_named = all(d.platform for d in departures)
+    default = platform or (SLACK if everyone_named else platform_for(settings, None))
+    groups: dict[str, list[Departure]] = {}
+    for departure in departures:
+        groups.setdefault(departure.platform or default, []).append(departure)
+    app = shell_app(settings, groups)
     quiet = len(departures) < 20 or not err.isatty()
     looking = tqdm(desc="looking people up", unit=" people", file=err, disable=quiet)
     scheduling = tqdm(
         total=len(departures), desc="scheduling", unit=" rows", file=err, disable=quiet
     )
+    scheduled, refused = 0, False
     try:
-        outcome = app.desk.schedule_departures(
-            SLACK, actor(), departures, Progress(looking.update, scheduling.update)
-        )
-    except REFUSED as exc:  # the directory itself failed: nothing was scheduled
-        print(f"{path}: {exc}", file=err)
-        return 2
+        for name, group in groups.items():
+            try:
+                outcome = app.desk.schedule_departures(
+                    name, actor(), group, Progress(looking.update, scheduling.update)
+                )
+            except REFUSED as exc:  # that platform's directory failed: none of its rows
+                print(f"{path}: {exc}", file=err)
+                refused = True
+                continue
+            problems += outcome.problems
+            scheduled += outcome.scheduled + outcome.moved
     finally:
         looking.close()
         scheduling.close()
         app.close()
-    problems += outcome.problems
-    scheduled = outcome.scheduled + outcome.moved
+    if refused and not scheduled and not problems:
+        return 2
     for problem in sorted(problems, key=lambda p: p.line):
         print(f"{path}: {problem}", file=err)
     print(
         f"Scheduled {scheduled} exit interview{'s' if scheduled != 1 else ''} from {path}.",
         file=out,
     )
+    if refused:
+        return 2
     if problems:
         print(
             f"{len(problems)} line{'s' if len(problems) != 1 else ''} had problems (listed above); "

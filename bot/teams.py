@@ -6,7 +6,8 @@ bot, the ChatPort and POST /api/messages."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from adapters.storage.references import SqlReferenceStore
 from bot.container import App
@@ -17,9 +18,13 @@ from bot.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from microsoft_agents.hosting.core import AgentAuthConfiguration
 
+    from adapters.teams.directory import TeamsDirectory
+    from adapters.teams.graph import Graph
+
 log = logging.getLogger(__name__)
 # The tenant a multi-tenant bot takes its tokens from: the Bot Framework's own.
 BOT_FRAMEWORK_TENANT = "botframework.com"
+GRAPH = "https://graph.microsoft.com"
 
 
 def build_teams(settings: Settings, app: App) -> Platform | None:
@@ -31,8 +36,10 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
     from microsoft_agents.authentication.msal import MsalConnectionManager
 
     from adapters.teams.adapter import NoTokens, TeamsAdapter
-    from adapters.teams.bot import PLATFORM, TeamsBot
+    from adapters.teams.bot import TeamsBot
     from adapters.teams.chat import TeamsChat
+    from adapters.teams.directory import PLATFORM, TeamsDirectory
+    from adapters.teams.install import Installer
     from adapters.teams.route import teams_endpoint
 
     auth = credentials_for(settings)
@@ -45,12 +52,72 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
         connections = MsalConnectionManager({"SERVICE_CONNECTION": auth})
         adapter = TeamsAdapter(connections, app_id=auth.CLIENT_ID or "", dev=False)
     references = SqlReferenceStore(app.engine, app.clock, PLATFORM)
-    chat = TeamsChat(adapter, references, settings.teams_hr_channel)
-    bot = TeamsBot(app.conversation, app.desk, references, chat)
-    # Teams' turns are handled as they come (the inbox ledger drops a retried one), and the
-    # roster of the conversation a command came from is its directory.
+    directory = TeamsDirectory(graph_for(settings), settings.default_timezone)
+    app.closing.append(directory.close)
+    installer = Installer(directory.graph, settings.teams_app_id, references)
+    chat = TeamsChat(adapter, references, settings.teams_hr_channel, installer)
+    bot = TeamsBot(app.conversation, app.desk, references, chat, directory)
+    # Teams' turns are handled as they come (the inbox ledger drops a retried one).
     endpoint = teams_endpoint(adapter, bot, auth, FailureLog("handling Teams activities"))
-    return Platform(PLATFORM, chat=chat, routes={"/api/messages": endpoint})
+    return Platform(PLATFORM, chat=chat, directory=directory, routes={"/api/messages": endpoint})
+
+
+def teams_directory(settings: Settings) -> TeamsDirectory | None:
+    """Looking Teams people up without serving (the shell): None when Teams is not set up."""
+    if not settings.microsoft_app_id and not settings.teams_dev:
+        return None
+    from adapters.teams.directory import TeamsDirectory
+
+    return TeamsDirectory(graph_for(settings), settings.default_timezone)
+
+
+def graph_for(settings: Settings) -> Graph | None:
+    """Microsoft Graph with the bot's app-only token, or none in dev mode (a loopback
+    stand-in). None where it cannot sign in: a multi-tenant bot must name the tenant whose
+    people it looks up (MICROSOFT_APP_TENANT_ID)."""
+    from adapters.teams.graph import AppToken, Graph
+
+    if settings.teams_dev:
+        return Graph(settings.graph_url, lambda: None)
+    tenant = settings.microsoft_app_tenant_id
+    if not tenant:
+        log.warning(
+            "MICROSOFT_APP_TENANT_ID is not set: Teams people can only be found by @mention "
+            "in a channel, and leavers who never opened ExitBot cannot be reached"
+        )
+        return None
+    return Graph(settings.graph_url, AppToken(_graph_sign_in(settings, tenant)))
+
+
+def _graph_sign_in(settings: Settings, tenant: str) -> Callable[[], dict[str, Any]]:
+    """How the bot gets a Graph token: its password, or its managed identity. MSAL looks its
+    authority up on the network when built, so it is built at the first call."""
+    import msal
+    import requests
+
+    app_id = settings.microsoft_app_id or ""
+    made: list[Callable[[], dict[str, Any]]] = []
+
+    def acquire() -> dict[str, Any]:
+        if not made:
+            if settings.microsoft_app_type == "UserAssignedMSI":
+                identity = msal.ManagedIdentityClient(
+                    msal.UserAssignedManagedIdentity(client_id=app_id),
+                    http_client=requests.Session(),
+                )
+                made.append(lambda: identity.acquire_token_for_client(resource=GRAPH))
+            else:
+                password = settings.microsoft_app_password
+                client = msal.ConfidentialClientApplication(
+                    app_id,
+                    authority=f"https://login.microsoftonline.com/{tenant}",
+                    client_credential=password.get_secret_value() if password else None,
+                )
+                made.append(lambda: client.acquire_token_for_client(scopes=[f"{GRAPH}/.default"]))
+        result: dict[str, Any] = made[0]()
+        return result
+
+    return acquire
 
 
 def credentials_for(settings: Settings) -> AgentAuthConfiguration:

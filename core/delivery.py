@@ -8,7 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from core.messages import Address
+from core.messages import (
+    Address,
+    DigestMessage,
+    Lane,
+    ReportMessage,
+    SummaryMessage,
+    TextMessage,
+)
 from core.ports import (
     ChatPort,
     Clock,
@@ -132,8 +139,8 @@ class Delivery:
                 uow.commit()
             return DeliveryReport(retrying=1), None
         except Undeliverable as exc:
-            self._mark(item, error=str(exc), retry=False)
             reachable = not isinstance(exc, RecipientUnreachable)
+            self._mark(item, error=str(exc), retry=False, note=refusal_note(item, exc))
             if item.interview_id and item.to.kind == "user" and not reachable:
                 self.on_unreachable(item.interview_id, str(exc))
             return DeliveryReport(failed=1), None
@@ -149,9 +156,38 @@ class Delivery:
         return DeliveryReport(sent=1), ref
 
     def _mark(
-        self, item: OutboxItem, error: str, retry: bool, wait: timedelta = timedelta()
+        self,
+        item: OutboxItem,
+        error: str,
+        retry: bool,
+        wait: timedelta = timedelta(),
+        note: TextMessage | None = None,
     ) -> None:
         with self.uow() as uow:
             now = self.clock.now()
             uow.outbox.mark_failed(item.id, now, error, now + wait if retry else None)
+            if note is not None:
+                uow.outbox.add(Address.hr(item.to.platform), note, lane=Lane.BULK)
             uow.commit()
+
+
+def refusal_note(item: OutboxItem, refusal: Undeliverable) -> TextMessage | None:
+    """What HR are told when the platform refused, for good, something ExitBot meant for
+    them (a summary, a digest) as it is, not because of who it was for; a short line, so it
+    goes where the long message would not. Nothing for a refused note (no loop) or for an
+    unreachable person (their interview's summary says so)."""
+    if isinstance(refusal, RecipientUnreachable) or isinstance(item.message, TextMessage):
+        return None
+    message = item.message
+    if isinstance(message, SummaryMessage):
+        what = f"the summary of {message.summary.employee}'s exit interview"
+        then = (
+            f" Ask ExitBot for the report on them to read it (id {message.summary.interview_id})."
+        )
+    elif isinstance(message, DigestMessage):
+        what, then = "the digest", " Ask ExitBot for the digest to read it again."
+    elif isinstance(message, ReportMessage):
+        what, then = f"the report on {message.report.employee}", ""
+    else:
+        what, then = "a message", ""
+    return TextMessage(text=f"ExitBot could not post {what}: {refusal}.{then}")

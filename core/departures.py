@@ -1,6 +1,7 @@
 """A departures file HR export from their HR system: one row per leaver, with an e-mail
-address or a user id, the exit date, and optionally department and manager. Good rows are
-kept; every bad row is reported with its line number."""
+address or a user id, the exit date, and optionally department, manager and platform (slack
+or teams, for a company on both). Good rows are kept; every bad row is reported with its
+line number."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from datetime import date
 from core.commands import CommandError, PersonRef, parse_date, parse_person
 
 PERSON_COLUMNS = ("email", "user_id", "user", "person")
-COLUMNS = ("person", "exit_date", "department", "manager")
+COLUMNS = ("person", "exit_date", "department", "manager", "platform")
+PLATFORMS = ("slack", "teams")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Departure:
     exit_date: date
     department: str | None = None
     manager: str | None = None
+    platform: str | None = None  # None: the one the import was asked for
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def read_departures(text: str) -> tuple[list[Departure], list[Problem]]:
                 Problem(1, "the header needs an email (or user_id) column and an exit_date column")
             ]
         at = {"person": person_at, "exit_date": header.index("exit_date")}
-        at.update({n: header.index(n) for n in ("department", "manager") if n in header})
+        at.update({n: header.index(n) for n in COLUMNS[2:] if n in header})
         body = list(enumerate(rows[1:], start=2))
     else:
         at = {name: n for n, name in enumerate(COLUMNS)}
@@ -73,6 +76,14 @@ def _departure(line: int, row: list[str], at: dict[str, int]) -> Departure:
     if not who or not when:
         raise CommandError("needs a person (e-mail or user id) and an exit date")
     ref = parse_person(who if "@" in who else f"@{who}")
+    platform = cell("platform").casefold() or None
+    if platform is not None and platform not in PLATFORMS:
+        raise CommandError(f"“{cell('platform')}” is not a platform: write slack or teams")
     return Departure(
-        line, ref, parse_date(when), cell("department") or None, cell("manager") or None
+        line,
+        ref,
+        parse_date(when),
+        cell("department") or None,
+        cell("manager") or None,
+        platform,
     )

@@ -105,6 +105,8 @@ def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
         ("Outcome", outcome_label(summary.outcome)),
         ("Answered", f"{summary.answered} of {summary.asked} questions"),
     ]
+    if summary.unreachable_because:
+        facts.insert(1, ("Why", summary.unreachable_because))
     if summary.primary_reason:
         facts.append(("Primary reason", summary.primary_reason.label))
     if summary.secondary_reasons:

@@ -100,6 +100,8 @@ class InterviewSummary(BaseModel):
     employee_user_id: str
     department: str | None = None
     outcome: str
+    # Why the platform could not reach them, in its words (a policy blocking the app...).
+    unreachable_because: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     answered: int
@@ -144,6 +146,11 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         employee_user_id=interview.employee.user_id,
         department=interview.employee.department,
         outcome=interview.state.value,
+        unreachable_because=(
+            interview.transitions[-1].reason
+            if interview.state is InterviewState.UNREACHABLE and interview.transitions
+            else None
+        ),
         started_at=interview.started_at,
         ended_at=interview.ended_at,
         answered=sum(1 for e in entries if e.value is not None),

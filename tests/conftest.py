@@ -22,11 +22,13 @@ from adapters.slack.chat import SlackChat
 from adapters.slack.directory import SlackDirectory
 from adapters.storage.unit_of_work import units_open_here
 from adapters.teams.chat import TeamsChat
+from adapters.teams.directory import TeamsDirectory
 from bot.container import App, build_app
 from bot.migrate import upgrade
 from bot.settings import Settings
 from core.messages import Address, OutboundMessage
 from core.ports import DeliveryError
+from tests.standins.graph import GraphStandIn
 from tests.standins.openai import OpenAIStandIn
 from tests.standins.slack import SlackStandIn, person
 from tests.standins.teams import TeamsStandIn, member
@@ -83,6 +85,7 @@ def no_io_inside_a_unit_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
         (SlackChat, "send"),
         (TeamsChat, "send"),
         (SlackDirectory, "lookup"),
+        (TeamsDirectory, "lookup"),
         (LLMAnalyst, "_ask"),
     ]
     for owner, name in edges:
@@ -263,9 +266,19 @@ def teams() -> Iterator[TeamsStandIn]:
                 ("jane", "Jane Doe"),
                 ("hr", "Harriet Rowe"),
                 ("gone", "Gone Person"),
+                ("never", "Nell Never"),
             )
         }
     )
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def graph(teams: TeamsStandIn) -> Iterator[GraphStandIn]:
+    """Microsoft Graph over the same tenant as the Teams connector, on loopback."""
+    standin = GraphStandIn(teams=teams)
     standin.start()
     yield standin
     standin.stop()

@@ -46,8 +46,9 @@ class SqlReferenceStore:
             row = session.get(ConversationRefRow, key)
             return dict(row.reference) if row else None
 
-    def any_service_url(self) -> str | None:
-        """Teams serves a tenant from one regional URL; any stored reference knows it."""
+    def latest(self) -> dict[str, Any] | None:
+        """The reference stored last: Teams serves a tenant from one regional URL, and any
+        reference knows it, the bot's account and the tenant."""
         with Session(self.engine) as session:
             query = (
                 select(ConversationRefRow.reference)
@@ -56,5 +57,4 @@ class SqlReferenceStore:
                 .limit(1)
             )
             reference = session.scalars(query).first()
-            url = reference.get("serviceUrl") if reference else None
-            return str(url) if url else None
+            return dict(reference) if reference else None

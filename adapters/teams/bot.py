@@ -22,6 +22,7 @@ from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 from adapters.storage.references import TEAMS_PERSON, SqlReferenceStore
 from adapters.teams.adapter import connector
 from adapters.teams.cards import CHOICE, answered_card, render, render_all
+from adapters.teams.directory import PLATFORM, TeamsDirectory
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import COMMANDS, NO_PRIVATE_CHAT, HrDesk
@@ -31,7 +32,6 @@ from core.ports import ChatPort, DeliveryError, UnknownPerson
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "teams"
 _AT = re.compile(r"<at>[^<]*</at>")
 
 
@@ -50,8 +50,9 @@ def user_of(activity: Activity) -> str:
     return str(sender.aad_object_id or sender.id)
 
 
-class TurnDirectory:
-    """Looks people up through the Teams roster of the conversation a command came from."""
+class TurnRoster:
+    """The members of the conversation a command came from, as Teams' roster holds them:
+    only that conversation's members."""
 
     def __init__(
         self, context: TurnContextProtocol[Activity], loop: asyncio.AbstractEventLoop
@@ -59,8 +60,7 @@ class TurnDirectory:
         self.context = context
         self.loop = loop
 
-    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
-        who = user_id or email or ""
+    def __call__(self, who: str) -> Person:
         try:
             member = asyncio.run_coroutine_threadsafe(self._member(who), self.loop).result(10)
         except Exception as exc:  # the roster is the edge of the world
@@ -87,12 +87,14 @@ class TeamsBot(ActivityHandler):
         desk: HrDesk,
         references: SqlReferenceStore,
         private: ChatPort,
+        directory: TeamsDirectory,
     ) -> None:
         """`private` reaches a person in their personal chat with ExitBot."""
         self.conversation = conversation
         self.desk = desk
         self.references = references
         self.private = private
+        self.directory = directory
 
     async def on_turn(self, turn_context: TurnContextProtocol[Activity]) -> None:
         activity = turn_context.activity
@@ -150,8 +152,8 @@ class TeamsBot(ActivityHandler):
     async def _command(
         self, turn_context: TurnContextProtocol[Activity], user: str, text: str, personal: bool
     ) -> None:
-        loop = asyncio.get_running_loop()
-        directories = {**self.desk.directories, PLATFORM: TurnDirectory(turn_context, loop)}
+        roster = TurnRoster(turn_context, asyncio.get_running_loop())
+        directories = {**self.desk.directories, PLATFORM: self.directory.within(roster)}
         desk = dataclasses.replace(self.desk, directories=directories)
         command = Command(PLATFORM, user, text.strip(), shared=not personal)
         answer = await asyncio.to_thread(desk.answer, command)

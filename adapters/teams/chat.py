@@ -14,8 +14,10 @@ from microsoft_agents.hosting.core import TurnContext
 
 from adapters.storage.references import SqlReferenceStore
 from adapters.teams.adapter import TeamsAdapter, connector
-from adapters.teams.bot import PLATFORM, conversation_key, person_key
+from adapters.teams.bot import conversation_key, person_key
 from adapters.teams.cards import render_all
+from adapters.teams.directory import PLATFORM
+from adapters.teams.install import Installer
 from core.messages import Address, OutboundMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 
@@ -31,10 +33,12 @@ class TeamsChat:
         adapter: TeamsAdapter,
         references: SqlReferenceStore,
         hr_channel: str | None,
+        installer: Installer | None = None,
     ) -> None:
         self.adapter = adapter
         self.references = references
         self.hr_channel = hr_channel
+        self.installer = installer
 
     def send(self, to: Address, message: OutboundMessage) -> str | None:
         reference = self._reference(to)
@@ -67,7 +71,10 @@ class TeamsChat:
         if to.kind == "user":
             stored = self.references.get(person_key(to.id))
             if stored is None:
-                raise RecipientUnreachable("ExitBot is not installed for this person in Teams")
+                if self.installer is None:
+                    raise RecipientUnreachable("ExitBot is not installed for this person in Teams")
+                stored = self.installer.reach(to.id)
+                self.references.save(person_key(to.id), stored)
             return ConversationReference.model_validate(stored)
         if not self.hr_channel:
             raise DeliveryError(
@@ -76,8 +83,9 @@ class TeamsChat:
         stored = self.references.get(conversation_key(self.hr_channel))
         if stored is not None:
             return ConversationReference.model_validate(stored)
-        service_url = self.references.any_service_url()
-        if service_url is None:
+        known = self.references.latest()
+        service_url = known.get("serviceUrl") if known else None
+        if not service_url:
             raise DeliveryError("no Teams service URL known yet: add ExitBot to the HR team")
         channel: dict[str, Any] = {
             "conversation": {"id": self.hr_channel, "isGroup": True},

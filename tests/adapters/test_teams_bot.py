@@ -27,6 +27,7 @@ from adapters.teams.adapter import NoTokens, TeamsAdapter
 from adapters.teams.bot import TeamsBot
 from adapters.teams.cards import escape
 from adapters.teams.chat import TeamsChat
+from adapters.teams.directory import TeamsDirectory
 from bot.container import App
 from bot.settings import SettingsError, load_settings
 from bot.teams import credentials_for
@@ -70,7 +71,9 @@ def references(app: App, clock: FakeClock) -> SqlReferenceStore:
 
 @pytest.fixture
 def bot(app: App, references: SqlReferenceStore, chat: FakeChat) -> TeamsBot:
-    return TeamsBot(app.conversation, app.desk, references, private=chat)
+    return TeamsBot(
+        app.conversation, app.desk, references, private=chat, directory=TeamsDirectory(None, "UTC")
+    )
 
 
 class Turns(TestAdapter):
@@ -150,7 +153,8 @@ async def test_every_activity_refreshes_the_stored_reference(
     stored = references.get("user:aad-jane")
     assert stored is not None and stored["conversation"]["id"] == "a:jane"
     assert stored["serviceUrl"] == "https://smba.example/"
-    assert references.any_service_url() == "https://smba.example/"
+    latest = references.latest()
+    assert latest is not None and latest["serviceUrl"] == "https://smba.example/"
 
 
 async def test_a_card_submit_answers_and_marks_the_card(bot: TeamsBot, app: App) -> None:
@@ -261,6 +265,7 @@ def test_a_reference_stored_by_botbuilder_still_reaches_the_person(
             "serviceUrl": teams.url,
         },
     )
+    teams.open_conversation("a:jane", "29:jane")
     chat = TeamsChat(TeamsAdapter(NoTokens(), app_id="", dev=True), references, hr_channel=None)
     chat.send(Address(platform="teams", id="aad-jane"), TextMessage(text="Hello again"))
     [sent] = teams.to("a:jane", "send")

@@ -250,6 +250,9 @@ def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path:
         manifest = json.loads(package.read("manifest.json"))
         sizes = {name: Image.open(package.open(name)).size for name in ("color.png", "outline.png")}
     assert manifest["id"] == app_id and manifest["bots"][0]["botId"] == app_id
+    # A current GA schema (1.23, as Microsoft's own samples use), its URL matching the version.
+    assert manifest["manifestVersion"] == "1.23"
+    assert manifest["$schema"].endswith("/teams/v1.23/MicrosoftTeams.schema.json")
     assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
     assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
     # Stamped with ExitBot's version (Teams updates an app to a newer one), every HR command

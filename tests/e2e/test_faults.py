@@ -201,6 +201,7 @@ def test_teams_gets_503_while_the_database_is_out_and_its_retry_is_handled_once(
 ) -> None:
     process = TeamsServer(teams=teams, database_url=through_proxy, log=tmp_path / "serve.log")
     process.start()
+    teams.open_conversation("a:stranger", "29:stranger")
     try:
         message = activity(teams.url, "a:stranger", "stranger", "Sam Stranger", text="hello")
         proxy.cut()

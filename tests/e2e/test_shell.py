@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from tests.e2e.cli import exitbot
+from tests.standins.graph import GraphStandIn
 from tests.standins.slack import SlackStandIn
 
 
@@ -104,3 +105,68 @@ def test_export_prints_csv_and_is_audited(tmp_path: Path, slack: SlackStandIn) -
     written = run(tmp_path, slack, "export", "-o", "out.csv")
     assert written.returncode == 0
     assert (tmp_path / "out.csv").read_bytes().startswith(b"\xef\xbb\xbfinterview_id,")
+
+
+MIXED = """\
+email,exit_date,department,platform
+jane@acme.test,2030-03-29,Support,teams
+never@acme.test,2030-03-29,,
+ULEO,2030-03-29,,slack
+,,,
+nobody@acme.test,2030-04-01,,teams
+"""
+
+
+def test_a_company_on_both_platforms_imports_teams_and_slack_leavers_from_one_file(
+    tmp_path: Path, slack: SlackStandIn, graph: GraphStandIn
+) -> None:
+    """Teams leavers are found in Microsoft Graph (their mailbox's zone), Slack's in Slack;
+    rows without a platform go where --platform says, and without it HR are asked to say."""
+    graph.timezones["aad-never"] = "Tokyo Standard Time"
+    teams = {"EXITBOT_TEAMS_DEV": "1", "EXITBOT_GRAPH_URL": graph.url}
+    (tmp_path / "departures.csv").write_text(MIXED)
+    unsure = run(tmp_path, slack, "import", "departures.csv", **teams)
+    assert unsure.returncode == 2
+    assert unsure.stderr.strip() == (
+        "exitbot: --platform: both Slack and Teams are set up; say which (slack or teams)"
+    )
+    result = run(tmp_path, slack, "import", "departures.csv", "--platform", "teams", **teams)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "departures.csv: line 6: Teams has no user nobody@acme.test."
+    ]
+    assert result.stdout.startswith("Scheduled 3 exit interviews from departures.csv.")
+    scheduled = rows(
+        tmp_path,
+        "SELECT p.platform, p.user_id, p.timezone, i.due_at FROM interviews i "
+        "JOIN people p ON p.id = i.person_id ORDER BY p.user_id",
+    )
+    assert scheduled == [
+        ("slack", "ULEO", "America/Los_Angeles", "2030-03-29 17:00:00.000000"),
+        ("teams", "aad-jane", "America/Los_Angeles", "2030-03-29 17:00:00.000000"),
+        ("teams", "aad-never", "Asia/Tokyo", "2030-03-29 01:00:00.000000"),
+    ]
+
+
+def test_schedule_a_teams_leaver_from_the_shell(
+    tmp_path: Path, slack: SlackStandIn, graph: GraphStandIn
+) -> None:
+    teams = {"EXITBOT_TEAMS_DEV": "1", "EXITBOT_GRAPH_URL": graph.url}
+    only_teams = exitbot(  # a Teams-only company: no Slack setting at all
+        "schedule",
+        "jane@acme.test",
+        "2030-03-29",
+        cwd=tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        **teams,
+    )
+    assert only_teams.returncode == 0, only_teams.stderr
+    assert "Jane Doe" in only_teams.stdout and "America/Los_Angeles" in only_teams.stdout
+    chosen = run(
+        tmp_path, slack, "schedule", "never@acme.test", "2030-03-29", "--platform", "teams", **teams
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert rows(tmp_path, "SELECT platform, user_id FROM people ORDER BY user_id") == [
+        ("teams", "aad-jane"),
+        ("teams", "aad-never"),
+    ]

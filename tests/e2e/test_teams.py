@@ -20,6 +20,7 @@ from core.hr import REFUSAL, SENT_PRIVATELY
 from core.wording import STRANGER as STRANGER_REPLY
 from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
+from tests.standins.graph import CATALOG_APP, GraphStandIn
 from tests.standins.microsoft_login import BOT_FRAMEWORK_ISSUER, MicrosoftLogin
 from tests.standins.slack import wait_for
 from tests.standins.teams import TeamsStandIn, activity, bot_mention, mention
@@ -32,11 +33,14 @@ CHOICE_VALUES = {"1": "career_growth", "about right": "about_right", "yes": "yes
 @dataclass(kw_only=True)
 class TeamsServer(ServeProcess):
     teams: TeamsStandIn
+    graph: GraphStandIn | None = None
     dev: bool = True
     login: MicrosoftLogin | None = None
 
     def settings(self) -> dict[str, str]:
         common = {"EXITBOT_TEAMS_HR_CHANNEL": HR_CHANNEL, "EXITBOT_HR_USERS": "aad-hr"}
+        if self.graph:
+            common |= {"EXITBOT_GRAPH_URL": self.graph.url, "EXITBOT_TEAMS_APP_ID": CATALOG_APP}
         if self.dev:
             return {**common, "EXITBOT_TEAMS_DEV": "1"}
         return {
@@ -50,8 +54,17 @@ class TeamsServer(ServeProcess):
         return self.http.post(f"{self.url}/api/messages", json=body, headers=headers)
 
     def install(
-        self, conversation: str, user: str, name: str, conversation_type: str = "personal"
+        self,
+        conversation: str,
+        user: str,
+        name: str,
+        conversation_type: str = "personal",
+        members: tuple[str, ...] = (),
     ) -> None:
+        """ExitBot added to a conversation by `user`, with them and `members` in it."""
+        self.teams.open_conversation(conversation, *(f"29:{u}" for u in (user, *members)))
+        if self.graph:
+            self.graph.installed.add(f"aad-{user}")
         update = activity(
             self.teams.url,
             conversation,
@@ -74,8 +87,19 @@ class TeamsServer(ServeProcess):
         assert self.post(message).status_code == 202
         wait_for(lambda: messages() > before, what=f"a reply to {text[:30]!r}")
 
-    def submit(self, user: str, name: str, value: str) -> None:
-        conversation = f"a:{user}"
+    def in_channel(self, user: str, name: str, command: str, *mentioned: tuple[str, str]) -> None:
+        """`@ExitBot command` typed in the HR channel, mentioning these (user, name)."""
+        self.say(
+            HR_CHANNEL,
+            user,
+            name,
+            f"<at>ExitBot</at> {command}",
+            conversation_type="channel",
+            entities=[bot_mention(), *(mention(u, n) for u, n in mentioned)],
+        )
+
+    def submit(self, user: str, name: str, value: str, conversation: str = "") -> None:
+        conversation = conversation or f"a:{user}"
         card = next(
             a for a in reversed(self.teams.to(conversation, "send")) if a.get("attachments")
         )
@@ -89,10 +113,16 @@ class TeamsServer(ServeProcess):
 
 
 @pytest.fixture
-def server(teams: TeamsStandIn, migrated_sqlite: str, tmp_path: Path) -> Iterator[TeamsServer]:
-    process = TeamsServer(teams=teams, database_url=migrated_sqlite, log=tmp_path / "serve.log")
+def server(
+    teams: TeamsStandIn, graph: GraphStandIn, migrated_sqlite: str, tmp_path: Path
+) -> Iterator[TeamsServer]:
+    process = TeamsServer(
+        teams=teams, graph=graph, database_url=migrated_sqlite, log=tmp_path / "serve.log"
+    )
     process.start()
-    process.install(HR_CHANNEL, "hr", "Harriet Rowe", conversation_type="channel")
+    process.install(
+        HR_CHANNEL, "hr", "Harriet Rowe", conversation_type="channel", members=("jane",)
+    )
     for user, name in (("hr", "Harriet Rowe"), ("jane", "Jane Doe")):
         process.install(f"a:{user}", user, name)
     yield process
@@ -104,25 +134,18 @@ def texts(activities: list[dict[str, Any]]) -> str:
 
 
 def start_jane(server: TeamsServer) -> None:
-    server.say(
-        "a:hr",
-        "hr",
-        "Harriet Rowe",
-        "start <at>Jane Doe</at>",
-        entities=[mention("jane", "Jane Doe")],
-    )
+    """HR in their personal chat with ExitBot start Jane by e-mail (Microsoft Graph)."""
+    server.say("a:hr", "hr", "Harriet Rowe", "start jane@acme.test")
     assert "Started Jane Doe" in texts(server.teams.to("a:hr", "reply"))
     wait_for(
         lambda: server.teams.waiting_for("a:jane") == "primary_reason", what="the first question"
     )
 
 
-def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) -> None:
-    start_jane(server)
-    intro = teams.to("a:jane", "send")[0]
-    assert intro["text"].startswith("Hi Jane, I'm ExitBot.")
+def answer_everything(server: TeamsServer, user: str, name: str, conversation: str) -> list[str]:
+    """Answer each question as it comes (buttons where there are some); the questions."""
     asked = []
-    while (question := teams.waiting_for("a:jane")) is not None:
+    while (question := server.teams.waiting_for(conversation)) is not None:
         asked.append(question)
         answer = ANSWERS[question]
         if question in (
@@ -132,10 +155,17 @@ def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) ->
             "manager_rating",
             "recommend",
         ):
-            server.submit("jane", "Jane Doe", CHOICE_VALUES.get(answer, answer))
+            server.submit(user, name, CHOICE_VALUES.get(answer, answer), conversation)
         else:
-            server.say("a:jane", "jane", "Jane Doe", answer)
-    assert asked == list(ANSWERS)
+            server.say(conversation, user, name, answer)
+    return asked
+
+
+def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) -> None:
+    start_jane(server)
+    intro = teams.to("a:jane", "send")[0]
+    assert intro["text"].startswith("Hi Jane, I'm ExitBot.")
+    assert answer_everything(server, "jane", "Jane Doe", "a:jane") == list(ANSWERS)
     assert len(teams.to("a:jane", "update")) == 5  # each clicked card shows its answer
     summary = wait_for(
         lambda: [c for c in teams.cards(HR_CHANNEL) if "Exit interview: Jane Doe" in json.dumps(c)],
@@ -164,17 +194,11 @@ def test_hr_commands_from_someone_else_are_refused(
     server: TeamsServer, teams: TeamsStandIn
 ) -> None:
     start_jane(server)
-    server.say(
-        HR_CHANNEL,
-        "jane",
-        "Jane Doe",
-        "<at>ExitBot</at> report <at>Jane Doe</at>",
-        conversation_type="channel",
-        entities=[bot_mention(), mention("jane", "Jane Doe")],
-    )
+    server.in_channel("jane", "Jane Doe", "report <at>Jane Doe</at>", ("jane", "Jane Doe"))
     reply = teams.to(HR_CHANNEL, "reply")[-1]
     assert reply["text"] == escape(SENT_PRIVATELY)
     assert teams.to("a:jane", "send")[-1]["text"] == escape(REFUSAL)
+    server.install("a:stranger", "stranger", "Sam Stranger")
     server.say("a:stranger", "stranger", "Sam Stranger", "report")
     assert teams.to("a:stranger")[-1]["text"] == escape(STRANGER_REPLY)
 
@@ -189,14 +213,8 @@ def test_hr_output_asked_for_in_a_channel_reaches_only_the_asker(
     wait_for(lambda: teams.cards(HR_CHANNEL), what="the HR summary")
     for command in ("report <at>Jane Doe</at>", "list", "status <at>Jane Doe</at>", "export"):
         before = len(teams.to("a:hr", "send"))
-        server.say(
-            HR_CHANNEL,
-            "hr",
-            "Harriet Rowe",
-            f"<at>ExitBot</at> {command}",
-            conversation_type="channel",
-            entities=[bot_mention(), *([mention("jane", "Jane Doe")] if "<at>" in command else [])],
-        )
+        jane = [("jane", "Jane Doe")] if "<at>" in command else []
+        server.in_channel("hr", "Harriet Rowe", command, *jane)
         assert teams.to(HR_CHANNEL, "reply")[-1]["text"] == escape(SENT_PRIVATELY)
         wait_for(lambda b=before: len(teams.to("a:hr", "send")) > b, what=f"{command} privately")
     channel = texts(teams.to(HR_CHANNEL, "reply"))
@@ -209,13 +227,7 @@ def test_a_blocked_bot_makes_the_interview_unreachable(
 ) -> None:
     server.install("a:gone", "gone", "Gone Person")
     teams.failing["a:gone"] = 403
-    server.say(
-        "a:hr",
-        "hr",
-        "Harriet Rowe",
-        "start <at>Gone Person</at>",
-        entities=[mention("gone", "Gone Person")],
-    )
+    server.say("a:hr", "hr", "Harriet Rowe", "start gone@acme.test")
     summary = wait_for(
         lambda: [
             c for c in teams.cards(HR_CHANNEL) if "Exit interview: Gone Person" in json.dumps(c)
@@ -225,19 +237,69 @@ def test_a_blocked_bot_makes_the_interview_unreachable(
     assert "Could not be reached" in json.dumps(summary)
 
 
-def test_never_installed_is_unreachable_too(server: TeamsServer, teams: TeamsStandIn) -> None:
+NEVER_CHAT = "19:aad-never_exitbot@unq.gbl.spaces"
+
+
+def test_a_leaver_who_never_opened_exitbot_is_installed_and_interviewed(
+    server: TeamsServer, teams: TeamsStandIn, graph: GraphStandIn
+) -> None:
+    """Most leavers never opened ExitBot: it installs itself in their personal scope through
+    Graph and talks to them in the chat that opens."""
+    server.say("a:hr", "hr", "Harriet Rowe", "start never@acme.test")
+    assert "Started Nell Never" in texts(teams.to("a:hr", "reply"))
+    wait_for(lambda: teams.waiting_for(NEVER_CHAT) == "primary_reason", what="the first question")
+    assert "aad-never" in graph.installed
+    assert teams.to(NEVER_CHAT, "send")[0]["text"].startswith("Hi Nell, I'm ExitBot.")
+    assert answer_everything(server, "never", "Nell Never", NEVER_CHAT) == list(ANSWERS)
+    summary = wait_for(
+        lambda: [
+            c for c in teams.cards(HR_CHANNEL) if "Exit interview: Nell Never" in json.dumps(c)
+        ],
+        what="the HR summary",
+    )
+    assert "Career growth" in json.dumps(summary)
+
+
+def test_a_leaver_the_app_is_blocked_for_is_unreachable_and_hr_read_why(
+    server: TeamsServer, teams: TeamsStandIn, graph: GraphStandIn
+) -> None:
+    graph.blocked.add("aad-never")
+    server.say("a:hr", "hr", "Harriet Rowe", "start never@acme.test")
+    summary = wait_for(
+        lambda: [c for c in teams.cards(HR_CHANNEL) if "Nell Never" in json.dumps(c)],
+        what="HR being told",
+    )
+    told = json.dumps(summary)
+    assert "Could not be reached" in told and "App is blocked by app permission policy" in told
+    assert "TenantId" not in told  # Graph's ids are not for HR
+    assert teams.to(NEVER_CHAT) == [] and "aad-never" not in graph.installed
+
+
+def test_hr_find_people_by_e_mail_anywhere_and_by_mention_only_where_they_are(
+    server: TeamsServer, teams: TeamsStandIn, graph: GraphStandIn
+) -> None:
+    """Teams' roster holds only a conversation's members: Jane cannot be mentioned into
+    HR's personal chat, but her e-mail finds her through Graph, with her mailbox's zone."""
+    graph.timezones["aad-jane"] = "W. Europe Standard Time"
+    graph.departments["aad-jane"] = "Logistics"
     server.say(
         "a:hr",
         "hr",
         "Harriet Rowe",
-        "start <at>Gone Person</at>",
-        entities=[mention("gone", "Gone Person")],
+        "schedule <at>Jane Doe</at> 2031-03-14",
+        entities=[mention("jane", "Jane Doe")],
     )
+    assert "no user 29:jane in this conversation" in teams.to("a:hr", "reply")[-1]["text"]
+    server.say("a:hr", "hr", "Harriet Rowe", "schedule jane@acme.test 2031-03-14 09:30")
+    reply = teams.to("a:hr", "reply")[-1]["text"]
+    assert "Jane Doe" in reply and "09:30" in reply and "Europe/Berlin" in reply
+    server.say("a:hr", "hr", "Harriet Rowe", "schedule nobody@acme.test 2031-03-14")
+    assert "Teams has no user nobody@acme.test" in teams.to("a:hr", "reply")[-1]["text"]
+    # In a channel she is in, a mention finds her.
+    server.in_channel("hr", "Harriet Rowe", "status <at>Jane Doe</at>", ("jane", "Jane Doe"))
     wait_for(
-        lambda: [c for c in teams.cards(HR_CHANNEL) if "Gone Person" in json.dumps(c)],
-        what="HR being told",
+        lambda: "Jane Doe" in texts(teams.to("a:hr", "send")[-1:]), what="her status privately"
     )
-    assert teams.to("a:gone") == []
 
 
 def test_in_production_only_the_bot_framework_gets_in(
@@ -248,6 +310,7 @@ def test_in_production_only_the_bot_framework_gets_in(
     login = MicrosoftLogin()
     login.start()
     teams.token = "app-token-api.botframework.com"  # the connector takes only the bot's token
+    teams.open_conversation("a:jane", "29:jane")
     process = TeamsServer(
         teams=teams,
         dev=False,

@@ -13,7 +13,7 @@ from bot.container import App
 from core.events import ChoicePicked, UserMessage
 from core.hr_actions import ServiceError
 from core.interview import InterviewState, Person
-from core.messages import QuestionMessage, SummaryMessage, TextMessage
+from core.messages import Address, OutboundMessage, QuestionMessage, SummaryMessage, TextMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 from core.taxonomy import Reason
 from core.wording import CLOSED as CLOSED_REPLY
@@ -320,3 +320,26 @@ def test_a_message_the_platform_will_never_take_is_given_up_at_once(
     assert len(chat.to_user("UJANE")) == 3  # the rest follow; Jane is still reachable
     interview = app.conversation.current(PLATFORM, "UJANE")
     assert interview is not None and interview.state.value == "IN_PROGRESS"
+
+
+def test_hr_are_told_when_their_summary_is_refused_for_good(
+    app: App, chat: FakeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A summary Teams refuses as too large (413) was dropped with no word to HR."""
+    send = chat.send
+
+    def refuse_summaries(to: Address, message: OutboundMessage) -> str | None:
+        if isinstance(message, SummaryMessage):
+            raise Undeliverable("Teams: 413, larger than Teams takes")
+        return send(to, message)
+
+    monkeypatch.setattr(chat, "send", refuse_summaries)
+    interview = app.hr.start_now(JANE, by="UHR")
+    say(app, "2")
+    say(app, "stop")
+    app.delivery.drain()
+    [note] = chat.to_hr()
+    assert isinstance(note, TextMessage) and note.text == (
+        "ExitBot could not post the summary of Jane Doe's exit interview: Teams: 413, larger "
+        f"than Teams takes. Ask ExitBot for the report on them to read it (id {interview.id})."
+    )

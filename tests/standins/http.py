@@ -30,6 +30,37 @@ class Quiet(BaseHTTPRequestHandler):
         pass
 
 
+class JsonApi(Quiet):
+    """A JSON API: each request's body read whole, the bearer token checked where the API
+    wants one (401 with the error code `refused` otherwise), then `answer` says what to
+    reply."""
+
+    refused = "Unauthorized"
+
+    def token(self) -> str | None:
+        return None
+
+    def answer(self, verb: str, raw: bytes) -> tuple[int, Any]:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def _serve(self, verb: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        wanted = self.token()
+        if wanted and self.headers.get("Authorization") != f"Bearer {wanted}":
+            reply_json(self, 401, {"error": {"code": self.refused}})
+            return
+        reply_json(self, *self.answer(verb, raw))
+
+
 class _Server(ThreadingHTTPServer):
     # http.server queues only 5 pending connections by default: at 100 clients the rest are
     # reset, which a real API would not do.

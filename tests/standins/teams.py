@@ -1,6 +1,12 @@
 """A loopback stand-in for the Bot Framework connector Teams gives a bot (`serviceUrl`): it
 records replies, proactive sends and card updates, answers roster look-ups, and fails a
-conversation with a given status when told to. Activities are built as Teams sends them."""
+conversation with a given status when told to. Activities are built as Teams sends them.
+
+As strict as Teams: a conversation's roster holds only that conversation's members (a
+personal chat: the one person; a channel: those who were added), looked up by their Teams
+id (29:...) or Entra object id, never by e-mail; the bot can post only in conversations it
+is in (403 BotNotInConversationRoster otherwise); with `token` set, a call without the
+bot's token is refused (401)."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.standins.http import Loopback, Quiet, reply_json
+from tests.standins.http import JsonApi, Loopback
 
 Json = dict[str, Any]
 BOT = {"id": "28:exitbot", "name": "ExitBot"}
@@ -24,6 +30,8 @@ TENANT = "tenant-1"
 class TeamsStandIn(Loopback):
     # Teams user id (29:...) -> member as the roster API returns it
     members: dict[str, Json] = field(default_factory=dict)
+    # conversation id -> the Teams ids (29:...) of its members
+    conversations: dict[str, set[str]] = field(default_factory=dict)
     sent: list[tuple[str, str, Json]] = field(
         default_factory=list
     )  # (verb, conversation, activity)
@@ -37,27 +45,16 @@ class TeamsStandIn(Loopback):
     def start(self) -> None:
         standin = self
 
-        class Handler(Quiet):
-            def do_GET(self) -> None:
-                self._answer("GET")
+        class Handler(JsonApi):
+            def token(self) -> str | None:
+                return standin.token
 
-            def do_POST(self) -> None:
-                self._answer("POST")
-
-            def do_PUT(self) -> None:
-                self._answer("PUT")
-
-            def _answer(self, verb: str) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if standin.token and self.headers.get("Authorization") != f"Bearer {standin.token}":
-                    reply_json(self, 401, {"error": {"code": "Unauthorized"}})
-                    return
+            def answer(self, verb: str, raw: bytes) -> tuple[int, Json]:
                 parts = [
                     urllib.parse.unquote(p)
                     for p in urllib.parse.urlparse(self.path).path.split("/")
                 ]
-                status, body = standin.handle(verb, parts, json.loads(raw) if raw else {})
-                reply_json(self, status, body)
+                return standin.handle(verb, parts, json.loads(raw) if raw else {})
 
         self.serve(Handler)
 
@@ -72,23 +69,36 @@ class TeamsStandIn(Loopback):
         conversation = parts[3]
         if parts[4] == "members" and verb == "GET":
             member = self.members.get(parts[5]) or next(
-                (
-                    m
-                    for m in self.members.values()
-                    if parts[5] in (m.get("email"), m.get("aadObjectId"))
-                ),
-                None,
+                (m for m in self.members.values() if parts[5] == m.get("aadObjectId")), None
             )
-            return (200, member) if member else (404, {"error": {"code": "MemberNotFound"}})
+            with self._lock:
+                present = member is not None and member["id"] in self.conversations.get(
+                    conversation, set()
+                )
+            if not present:
+                return 404, {"error": {"code": "MemberNotFoundInConversation"}}
+            return 200, member
         with self._lock:
             if conversation in self.failing:
                 return self.failing[conversation], {
                     "error": {"code": "BotDisabledByAdmin", "message": "blocked"}
                 }
+            if conversation not in self.conversations:
+                return 403, {
+                    "error": {
+                        "code": "BotNotInConversationRoster",
+                        "message": "The bot is not part of the conversation roster.",
+                    }
+                }
             kind = {"POST": "reply" if len(parts) > 5 else "send", "PUT": "update"}[verb]
             given = parts[5] if verb == "PUT" else f"m{next(self._ids)}"
             self.sent.append((kind, conversation, {**body, "id": given}))
         return 200, {"id": given}
+
+    def open_conversation(self, conversation: str, *members: str) -> None:
+        """The bot is in this conversation, with these members (29:... ids)."""
+        with self._lock:
+            self.conversations.setdefault(conversation, set()).update(members)
 
     def to(self, conversation: str, kind: str | None = None) -> list[Json]:
         with self._lock:

@@ -33,6 +33,15 @@ def test_departures_without_a_header_are_read_by_position() -> None:
     ]
 
 
+def test_a_platform_column_says_where_each_leaver_is() -> None:
+    departures, problems = read_departures(
+        "email,exit_date,platform\na@x.test,2030-03-29,Teams\nb@x.test,2030-03-29,\n"
+        "c@x.test,2030-03-29,skype\n"
+    )
+    assert [(d.line, d.platform) for d in departures] == [(2, "teams"), (3, None)]
+    assert [str(p) for p in problems] == ["line 4: “skype” is not a platform: write slack or teams"]
+
+
 def test_a_header_without_the_needed_columns_is_one_problem() -> None:
     departures, problems = read_departures("name,date\nJane,2030-03-29\n")
     assert departures == [] and [str(p) for p in problems] == [
