@@ -5,6 +5,8 @@ stand-in of the connector named in `serviceUrl`."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ class TeamsServer(ServeProcess):
     graph: GraphStandIn | None = None
     dev: bool = True
     login: MicrosoftLogin | None = None
+    tenant: str | None = None
 
     def settings(self) -> dict[str, str]:
         common = {"EXITBOT_TEAMS_HR_CHANNEL": HR_CHANNEL, "EXITBOT_HR_USERS": "aad-hr"}
@@ -48,6 +51,7 @@ class TeamsServer(ServeProcess):
             **(self.login.environment() if self.login else {}),
             "MICROSOFT_APP_ID": APP_ID,
             "MICROSOFT_APP_PASSWORD": "secret",
+            **({"MICROSOFT_APP_TENANT_ID": self.tenant} if self.tenant else {}),
         }
 
     def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
@@ -172,6 +176,46 @@ def test_a_whole_interview_in_teams(server: TeamsServer, teams: TeamsStandIn) ->
         what="the HR summary",
     )
     assert "Career growth" in json.dumps(summary)
+
+
+def test_a_report_of_long_answers_reaches_hr_whole_in_several_messages(
+    server: TeamsServer, teams: TeamsStandIn
+) -> None:
+    """Pages of answers made one 115 KB activity, over Teams' limit: the report now comes in
+    as many messages as it takes, each one Teams takes, every word in order."""
+    start_jane(server)
+    long = {  # no markdown characters: what HR read is then exactly what Jane wrote
+        q: " ".join(f"Ångström wörd {n} for {q.replace('_', ' ')}" for n in range(450))
+        for q in ("trigger", "team_culture", "retention", "advice")
+    }
+    while (question := teams.waiting_for("a:jane")) is not None:
+        answer = long.get(question) or ANSWERS[question]
+        if question in long:
+            server.say("a:jane", "jane", "Jane Doe", answer)
+        else:
+            server.submit("jane", "Jane Doe", CHOICE_VALUES.get(answer, answer))
+    before = len(teams.to("a:hr", "reply"))
+    server.say("a:hr", "hr", "Harriet Rowe", "report jane@acme.test")
+    wait_for(lambda: len(teams.to("a:hr", "reply")) >= before + 2, what="the report's messages")
+    time.sleep(0.5)  # the rest of them
+    parts = teams.to("a:hr", "reply")[before:]
+    assert len(parts) >= 3
+    texts = [
+        block.get("text", "")
+        for part in parts
+        for block in part["attachments"][0]["content"]["body"]
+        if block.get("type") == "TextBlock"
+    ]
+    # Read across the messages, without their "(part k of n)" lines; a long answer goes on
+    # in the next text block, so words are compared, not the spaces between blocks.
+    shown = "".join("".join(t.split()) for t in texts if not re.search(r"\(part \d+ of \d+\)$", t))
+    words = {q: "".join(a.split()) for q, a in long.items()}
+    for question, answer in words.items():
+        assert answer in shown, question  # whole, not cut
+    # In the transcript, in the order asked (the report opens with "what would have kept
+    # them", so each answer's last place is its transcript line).
+    at = [shown.rindex(words[q]) for q in words]
+    assert at == sorted(at)
 
 
 def test_employee_words_reach_hr_escaped(server: TeamsServer, teams: TeamsStandIn) -> None:
@@ -300,6 +344,52 @@ def test_hr_find_people_by_e_mail_anywhere_and_by_mention_only_where_they_are(
     wait_for(
         lambda: "Jane Doe" in texts(teams.to("a:hr", "send")[-1:]), what="her status privately"
     )
+
+
+def test_in_production_a_never_installed_leaver_is_reached_with_the_bots_own_tokens(
+    teams: TeamsStandIn, graph: GraphStandIn, migrated_sqlite: str, tmp_path: Path
+) -> None:
+    """Without dev mode, end to end: HR's signed command, Graph called with an app-only
+    token from the company's tenant, the connector with the bot's token from the Bot
+    Framework's, the app installed for Nell and her first question in the chat it opened."""
+    login = MicrosoftLogin()
+    login.start()
+    teams.token = "app-token-api.botframework.com"
+    graph.token = "app-token-graph.microsoft.com"
+    process = TeamsServer(
+        teams=teams,
+        graph=graph,
+        dev=False,
+        login=login,
+        database_url=migrated_sqlite,
+        log=tmp_path / "serve.log",
+        tenant="tenant-1",
+    )
+    process.start()
+    try:
+        signed = {"Authorization": f"Bearer {login.bot_framework_token(APP_ID, teams.url)}"}
+        teams.open_conversation("a:hr", "29:hr")
+        update = activity(
+            teams.url,
+            "a:hr",
+            "hr",
+            "Harriet Rowe",
+            kind="conversationUpdate",
+            membersAdded=[{"id": "28:exitbot"}],
+        )
+        assert process.post(update, **signed).status_code == 202
+        command = activity(teams.url, "a:hr", "hr", "Harriet Rowe", text="start never@acme.test")
+        assert process.post(command, **signed).status_code == 202
+        wait_for(lambda: teams.waiting_for(NEVER_CHAT) == "primary_reason", what="her question")
+        assert "Started Nell Never" in texts(teams.to("a:hr", "reply"))
+        assert {(t["tenant"], t["scope"]) for t in login.issued} == {
+            ("botframework.com", "https://api.botframework.com/.default"),
+            ("tenant-1", "https://graph.microsoft.com/.default"),
+        }
+        assert "Traceback" not in process.log.read_text()
+    finally:
+        process.stop()
+        login.stop()
 
 
 def test_in_production_only_the_bot_framework_gets_in(

@@ -6,7 +6,8 @@ As strict as Teams: a conversation's roster holds only that conversation's membe
 personal chat: the one person; a channel: those who were added), looked up by their Teams
 id (29:...) or Entra object id, never by e-mail; the bot can post only in conversations it
 is in (403 BotNotInConversationRoster otherwise); with `token` set, a call without the
-bot's token is refused (401)."""
+bot's token is refused (401); a message over Teams' size limit is refused (413
+MessageSizeTooBig: 100 KB counted in UTF-16, as issue 14 measured it)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.standins.http import JsonApi, Loopback
 
 Json = dict[str, Any]
 BOT = {"id": "28:exitbot", "name": "ExitBot"}
+MAX_MESSAGE = 100 * 1024  # bytes of the activity, counted in UTF-16
 TENANT = "tenant-1"
 
 
@@ -83,6 +85,8 @@ class TeamsStandIn(Loopback):
                 return self.failing[conversation], {
                     "error": {"code": "BotDisabledByAdmin", "message": "blocked"}
                 }
+            if len(json.dumps(body, ensure_ascii=False).encode("utf-16-le")) > MAX_MESSAGE:
+                return 413, {"error": {"code": "MessageSizeTooBig"}}
             if conversation not in self.conversations:
                 return 403, {
                     "error": {
