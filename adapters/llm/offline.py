@@ -419,6 +419,17 @@ def reason_scores(text: str) -> Counter[Reason]:
     return Counter({r: n * WEIGHTS.get(r, 1) for r in LEXICON if (n := found[r])})
 
 
+def primary_reason(text: str) -> Reason | None:
+    """The reason one answer gives above the others; None when it names none."""
+    found = reason_scores(text).most_common(1)
+    return found[0][0] if found else None
+
+
+def serious_disclosure(text: str) -> str | None:
+    """The kind of thing HR must act on that an answer discloses, if any."""
+    return None
+
+
 def _tone(text: str) -> tuple[int, int]:
     """How many positive and how many negative words."""
     found = _TONE.count(text)
