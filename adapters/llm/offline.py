@@ -9,343 +9,39 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
+from adapters.llm.lexicon import (
+    CAREFUL_FOLLOW_UP,
+    CLAUSE_ENDS,
+    CLEARED,
+    CONTENT,
+    DISCLOSURES,
+    DOMINANT,
+    EXCLUDERS,
+    FOLLOW_UPS,
+    GENERIC_FOLLOW_UP,
+    INJECTION,
+    IRONIC,
+    LEXICON,
+    NEGATIVE,
+    NEGATORS,
+    NOTHING_ANSWERS,
+    POSITIVE,
+    REFUSALS,
+    SELF_EXPLAINED,
+    SIDE,
+    SUGGESTED_ACTIONS,
+    VAGUE,
+    WEIGHTS,
+    WHY_MARKERS,
+)
 from core.analysis import Analysis, Sentiment
 from core.ports import Usage
 from core.questions import YES, Question
 from core.reporting import TranscriptEntry
 from core.taxonomy import Reason
 
-# Word stems that point at each reason. Matched at word starts, case-folded.
-LEXICON: dict[Reason, tuple[str, ...]] = {
-    Reason.CAREER_GROWTH: (
-        "promot",
-        "career",
-        "growth",
-        "grow",
-        "learn",
-        "develop",
-        "progress",
-        "advance",
-        "stagnat",
-        "stuck",
-        "plateau",
-        "ladder",
-        "mentor",
-        "skills",
-        "next level",
-        "senior role",
-        "lead a team",
-        "leadership role",
-    ),
-    Reason.COMPENSATION: (
-        "pay",
-        "paid",
-        "salary",
-        "salaries",
-        "raise",
-        "bonus",
-        "equity",
-        "stock",
-        "compensation",
-        "underpaid",
-        "money",
-        "benefits",
-        "pension",
-        "wage",
-        "market rate",
-        "payroll",
-    ),
-    Reason.MANAGER: (
-        "manager",
-        "boss",
-        "micromanag",
-        "my lead",
-        "supervisor",
-        "team lead",
-        "one-on-one",
-        "1:1",
-        "line manager",
-    ),
-    Reason.WORK_LIFE_BALANCE: (
-        "hours",
-        "overtime",
-        "weekend",
-        "evenings",
-        "on-call",
-        "on call",
-        "flexib",
-        "remote",
-        "hybrid",
-        "return to office",
-        "back to the office",
-        "rto",
-        "schedule",
-        "balance",
-        "work-life",
-        "work life",
-    ),
-    Reason.WELLBEING: (
-        "burnout",
-        "burned out",
-        "burnt out",
-        "stress",
-        "exhaust",
-        "mental health",
-        "health",
-        "anxiety",
-        "anxious",
-        "sick",
-        "overwhelm",
-        "drained",
-    ),
-    Reason.JOB_FIT: (
-        "boring",
-        "bored",
-        "the work itself",
-        "scope",
-        "workload",
-        "tools",
-        "tooling",
-        "resources",
-        "process",
-        "bureaucra",
-        "repetitive",
-        "not challeng",
-        "role wasn",
-        "responsibilit",
-        "legacy",
-    ),
-    Reason.CULTURE: (
-        "culture",
-        "colleague",
-        "toxic",
-        "values",
-        "inclusi",
-        "diversity",
-        "politic",
-        "leadership",
-        "direction",
-        "strategy",
-        "communicat",
-        "reorg",
-        "restructur",
-        "morale",
-        "atmosphere",
-        "coworker",
-        "co-worker",
-        "team spirit",
-    ),
-    Reason.RELOCATION: (
-        "moving",
-        "relocat",
-        "move to",
-        "moved to",
-        "commute",
-        "another city",
-        "abroad",
-        "another country",
-        "partner's job",
-        "spouse",
-    ),
-    Reason.PERSONAL: (
-        "care for",
-        "father",
-        "mother",
-        "illness",
-        "family",
-        "baby",
-        "kids",
-        "children",
-        "parent",
-        "caregiv",
-        "caring for",
-        "studies",
-        "study",
-        "degree",
-        "university",
-        "school",
-        "sabbatical",
-        "travel",
-        "personal",
-    ),
-    Reason.RETIREMENT: ("retir",),
-    Reason.INVOLUNTARY: (
-        "laid off",
-        "layoff",
-        "lay off",
-        "redundan",
-        "let go",
-        "fired",
-        "dismiss",
-        "terminat",
-        "contract ended",
-        "end of contract",
-        "end of my contract",
-        "position was eliminated",
-        "role was eliminated",
-    ),
-    Reason.OTHER_OPPORTUNITY: (
-        "offer",
-        "new job",
-        "another company",
-        "opportunit",
-        "startup",
-        "start-up",
-        "recruiter",
-        "headhunt",
-        "dream job",
-    ),
-}
-
-# Facts, not feelings: when one is stated it outweighs an incidental word ("laid off in the
-# restructuring" is involuntary, not culture).
-WEIGHTS: dict[Reason, int] = {
-    Reason.INVOLUNTARY: 3,
-    Reason.RETIREMENT: 3,
-    Reason.RELOCATION: 2,
-}
-NEGATORS = {
-    "not",
-    "no",
-    "never",
-    "nothing",
-    "without",
-    "wasn't",
-    "isn't",
-    "didn't",
-    "don't",
-    "doesn't",
-    "wasnt",
-    "isnt",
-    "didnt",
-    "dont",
-    "doesnt",
-    "hardly",
-}
-# "No growth" names a reason; "never about the money or the salary" rules one out. So a
-# negation excludes words only after one of these, to the end of its clause.
-EXCLUDERS = {"about", "because", "due", "with", "reason", "issue", "problem"}
-CLAUSE_ENDS = {".", ",", ";", "!", "?", "but", "though", "although", "however"}
-POSITIVE = (
-    "great",
-    "good",
-    "love",
-    "loved",
-    "enjoy",
-    "enjoyed",
-    "grateful",
-    "thank",
-    "amazing",
-    "supportive",
-    "happy",
-    "fantastic",
-    "excellent",
-    "helpful",
-    "kind",
-    "fun",
-    "proud",
-    "appreciat",
-    "wonderful",
-    "best",
-    "fair",
-    "brilliant",
-)
-NEGATIVE = (
-    "bad",
-    "poor",
-    "toxic",
-    "frustrat",
-    "unfair",
-    "hate",
-    "hated",
-    "stress",
-    "burn",
-    "ignored",
-    "disappoint",
-    "exhaust",
-    "angry",
-    "worst",
-    "awful",
-    "terrible",
-    "lack",
-    "never",
-    "unclear",
-    "chaos",
-    "chaotic",
-    "micromanag",
-    "undervalued",
-    "unsupported",
-    "overwork",
-    "unhappy",
-    "sad",
-    "lonely",
-    "isolat",
-    "blame",
-    "dismissive",
-)
-NOTHING_ANSWERS = {
-    "nothing",
-    "no",
-    "none",
-    "n/a",
-    "na",
-    "not sure",
-    "dunno",
-    "don't know",
-    "idk",
-    "no idea",
-    "nope",
-    "nothing really",
-    "nothing else",
-    "no comment",
-}
-VAGUE = (
-    "things",
-    "stuff",
-    "various",
-    "many reasons",
-    "a lot of things",
-    "it was fine",
-    "it's fine",
-    "ok",
-    "okay",
-    "fine",
-    "just because",
-    "it is what it is",
-    "you know",
-)
-# Words that say why, as whole words ("as" must not match inside "was").
-WHY_MARKERS = re.compile(r"\b(because|since|as|so|when|after|due to|for example|e g|which)\b")
-
-FOLLOW_UPS: dict[Reason, str] = {
-    Reason.CAREER_GROWTH: "What kind of growth were you looking for that you couldn't find here?",
-    Reason.COMPENSATION: (
-        "Would a better offer on pay have kept you here, and roughly what would it have taken?"
-    ),
-    Reason.MANAGER: "What could your manager have done differently?",
-    Reason.WORK_LIFE_BALANCE: "What part of the schedule or hours was the hardest to live with?",
-    Reason.WELLBEING: "I'm sorry it took that toll. What was it about the work that wore you down?",
-    Reason.JOB_FIT: "What would the role have needed to look like for you to enjoy it?",
-    Reason.CULTURE: "Could you give an example of what you mean about the culture?",
-    Reason.OTHER_OPPORTUNITY: "What did the new role offer that you couldn't get here?",
-    Reason.RELOCATION: "Was it the move itself, or something here that could have made it work?",
-}
-GENERIC_FOLLOW_UP = "Could you say a little more about that? One example is plenty."
-
-SUGGESTED_ACTIONS: dict[Reason, str] = {
-    Reason.CAREER_GROWTH: "Review growth paths and promotion criteria for this role and team.",
-    Reason.COMPENSATION: "Benchmark pay for this role against the market.",
-    Reason.MANAGER: "Follow up with the manager's own lead about support and feedback.",
-    Reason.WORK_LIFE_BALANCE: "Look at hours, on-call load and flexibility in this team.",
-    Reason.WELLBEING: "Check workload and stress signals in the team they leave behind.",
-    Reason.JOB_FIT: "Revisit the role's scope, workload and tooling.",
-    Reason.CULTURE: "Look into team dynamics and leadership communication here.",
-    Reason.OTHER_OPPORTUNITY: "Compare what the new offer gave them with this role's package.",
-    Reason.INVOLUNTARY: "Review how the ending was communicated and supported.",
-}
-
 REASONS_BY_ID = {reason.value: reason for reason in Reason}
-_TOKEN = re.compile(r"[\w'\u2019:/-]+|[.,;!?]")
+_TOKEN = re.compile(r"[\w'\u2019:/-]+|\$+|[.,;!?]")
 # A sentence ends at . ! or ? followed by a space or the end: `<!channel>` and `e.g.x` stay whole.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 
@@ -388,18 +84,31 @@ class _Matcher(Generic[L]):
         self._longest = max(map(len, self._stems), default=0)
 
     def count(self, text: str) -> Counter[L]:
-        """How many times each label's stems start a word (or a phrase), outside a negation."""
+        """How many times each label's stems start a word (or a phrase), outside a negation.
+        The longest phrase at a place wins: "team lead job" is not also "team lead"."""
         tokens = _tokens(text)
         negated = _negated(tokens)
         found: Counter[L] = Counter()
+        covered = 0  # tokens before this are inside a phrase already counted
         for i, token in enumerate(tokens):
-            if negated[i]:
+            if negated[i] or i < covered:
+                continue
+            longest = max(
+                (
+                    len(parts)
+                    for _, parts in self._phrases.get(token, ())
+                    if i + len(parts) <= len(tokens) and _phrase_at(tokens, i, parts)
+                ),
+                default=0,
+            )
+            if longest:
+                for label, parts in self._phrases[token]:
+                    if len(parts) == longest and _phrase_at(tokens, i, parts):
+                        found[label] += 1
+                covered = i + longest
                 continue
             for end in range(1, min(len(token), self._longest) + 1):
                 for label in self._stems.get(token[:end], ()):
-                    found[label] += 1
-            for label, parts in self._phrases.get(token, ()):
-                if i + len(parts) <= len(tokens) and _phrase_at(tokens, i, parts):
                     found[label] += 1
         return found
 
@@ -412,11 +121,82 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
 
 _REASONS = _Matcher(LEXICON)
 _TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
+_DISCLOSURES = _Matcher(DISCLOSURES)
+
+
+# Where an answer turns: what follows "but" or "however" is what the person means.
+_SEGMENT = re.compile(r"[.;:!?\n,()]+|\s(?:but|though|although|however|whereas)\s", re.IGNORECASE)
+_CONTRAST = re.compile(r"^\s*(?:but|though|although|however|whereas)\b", re.IGNORECASE)
+_MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
+_DOMINANT = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
+
+
+def evidence(text: str) -> str:
+    """The answer as evidence: without markup and sentences that instruct a model."""
+    plain = _MARKUP.sub(" ", text)
+    return " ".join(s for s in _SENTENCE.findall(plain) if not INJECTION.search(s)).strip()
+
+
+def _segments(text: str) -> list[tuple[str, bool]]:
+    """The answer's clauses, each with whether it follows a contrast ("but the hours")."""
+    found, start = [], 0
+    for match in _SEGMENT.finditer(text):
+        found.append((text[start : match.start()], False))
+        if match.group().strip().casefold() in {"but", "though", "although", "however", "whereas"}:
+            found.append(("", True))  # the contrast itself: marks the next clause
+        start = match.end()
+    found.append((text[start:], False))
+    clauses: list[tuple[str, bool]] = []
+    contrast = False
+    for clause, marker in found:
+        if marker:
+            contrast = True
+        elif clause.strip():
+            clauses.append((clause, contrast or bool(_CONTRAST.match(clause))))
+            contrast = False
+    return clauses
 
 
 def reason_scores(text: str) -> Counter[Reason]:
-    found = _REASONS.count(text)
-    return Counter({r: n * WEIGHTS.get(r, 1) for r in LEXICON if (n := found[r])})
+    """How strongly the answer gives each reason: every mention counts, more in a clause that
+    says it is the main thing or follows a "but", less in a side remark, nothing where the
+    reason is ruled out ("the pay was fine") or in an instruction to a model."""
+    scores: Counter[Reason] = Counter()
+    carry = False  # "the main thing is:" weighs the clause after it...
+    last: Counter[Reason] = Counter()  # ...and "that was the deciding factor" the one before
+    whole = evidence(text)
+    ironic = _DOMINANT.count(whole)["ironic"] > 0
+    for clause, after_contrast in _segments(whole):
+        found = _REASONS.count(clause)
+        marks = _DOMINANT.count(clause)
+        _, negative = _tone(clause)
+        ruled_out = (
+            marks["cleared"]
+            and not ironic
+            and not negative
+            and not any(t in NEGATORS for t in _tokens(clause))
+        )
+        if not found:
+            if marks["dominant"] and last:
+                scores.update({r: 2 * n for r, n in last.items()})
+            else:
+                carry = carry or bool(marks["dominant"])
+            last = Counter()
+            continue
+        if ruled_out:
+            carry, last = False, Counter()
+            continue
+        weight = 2
+        if marks["side"]:
+            weight = 1
+        elif marks["dominant"] or carry:
+            weight = 6
+        elif after_contrast:
+            weight = 3
+        carry = False
+        last = Counter({r: n * weight * WEIGHTS.get(r, 1) for r, n in found.items()})
+        scores.update(last)
+    return scores
 
 
 def primary_reason(text: str) -> Reason | None:
@@ -427,7 +207,14 @@ def primary_reason(text: str) -> Reason | None:
 
 def serious_disclosure(text: str) -> str | None:
     """The kind of thing HR must act on that an answer discloses, if any."""
-    return None
+    found = _DISCLOSURES.count(evidence(text))
+    return next((kind for kind in DISCLOSURES if found[kind]), None)
+
+
+def refused(text: str) -> bool:
+    """The person would rather not say: never asked again."""
+    folded = _folded(text)
+    return any(f" {r} " in f" {folded} " for r in REFUSALS)
 
 
 def _tone(text: str) -> tuple[int, int]:
@@ -450,24 +237,34 @@ class OfflineAnalyst:
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
     ) -> str | None:
-        folded = _folded(answer)
+        text = evidence(answer)
+        folded = _folded(text)
         words = folded.split()
+        if not words or refused(text):
+            return None
+        # Something HR must act on: thanks and a choice, asked once, never a probe for detail.
+        if serious_disclosure(text) is not None:
+            if any(e.followup_question == CAREFUL_FOLLOW_UP for e in earlier):
+                return None
+            return CAREFUL_FOLLOW_UP
         # "Nothing really, it was fine." is a no, not a vague answer to dig into.
         opening = " ".join(words[:2])
-        if (
-            not words
-            or folded in NOTHING_ANSWERS
-            or (len(words) < 8 and opening in NOTHING_ANSWERS)
-        ):
+        if folded in NOTHING_ANSWERS or (len(words) < 8 and opening in NOTHING_ANSWERS):
             return None
-        scores = reason_scores(answer)
-        explained = WHY_MARKERS.search(folded) is not None
+        if any(f" {c} " in f" {folded} " for c in CONTENT):
+            return None
+        scores = reason_scores(text)
+        # A why, or more than one thing said ("too many hours, no weekends").
+        clauses = [c for c, _ in _segments(text) if len(c.split()) > 1]
+        explained = WHY_MARKERS.search(folded) is not None or len(clauses) > 1
         if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
             return "What's one specific example that comes to mind?"
         if len(words) < 4 and not scores:
             return GENERIC_FOLLOW_UP
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
+        if named and named[0] in SELF_EXPLAINED:
+            return None
         if named and not explained and len(words) < 12:
             asked = FOLLOW_UPS.get(named[0])
             if (
