@@ -15,6 +15,19 @@ Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 QUOTING_FIELDS = frozenset({"quotes", "kept_by", "signals", "suggested_action"})
 
 
+Disclosure = Literal[
+    "harassment", "discrimination", "retaliation", "safety", "wage_hour", "pushed_out"
+]
+DISCLOSURE_LABELS: dict[str, str] = {
+    "harassment": "harassment",
+    "discrimination": "discrimination",
+    "retaliation": "retaliation for speaking up",
+    "safety": "a danger at work",
+    "wage_hour": "unpaid work or denied breaks",
+    "pushed_out": "being pushed out",
+}
+
+
 class Analysis(BaseModel):
     """An analyst's reading of one interview; the shape is fixed whoever wrote it."""
 
@@ -22,6 +35,9 @@ class Analysis(BaseModel):
 
     primary_reason: Reason | None = None
     secondary_reasons: Annotated[list[Reason], Field(max_length=5)] = []
+    # What HR must act on, whatever the reason for leaving (harassment, discrimination,
+    # retaliation, safety, wage_hour, pushed_out).
+    disclosures: Annotated[list[Disclosure], Field(max_length=6)] = []
     sentiment: Sentiment = "neutral"
     quotes: Annotated[list[str], Field(max_length=3)] = []
     kept_by: str | None = None

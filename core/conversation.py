@@ -61,6 +61,14 @@ class Conversation:
             if interview.state is InterviewState.IN_PROGRESS:
                 now = self.transactions.clock.now()
                 reply = dialogue.on_text(interview, event.text, now)
+                if any(
+                    isinstance(m, TextMessage) and m.text == wording.DISCLOSURE_FOLLOW_UP
+                    for m in reply
+                ):  # HR hear of it now, in the same commit, not at the end
+                    alert = wording.disclosure_alert(interview.employee.name, interview.id)
+                    uow.outbox.add(
+                        Address.hr(event.platform), TextMessage(text=alert), interview.id
+                    )
             elif interview.state is InterviewState.SCHEDULED:
                 reply = [TextMessage(text=wording.not_yet(interview.due_at))]
             else:

@@ -183,13 +183,19 @@ class Dialogue:
         return self._advance(interview, now)
 
     def _followup(self, interview: Interview, question: Question, value: str) -> str | None:
-        if not question.probe or interview.followups_asked >= self.policy.max_followups:
+        """A follow-up, up to the limit; a disclosure's careful question whatever the count."""
+        if not question.probe:
             return None
         earlier = [e for e in transcript(interview, self.bank) if e.question_id != question.id]
         usage = Usage()
         text = self.analyst.follow_up(question, value, earlier, usage=usage)
         interview.charge(usage)
-        return text.strip() if text and text.strip() else None
+        text = text.strip() if text else ""
+        if text != wording.DISCLOSURE_FOLLOW_UP and (
+            interview.followups_asked >= self.policy.max_followups
+        ):
+            return None
+        return text or None
 
     def _advance(self, interview: Interview, now: datetime) -> Reply:
         values = {qid: a.value for qid, a in interview.answers.items()}

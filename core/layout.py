@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.analysis import DISCLOSURE_LABELS
 from core.messages import (
     DigestMessage,
     FileMessage,
@@ -204,7 +205,18 @@ def summary_document(summary: InterviewSummary) -> Document:
 
 
 def _summary_blocks(summary: InterviewSummary) -> list[Block]:
-    blocks: list[Block] = [Facts(facts=[Fact(label=k, value=v) for k, v in summary_facts(summary)])]
+    blocks: list[Block] = []
+    if summary.disclosures:  # first, whatever else the summary says
+        told = ", ".join(DISCLOSURE_LABELS[d] for d in summary.disclosures)
+        contact = summary.wants_contact or "no answer yet"
+        blocks.append(
+            Note(
+                text=f"Serious disclosure: {told}. HR must act on this. Asked whether they "
+                f"want HR to contact them, they said: {contact}",
+                alert=True,
+            )
+        )
+    blocks.append(Facts(facts=[Fact(label=k, value=v) for k, v in summary_facts(summary)]))
     if summary.kept_by:
         blocks.append(
             Section(
@@ -215,6 +227,17 @@ def _summary_blocks(summary: InterviewSummary) -> list[Block]:
         blocks.append(
             Section(
                 title="In their words", lines=[Line(text=q, style="quote") for q in summary.quotes]
+            )
+        )
+    if summary.followups:
+        blocks.append(
+            Section(
+                title="Follow-up answers",
+                lines=[
+                    line
+                    for question, answer in summary.followups
+                    for line in (Line(text=question), Line(text=answer, style="quote"))
+                ],
             )
         )
     answers = [Fact(label=r.question, value=f"{r.value}/{r.max}") for r in summary.ratings]

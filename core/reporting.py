@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from core.analysis import Analysis, Sentiment
+from core import wording
+from core.analysis import Analysis, Disclosure, Sentiment
 from core.interview import InterviewState
 from core.taxonomy import Reason
 
@@ -108,6 +109,12 @@ class InterviewSummary(BaseModel):
     asked: int
     primary_reason: Reason | None = None
     secondary_reasons: list[Reason] = []
+    # Serious matters HR must act on, and what the person said when asked whether they want
+    # HR to contact them (None: not asked, or no answer yet).
+    disclosures: list[Disclosure] = []
+    wants_contact: str | None = None
+    # Each follow-up question with its answer: often the most actionable line.
+    followups: list[tuple[str, str]] = []
     sentiment: Sentiment = "neutral"
     quotes: list[str] = []
     kept_by: str | None = None
@@ -157,6 +164,22 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         asked=len(entries),
         primary_reason=analysis.primary_reason,
         secondary_reasons=[r for r in analysis.secondary_reasons if r != analysis.primary_reason],
+        disclosures=analysis.disclosures,
+        wants_contact=next(
+            (
+                e.followup_answer
+                for e in entries
+                if e.followup_question == wording.DISCLOSURE_FOLLOW_UP and e.followup_answer
+            ),
+            None,
+        ),
+        followups=[
+            (e.followup_question, e.followup_answer)
+            for e in entries
+            if e.followup_question
+            and e.followup_answer
+            and e.followup_question != wording.DISCLOSURE_FOLLOW_UP
+        ],
         sentiment=analysis.sentiment,
         quotes=quotes,
         kept_by=analysis.kept_by,

@@ -39,6 +39,22 @@ ABANDONED = (
 )
 ALREADY_ANSWERED = "You've already answered that one. To change your last answer, type “back”."
 OLD_BUTTON = "That button belongs to an earlier message."
+# After someone tells of harassment, discrimination, retaliation, danger, unpaid work or being
+# pushed out: thanks and their choice, never a probe for detail.
+DISCLOSURE_FOLLOW_UP = (
+    "Thank you for telling us. Would you like HR to contact you about this? "
+    "A yes or no is fine, and you can say no."
+)
+
+
+def disclosure_alert(name: str, interview_id: str) -> str:
+    """HR's own post, sent as it happens, not only in the summary at the end."""
+    return (
+        f"{name} has told ExitBot, in their exit interview, of something HR must act on "
+        "(harassment, discrimination, retaliation, a danger at work, unpaid work or being "
+        "pushed out). They are being asked whether they want HR to contact them. Ask ExitBot "
+        f"for the report on them to read it (id {interview_id})."
+    )
 
 
 def privacy_notice(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
+from core.analysis import Disclosure
 from core.taxonomy import Reason
+from core.wording import DISCLOSURE_FOLLOW_UP
 
 # Word stems that point at each reason. Matched at word starts, case-folded.
 LEXICON: dict[Reason, tuple[str, ...]] = {
@@ -504,6 +506,8 @@ POSITIVE = (
     "brilliant",
 )
 NEGATIVE = (
+    "unsustainable",
+    "very poor",
     "bad",
     "poor",
     "toxic",
@@ -608,7 +612,7 @@ SUGGESTED_ACTIONS: dict[Reason, str] = {
 
 # Serious disclosures: what HR must act on whatever the reason for leaving, most specific
 # first (an answer is flagged with the first kind it shows).
-DISCLOSURES: dict[str, tuple[str, ...]] = {
+DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
     "retaliation": (
         "retaliat",
         "after i reported",
@@ -747,11 +751,8 @@ DISCLOSURES: dict[str, tuple[str, ...]] = {
         "performance plan",
     ),
 }
-# The follow-up to a disclosure: thanks, and the person's choice, never a probe for detail.
-CAREFUL_FOLLOW_UP = (
-    "Thank you for telling us. Would you like HR to contact you about this? "
-    "A yes or no is fine, and you can say no."
-)
+# The follow-up to a disclosure is core's own wording: thanks, and the person's choice.
+CAREFUL_FOLLOW_UP = DISCLOSURE_FOLLOW_UP
 
 # Whoever gives one of these has said what matters most in that sentence.
 DOMINANT = (

@@ -34,7 +34,7 @@ from adapters.llm.lexicon import (
     WEIGHTS,
     WHY_MARKERS,
 )
-from core.analysis import Analysis, Sentiment
+from core.analysis import Analysis, Disclosure, Sentiment
 from core.ports import Usage
 from core.questions import YES, Question
 from core.reporting import TranscriptEntry
@@ -205,7 +205,7 @@ def primary_reason(text: str) -> Reason | None:
     return found[0][0] if found else None
 
 
-def serious_disclosure(text: str) -> str | None:
+def serious_disclosure(text: str) -> Disclosure | None:
     """The kind of thing HR must act on that an answer discloses, if any."""
     found = _DISCLOSURES.count(evidence(text))
     return next((kind for kind in DISCLOSURES if found[kind]), None)
@@ -283,9 +283,11 @@ class OfflineAnalyst:
         primary = self._primary(entries, scores)
         secondary = [r for r, _ in scores.most_common() if r != primary]
         secondary += [r for r in self._low_rated(entries) if r != primary and r not in secondary]
+        disclosures = [d for text in written if (d := serious_disclosure(text))]
         return Analysis(
             primary_reason=primary,
             secondary_reasons=secondary[:5],
+            disclosures=list(dict.fromkeys(disclosures)),
             sentiment=self._sentiment(entries, written),
             quotes=self._quotes(written),
             kept_by=self._answer_of(entries, "retention"),
@@ -340,13 +342,21 @@ class OfflineAnalyst:
         return low
 
     def _sentiment(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Sentiment:
-        tones = [_tone(t) for t in written]
+        """From their words, the options they picked ("Unsustainable") and their ratings,
+        together: a run of the lowest ratings is not neutral because the words were few."""
+        picked = [e.answer for e in entries if not e.free_text and e.number is None and e.answer]
+        tones = [_tone(t) for t in [*written, *picked]]
         positive = sum(p for p, _ in tones)
         negative = sum(n for _, n in tones)
         signals: list[float] = []
         if positive or negative:
             signals.append((positive - negative) / (positive + negative))
-        ratings = [e.number / e.out_of for e in entries if e.number is not None and e.out_of]
+        # Where each rating sits on its own scale: 1 of 1-5 is the bottom, as 0 of 0-10 is.
+        ratings = [
+            (e.number - low) / (e.out_of - low)
+            for e in entries
+            if e.number is not None and e.out_of and e.out_of > (low := 0 if e.out_of >= 10 else 1)
+        ]
         if ratings:
             signals.append((sum(ratings) / len(ratings) - 0.5) * 2)
         if not signals:

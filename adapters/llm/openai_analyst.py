@@ -15,14 +15,15 @@ from typing import Annotated, TypeVar
 from openai import OpenAI
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.llm.offline import OfflineAnalyst
+from adapters.llm.offline import OfflineAnalyst, refused, serious_disclosure
 from adapters.llm.redact import redact
 from adapters.llm.resilience import CircuitOpen, Guard
-from core.analysis import Analysis, Sentiment
+from core.analysis import Analysis, Disclosure, Sentiment
 from core.ports import Usage
 from core.questions import Question
 from core.reporting import TranscriptEntry
 from core.taxonomy import REASON_LABELS, Reason
+from core.wording import DISCLOSURE_FOLLOW_UP
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -63,6 +64,8 @@ class _Shape(BaseModel):
 class FollowUpDecision(_Shape):
     ask: bool
     question: Annotated[str, Field(max_length=240), Unlinked] | None = None
+    # A disclosure HR must act on: answered with core's careful question, never a probe.
+    serious: bool = False
 
 
 class ModelSummary(_Shape):
@@ -74,6 +77,7 @@ class ModelSummary(_Shape):
     kept_by: Annotated[str, Field(max_length=600), Unlinked] | None = None
     would_return: bool | None = None
     regrettable_loss: bool | None = None
+    disclosures: Annotated[list[Disclosure], Field(max_length=6)] = []
     signals: Annotated[
         list[Annotated[str, Field(max_length=200), Unlinked]], Field(max_length=5)
     ] = []
@@ -119,18 +123,35 @@ class LLMAnalyst:
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
     ) -> str | None:
+        # What the rules are sure of costs no call: a refusal is kept, a disclosure they see
+        # gets the careful question (the model may find more, never fewer).
+        if refused(answer):
+            return None
+        if serious_disclosure(answer) is not None:
+            return self.fallback.follow_up(question, answer, earlier)
         system = (
             "You help run a short, kind exit interview. Decide whether ONE follow-up question "
             "would help HR understand this answer: ask when it is vague, very short, or names a "
             "reason for leaving without its why; do not ask when it is clear, when the person "
-            "has nothing to add, or about what the question already asked. A follow-up is one "
+            "has nothing to add or would rather not say, about what the question already "
+            "asked, or about anything the earlier answers already cover. A follow-up is one "
             "short, specific, empathetic sentence ending with '?', in the employee's language. "
-            'Shape: {"ask": true or false, "question": "..." or null}. ' + DATA_RULE
+            "If the answer tells of harassment, discrimination, retaliation, a danger at work, "
+            "unpaid work or denied breaks, or being pushed out, set serious to true and ask "
+            'nothing. Shape: {"ask": true or false, "question": "..." or null, "serious": '
+            "true or false}. " + DATA_RULE
         )
-        user = f"Question asked: {question.text}\n<data>\n{self._data(answer)}\n</data>"
+        before = "\n".join(self._entry(e) for e in earlier[-6:])
+        user = (
+            f"Earlier answers:\n<data>\n{before}\n</data>\nQuestion asked: {question.text}\n"
+            f"<data>\n{self._data(answer)}\n</data>"
+        )
         decision = self._ask(system, user, FollowUpDecision, usage)
         if decision is None:
             return self.fallback.follow_up(question, answer, earlier)
+        if decision.serious:
+            asked = any(e.followup_question == DISCLOSURE_FOLLOW_UP for e in earlier)
+            return None if asked else DISCLOSURE_FOLLOW_UP
         if not decision.ask or not decision.question:
             return None
         text = " ".join(decision.question.split())
@@ -151,8 +172,10 @@ class LLMAnalyst:
             '"secondary_reasons": [ids], "sentiment": "positive"|"mixed"|"neutral"|"negative", '
             '"quotes": [...], "kept_by": what would have kept them or null, "would_return": '
             'true|false|null, "regrettable_loss": true|false|null, "signals": [short reasons '
-            'HR would regret losing them], "suggested_action": one sentence for HR or null}. '
-            + DATA_RULE
+            'HR would regret losing them], "suggested_action": one sentence for HR or null, '
+            '"disclosures": the serious matters HR must act on that the answers tell of, from '
+            '"harassment", "discrimination", "retaliation", "safety", "wage_hour", '
+            '"pushed_out" (or [])}. ' + DATA_RULE
         )
         user = "<data>\n" + "\n\n".join(self._entry(e) for e in entries) + "\n</data>"
         summary = self._ask(system, user, ModelSummary, usage)
@@ -171,6 +194,8 @@ class LLMAnalyst:
             if offline.would_return is not None
             else summary.would_return,
             regrettable_loss=summary.regrettable_loss,
+            # A disclosure either reader sees reaches HR: a model may add, never take away.
+            disclosures=list(dict.fromkeys([*offline.disclosures, *summary.disclosures])),
             signals=summary.signals,
             suggested_action=summary.suggested_action,
         )
@@ -222,7 +247,7 @@ class LLMAnalyst:
                 model=self.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                 response_format={"type": "json_object"},
-                temperature=0.2,
+                temperature=0,
                 max_tokens=MAX_TOKENS[shape],
             )
             if usage is not None:

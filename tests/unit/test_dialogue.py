@@ -9,6 +9,7 @@ from textwrap import dedent
 
 import pytest
 
+from core import wording
 from core.analysis import Analysis
 from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word, privacy_notice
 from core.interview import Interview, InterviewState, Person
@@ -339,7 +340,20 @@ def test_follow_ups_stop_at_the_cap_and_never_follow_buttons() -> None:
     c.say("pay", "x", "more", "1", "y")
     assert c.interview.followups_asked == 1
     assert c.last_question == "return"  # manager_more got no follow-up: cap reached
-    assert analyst.asked_about == ["why"]
+    # ...though the analyst still reads it, for a disclosure (never capped).
+    assert analyst.asked_about == ["why", "manager_more"]
+
+
+def test_a_disclosure_is_asked_about_carefully_even_past_the_cap() -> None:
+    c = chat(followup="Say more?", max_followups=1)
+    analyst = c.dialogue.analyst
+    assert isinstance(analyst, ScriptedAnalyst)
+    c.say("pay", "x", "more", "1")
+    analyst.followup = wording.DISCLOSURE_FOLLOW_UP
+    c.say("He touched me at the party.")
+    assert c.texts[-1] == wording.DISCLOSURE_FOLLOW_UP
+    c.say("yes")
+    assert c.interview.answers["manager_more"].followup_answer == "yes"
 
 
 def test_skip_on_a_follow_up_moves_on() -> None:
