@@ -314,3 +314,17 @@ def test_a_refusal_is_never_probed(answer: str) -> None:
 def test_a_connective_word_is_not_a_why() -> None:
     assert analyst.follow_up(PROBE, "Money, so yeah.", []) is not None
     assert analyst.follow_up(PROBE, "Money, so I could pay my rent.", []) is None
+
+
+def test_sentiment_reads_ratings_and_picked_options_with_the_words() -> None:
+    """The lowest growth rating, 3/10 to recommend and an unsustainable workload read as
+    neutral because the few words said nothing either way."""
+    entries = [
+        entry("growth_rating", "1", kind="rating", answer="1/5"),
+        entry("manager_rating", "4", kind="rating", answer="4/5"),
+        entry("tools_rating", "3", kind="rating", answer="3/5"),
+        entry("recommend", "3", kind="rating", role="recommend", answer="3/10"),
+        entry("workload", "unsustainable", kind="choice", answer="Unsustainable"),
+        entry("trigger", "I got an offer elsewhere."),
+    ]
+    assert analyst.summarize(entries).sentiment == "negative"
