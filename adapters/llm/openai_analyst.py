@@ -12,12 +12,15 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
-from openai import OpenAI
+from openai import BadRequestError, OpenAI
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.llm.offline import OfflineAnalyst, refused, serious_disclosure
 from adapters.llm.redact import redact
 from adapters.llm.resilience import CircuitOpen, Guard
+from adapters.llm.schema import strict_schema
 from core.analysis import Analysis, Disclosure, Sentiment
 from core.ports import Usage
 from core.questions import Question
@@ -110,6 +113,8 @@ class LLMAnalyst:
         self.guard = guard
         self.fallback = fallback or OfflineAnalyst()
         self.redact_pii = redact_pii
+        # Until the server says it takes no JSON schema.
+        self.structured = True
 
     def close(self) -> None:
         """Let go of the threads that time calls out."""
@@ -164,10 +169,19 @@ class LLMAnalyst:
             return offline
         system = (
             "You summarise one exit interview for HR. Code the reasons for leaving with these "
-            f"ids only:\n{TAXONOMY}\nCompensation only if matching pay would have kept them; "
-            "other_opportunity only if they left for a new job and named no other driver; "
-            "the primary reason the employee chose counts unless their own words clearly say "
-            "otherwise. Quotes: 2 or 3 of the most telling sentences, copied exactly, character "
+            f"ids only:\n{TAXONOMY}\nBoundaries: compensation only if matching pay would have "
+            "kept them; other_opportunity only if they left for a new job and named no other "
+            "driver; job_fit is the work itself, its scope, workload, tools and resources; "
+            "culture is the team, colleagues, values, leadership communication and direction; "
+            "manager is the direct manager's own behaviour; wellbeing is health, stress and "
+            "burnout; relocation includes the commute; personal is family, studies and care; "
+            "involuntary is a dismissal, layoff or contract's end. A reason the person rules out "
+            "('it was never the money') does not count; what they call the main thing outweighs "
+            "side remarks; sarcasm means its opposite. Examples: 'Pay was ok, but no one trained "
+            "me in five years' is career_growth; 'Mainly the rota; a bit the salary' is "
+            "work_life_balance with compensation secondary. The primary reason the employee "
+            "chose counts unless their own words clearly say otherwise. Quotes: 2 or 3 of the "
+            "most telling sentences, copied exactly, character "
             'for character, from the answers. Shape: {"primary_reason": id or null, '
             '"secondary_reasons": [ids], "sentiment": "positive"|"mixed"|"neutral"|"negative", '
             '"quotes": [...], "kept_by": what would have kept them or null, "would_return": '
@@ -243,13 +257,7 @@ class LLMAnalyst:
         """The model's answer in `shape`, or None (the caller falls back) on any failure."""
 
         def complete() -> M:
-            response = self.client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                response_format={"type": "json_object"},
-                temperature=0,
-                max_tokens=MAX_TOKENS[shape],
-            )
+            response = self._create(system, user, shape)
             if usage is not None:
                 usage.add(int(getattr(response.usage, "total_tokens", 0) or 0))
             content = response.choices[0].message.content if response.choices else None
@@ -270,6 +278,45 @@ class LLMAnalyst:
                 str(exc).splitlines()[0] if str(exc) else "",
             )
             return None
+
+    def _create(self, system: str, user: str, shape: type[M]) -> ChatCompletion:
+        """Structured outputs (a strict JSON schema) where the server has them; JSON mode
+        where it answers 400 to a schema, from then on."""
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        if self.structured:
+            strict: ResponseFormatJSONSchema = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": shape.__name__,
+                    "strict": True,
+                    "schema": strict_schema(shape),
+                },
+            }
+            try:
+                answered: ChatCompletion = self.client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    response_format=strict,
+                    temperature=0,
+                    max_tokens=MAX_TOKENS[shape],
+                )
+                return answered
+            except BadRequestError as exc:
+                if "response_format" not in str(exc) and "json_schema" not in str(exc):
+                    raise
+                log.info("the model server takes no JSON schema: asking for JSON instead")
+                self.structured = False
+        plain: ChatCompletion = self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            response_format={"type": "json_object"},
+            temperature=0,
+            max_tokens=MAX_TOKENS[shape],
+        )
+        return plain
 
     def _data(self, text: str) -> str:
         # Nothing inside the data may close the data block early.

@@ -19,6 +19,7 @@ from core.ports import Usage
 from core.question_kinds import TextQuestion
 from core.reporting import InterviewSummary, TranscriptEntry
 from core.taxonomy import Reason
+from core.wording import DISCLOSURE_FOLLOW_UP
 from tests.standins.openai import OpenAIStandIn, failure, model_says
 
 PROBE = TextQuestion(id="trigger", text="What made you start looking?", kind="text", probe=True)
@@ -72,7 +73,7 @@ def test_a_follow_up_is_asked_and_costed(llm: OpenAIStandIn) -> None:
     assert asked == "What made the review feel unfair?"
     assert (usage.calls, usage.tokens) == (1, 42)
     [request] = llm.requests
-    assert request["response_format"] == {"type": "json_object"} and "tools" not in request
+    assert request["response_format"]["type"] == "json_schema" and "tools" not in request
     assert "<data>\nThe review was unfair.\n</data>" in llm.prompt()
 
 
@@ -362,3 +363,47 @@ def test_the_model_refines_a_vague_pick_but_never_overrides_a_clear_one(llm: Ope
     clear = analyst(llm).summarize(ENTRIES)
     assert clear.primary_reason is Reason.MANAGER
     assert clear.secondary_reasons == [Reason.COMPENSATION, Reason.CULTURE]
+
+
+def test_answers_are_asked_for_in_a_strict_schema_the_server_accepts(llm: OpenAIStandIn) -> None:
+    """Structured outputs where the server has them: the stand-in refuses a schema that is not
+    strict (a property not required, another allowed, a keyword strict mode refuses), as
+    OpenAI does."""
+    llm.answers = [model_says({"ask": True, "question": "What happened then?", "serious": False})]
+    assert analyst(llm).follow_up(PROBE, "Stuff.", []) == "What happened then?"
+    sent = llm.requests[-1]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["strict"] is True
+    assert set(sent["json_schema"]["schema"]["required"]) == {"ask", "question", "serious"}
+
+
+def test_a_server_without_json_schema_gets_json_mode_from_then_on(llm: OpenAIStandIn) -> None:
+    """Many OpenAI-compatible servers answer 400 to a JSON schema: the analyst asks again in
+    JSON mode, and keeps to it."""
+    llm.structured = False
+    llm.answers = [
+        model_says({"ask": True, "question": "What happened then?"}),
+        model_says({"ask": False}),
+    ]
+    reader = analyst(llm)
+    assert reader.follow_up(PROBE, "Stuff.", []) == "What happened then?"
+    assert reader.follow_up(PROBE, "Things.", []) is None
+    kinds = [r["response_format"]["type"] for r in llm.requests]
+    assert kinds == ["json_schema", "json_object", "json_object"]
+
+
+def test_a_disclosure_the_model_sees_gets_the_careful_question(llm: OpenAIStandIn) -> None:
+    llm.answers = [model_says({"ask": True, "question": "Who did it?", "serious": True})]
+    answer = "Things happened at the Christmas party that I still think about."
+    assert analyst(llm).follow_up(PROBE, answer, []) == DISCLOSURE_FOLLOW_UP
+    # One the rules see is asked about without a call; a refusal is kept without one.
+    before = len(llm.requests)
+    told = "My supervisor kept touching my back and I reported it twice."
+    assert analyst(llm).follow_up(PROBE, told, []) == DISCLOSURE_FOLLOW_UP
+    assert analyst(llm).follow_up(PROBE, "I'd rather not say.", []) is None
+    assert len(llm.requests) == before
+
+
+def test_the_follow_up_decision_sees_the_earlier_answers(llm: OpenAIStandIn) -> None:
+    earlier = [entry("manager_detail", "She cancelled every one-on-one for a year.")]
+    analyst(llm).follow_up(PROBE, "My manager.", earlier)
+    assert "She cancelled every one-on-one for a year." in llm.prompt()

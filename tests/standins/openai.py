@@ -1,5 +1,11 @@
 """A loopback stand-in for an OpenAI-compatible endpoint: the real `openai` client talks to it
-over HTTP; each answer can be scripted (status, body, headers, delay)."""
+over HTTP; each answer can be scripted (status, body, headers, delay).
+
+As strict as the real ones about structured outputs: OpenAI refuses (400) a strict JSON
+schema in which an object does not require every property or allows others, or that uses a
+keyword strict mode does not support (string and array lengths, patterns, formats, defaults;
+its "Structured Outputs: supported schemas"). Many OpenAI-compatible servers take no JSON
+schema at all and answer 400 to one (`structured = False`)."""
 
 from __future__ import annotations
 
@@ -54,10 +60,48 @@ def failure(status: int, **kw: Any) -> Answer:
     )
 
 
+REFUSED_IN_STRICT = {
+    "default",
+    "maxLength",
+    "minLength",
+    "maxItems",
+    "minItems",
+    "pattern",
+    "format",
+}
+
+
+def schema_problem(node: Any, where: str = "root") -> str | None:
+    """Why OpenAI would refuse this schema in strict mode, or None."""
+    if isinstance(node, list):
+        return next((p for n in node if (p := schema_problem(n, where))), None)
+    if not isinstance(node, dict):
+        return None
+    refused = REFUSED_IN_STRICT & set(node)
+    if refused:
+        return f"Invalid schema: In context={where}, '{sorted(refused)[0]}' is not permitted."
+    if "properties" in node:
+        if node.get("additionalProperties") is not False:
+            return f"Invalid schema: In context={where}, 'additionalProperties' is required to be supplied and to be false."
+        if set(node.get("required", [])) != set(node["properties"]):
+            return f"Invalid schema: In context={where}, 'required' is required to be supplied and to be an array including every key in properties."
+        for name, value in node["properties"].items():
+            if problem := schema_problem(value, f"{where}.{name}"):
+                return problem
+    for key in ("items", "anyOf", "$defs"):
+        child = node.get(key)
+        values = child.values() if isinstance(child, dict) and key == "$defs" else [child]
+        for value in values:
+            if problem := schema_problem(value, f"{where}.{key}"):
+                return problem
+    return None
+
+
 @dataclass
 class OpenAIStandIn(Loopback):
     answers: list[Answer] = field(default_factory=list)
     requests: list[Json] = field(default_factory=list)
+    structured: bool = True  # takes response_format json_schema
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
@@ -66,6 +110,12 @@ class OpenAIStandIn(Loopback):
         class Handler(Quiet):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                refusal = standin.refuse(body)
+                if refusal:
+                    with standin._lock:
+                        standin.requests.append(body)
+                    reply_json(self, 400, refusal)
+                    return
                 with standin._lock:
                     standin.requests.append(body)
                     answer = (
@@ -81,6 +131,25 @@ class OpenAIStandIn(Loopback):
     @property
     def url(self) -> str:
         return f"{self.base}/v1"
+
+    def refuse(self, body: Json) -> Json | None:
+        wanted = body.get("response_format") or {}
+        if wanted.get("type") != "json_schema":
+            return None
+        problem = (
+            "response_format type 'json_schema' is not supported by this server"
+            if not self.structured
+            else schema_problem(wanted.get("json_schema", {}).get("schema", {}))
+        )
+        if problem is None:
+            return None
+        return {
+            "error": {
+                "message": problem,
+                "type": "invalid_request_error",
+                "param": "response_format",
+            }
+        }
 
     def prompt(self, n: int = -1) -> str:
         return "\n".join(m["content"] for m in self.requests[n]["messages"])
