@@ -362,3 +362,24 @@ def test_schedule_sends_on_the_day_in_the_employees_time_zone(server: Server) ->
     wait_for(
         lambda: server.slack.waiting_for(JANE) == "primary_reason", what="the scheduled interview"
     )
+
+
+def test_a_serious_disclosure_reaches_hr_as_its_own_post_at_once(server: Server) -> None:
+    """Through a real serve: the employee is asked carefully, HR's channel gets its own post
+    before the interview ends, and the summary opens with the flag and their answer."""
+    start_jane(server)
+    server.say("3")  # my manager
+    before = len(server.hr_posts())
+    server.say("My supervisor kept touching my back on the night shift and I reported it twice.")
+    alert = wait_for(
+        lambda: [p for p in server.hr_posts()[before:] if "must act on" in str(p.get("text"))],
+        what="HR's own post",
+    )
+    assert len(alert) == 1 and not summaries(server)  # the interview is still going
+    assert server.slack.posts("DUJANE")[-1]["text"].startswith("Thank you for telling us.")
+    server.say("Yes, please call me.")
+    server.say("stop")
+    [summary] = wait_for(lambda: summaries(server), what="the HR summary")
+    blocks = json.dumps(summary["blocks"])
+    assert blocks.index("Serious disclosure: harassment") < blocks.index("Outcome")
+    assert "they said: Yes, please call me." in blocks
