@@ -89,35 +89,28 @@ def graph_for(settings: Settings) -> Graph | None:
     return Graph(settings.graph_url, AppToken(_graph_sign_in(settings, tenant)))
 
 
-def _graph_sign_in(settings: Settings, tenant: str) -> Callable[[], dict[str, Any]]:
-    """How the bot gets a Graph token: its password, or its managed identity. MSAL looks its
-    authority up on the network when built, so it is built at the first call."""
-    import msal
-    import requests
+def _graph_sign_in(settings: Settings, tenant: str) -> Callable[[], Callable[[], dict[str, Any]]]:
+    """How the bot signs in to Graph: with its password, or as its managed identity."""
 
-    app_id = settings.microsoft_app_id or ""
-    made: list[Callable[[], dict[str, Any]]] = []
+    def sign_in() -> Callable[[], dict[str, Any]]:
+        import msal
+        import requests
 
-    def acquire() -> dict[str, Any]:
-        if not made:
-            if settings.microsoft_app_type == "UserAssignedMSI":
-                identity = msal.ManagedIdentityClient(
-                    msal.UserAssignedManagedIdentity(client_id=app_id),
-                    http_client=requests.Session(),
-                )
-                made.append(lambda: identity.acquire_token_for_client(resource=GRAPH))
-            else:
-                password = settings.microsoft_app_password
-                client = msal.ConfidentialClientApplication(
-                    app_id,
-                    authority=f"https://login.microsoftonline.com/{tenant}",
-                    client_credential=password.get_secret_value() if password else None,
-                )
-                made.append(lambda: client.acquire_token_for_client(scopes=[f"{GRAPH}/.default"]))
-        result: dict[str, Any] = made[0]()
-        return result
+        app_id = settings.microsoft_app_id or ""
+        if settings.microsoft_app_type == "UserAssignedMSI":
+            identity = msal.ManagedIdentityClient(
+                msal.UserAssignedManagedIdentity(client_id=app_id), http_client=requests.Session()
+            )
+            return lambda: identity.acquire_token_for_client(resource=GRAPH)
+        password = settings.microsoft_app_password
+        client = msal.ConfidentialClientApplication(
+            app_id,
+            authority=f"https://login.microsoftonline.com/{tenant}",
+            client_credential=password.get_secret_value() if password else None,
+        )
+        return lambda: client.acquire_token_for_client(scopes=[f"{GRAPH}/.default"])
 
-    return acquire
+    return sign_in
 
 
 def credentials_for(settings: Settings) -> AgentAuthConfiguration:

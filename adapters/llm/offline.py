@@ -128,7 +128,7 @@ _DISCLOSURES = _Matcher(DISCLOSURES)
 _SEGMENT = re.compile(r"[.;:!?\n,()]+|\s(?:but|though|although|however|whereas)\s", re.IGNORECASE)
 _CONTRAST = re.compile(r"^\s*(?:but|though|although|however|whereas)\b", re.IGNORECASE)
 _MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
-_DOMINANT = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
+_MARKS = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
 
 
 def evidence(text: str) -> str:
@@ -165,10 +165,10 @@ def reason_scores(text: str) -> Counter[Reason]:
     carry = False  # "the main thing is:" weighs the clause after it...
     last: Counter[Reason] = Counter()  # ...and "that was the deciding factor" the one before
     whole = evidence(text)
-    ironic = _DOMINANT.count(whole)["ironic"] > 0
+    ironic = _MARKS.count(whole)["ironic"] > 0
     for clause, after_contrast in _segments(whole):
         found = _REASONS.count(clause)
-        marks = _DOMINANT.count(clause)
+        marks = _MARKS.count(clause)
         _, negative = _tone(clause)
         ruled_out = (
             marks["cleared"]

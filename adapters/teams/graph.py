@@ -159,14 +159,19 @@ def _segment(value: str) -> str:
 
 
 class AppToken:
-    """App-only Graph tokens from MSAL, cached by MSAL until they near expiry."""
+    """App-only Graph tokens from MSAL, cached by MSAL until they near expiry. `sign_in`
+    makes the MSAL client and says how to get a token from it; it runs at the first call,
+    as MSAL looks its authority up on the network when it is made."""
 
-    def __init__(self, acquire: Callable[[], Json]) -> None:
-        self.acquire = acquire
+    def __init__(self, sign_in: Callable[[], Callable[[], Json]]) -> None:
+        self.sign_in = sign_in
+        self.acquire: Callable[[], Json] | None = None
         self.lock = threading.Lock()
 
     def __call__(self) -> str:
         with self.lock:
+            if self.acquire is None:
+                self.acquire = self.sign_in()
             result = self.acquire()
         token = result.get("access_token")
         if not token:
