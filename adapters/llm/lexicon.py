@@ -924,6 +924,13 @@ INJECTION = re.compile(
     r"do not ask follow",
     re.IGNORECASE,
 )
+# Details that make a short answer concrete enough to leave alone.
+CONCRETE = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice|every|each|weekly|daily|"
+    r"instead of|in front of|per|since \w+)\b"
+)
+# An ending that is not a plain fact: being fired is worth one kind question.
+DISMISSED = ("fired", "dismiss", "sacked", "probation")
 # Reasons that need no "why": a fact stated is the whole answer.
 SELF_EXPLAINED = frozenset(
     {Reason.RETIREMENT, Reason.RELOCATION, Reason.PERSONAL, Reason.INVOLUNTARY}

@@ -13,8 +13,10 @@ from adapters.llm.lexicon import (
     CAREFUL_FOLLOW_UP,
     CLAUSE_ENDS,
     CLEARED,
+    CONCRETE,
     CONTENT,
     DISCLOSURES,
+    DISMISSED,
     DOMINANT,
     EXCLUDERS,
     FOLLOW_UPS,
@@ -263,10 +265,13 @@ class OfflineAnalyst:
             return GENERIC_FOLLOW_UP
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
-        if named and named[0] in SELF_EXPLAINED:
+        dismissed = any(f" {d}" in f" {folded}" for d in DISMISSED)
+        if named and named[0] in SELF_EXPLAINED and not dismissed:
             return None
-        if named and not explained and len(words) < 12:
-            asked = FOLLOW_UPS.get(named[0])
+        # A concrete detail ("since March", "every week", "instead of") is a why of sorts.
+        concrete = len(words) >= 6 and CONCRETE.search(folded) is not None
+        if named and not explained and not concrete and len(words) < 12:
+            asked = FOLLOW_UPS.get(named[0], GENERIC_FOLLOW_UP)
             if (
                 asked
                 and _folded(asked) != _folded(question.text)
