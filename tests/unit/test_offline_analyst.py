@@ -229,9 +229,9 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    assert result.answers > 240
+    assert result.answers > 320
     assert result.reason_accuracy >= 0.82, result.misses
-    assert result.probe.f1 >= 0.85, result.misses
+    assert result.probe.f1 >= 0.82, result.misses
     assert result.serious.recall >= 0.9, result.misses
 
 
