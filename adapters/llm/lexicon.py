@@ -769,7 +769,6 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "hotel",
         "private coaching",
         "kept messaging me",
-        "shouted at me",
         "called me stupid",
         "called me names",
         "screamed at me",
