@@ -590,6 +590,8 @@ NEGATORS = {
 # "No growth" names a reason; "never about the money or the salary" rules one out. So a
 # negation excludes words only after one of these, to the end of its clause.
 EXCLUDERS = {"about", "because", "due", "with", "reason", "issue", "problem"}
+# Words where an answer turns to what the person means.
+CONTRASTS = ("but", "though", "although", "however", "whereas")
 CLAUSE_ENDS = {".", ",", ";", "!", "?", "but", "though", "although", "however"}
 POSITIVE = (
     "great",

@@ -15,6 +15,7 @@ from adapters.llm.lexicon import (
     CLEARED,
     CONCRETE,
     CONTENT,
+    CONTRASTS,
     DISCLOSURES,
     DISMISSED,
     DOMINANT,
@@ -127,8 +128,9 @@ _DISCLOSURES = _Matcher(DISCLOSURES)
 
 
 # Where an answer turns: what follows "but" or "however" is what the person means.
-_SEGMENT = re.compile(r"[.;:!?\n,()]+|\s(?:but|though|although|however|whereas)\s", re.IGNORECASE)
-_CONTRAST = re.compile(r"^\s*(?:but|though|although|however|whereas)\b", re.IGNORECASE)
+_TURNS = "|".join(CONTRASTS)
+_SEGMENT = re.compile(rf"([.;:!?\n,()]+|\s(?:{_TURNS})\s)", re.IGNORECASE)
+_CONTRAST = re.compile(rf"^\s*(?:{_TURNS})\b", re.IGNORECASE)
 _MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
 _MARKS = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
 
@@ -141,20 +143,14 @@ def evidence(text: str) -> str:
 
 def _segments(text: str) -> list[tuple[str, bool]]:
     """The answer's clauses, each with whether it follows a contrast ("but the hours")."""
-    found, start = [], 0
-    for match in _SEGMENT.finditer(text):
-        found.append((text[start : match.start()], False))
-        if match.group().strip().casefold() in {"but", "though", "although", "however", "whereas"}:
-            found.append(("", True))  # the contrast itself: marks the next clause
-        start = match.end()
-    found.append((text[start:], False))
     clauses: list[tuple[str, bool]] = []
     contrast = False
-    for clause, marker in found:
-        if marker:
-            contrast = True
-        elif clause.strip():
-            clauses.append((clause, contrast or bool(_CONTRAST.match(clause))))
+    # Split with the separators kept: clauses at even places, what parted them at odd ones.
+    for n, piece in enumerate(_SEGMENT.split(text)):
+        if n % 2:
+            contrast = contrast or piece.strip().casefold() in CONTRASTS
+        elif piece.strip():
+            clauses.append((piece, contrast or bool(_CONTRAST.match(piece))))
             contrast = False
     return clauses
 
@@ -213,6 +209,13 @@ def serious_disclosure(text: str) -> Disclosure | None:
     return next((kind for kind in DISCLOSURES if found[kind]), None)
 
 
+def careful_question(earlier: Sequence[TranscriptEntry]) -> str | None:
+    """The careful question after a disclosure: thanks and a choice, once an interview."""
+    if any(e.followup_question == CAREFUL_FOLLOW_UP for e in earlier):
+        return None
+    return CAREFUL_FOLLOW_UP
+
+
 def refused(text: str) -> bool:
     """The person would rather not say: never asked again."""
     folded = _folded(text)
@@ -246,9 +249,7 @@ class OfflineAnalyst:
             return None
         # Something HR must act on: thanks and a choice, asked once, never a probe for detail.
         if serious_disclosure(text) is not None:
-            if any(e.followup_question == CAREFUL_FOLLOW_UP for e in earlier):
-                return None
-            return CAREFUL_FOLLOW_UP
+            return careful_question(earlier)
         # "Nothing really, it was fine." is a no, not a vague answer to dig into.
         opening = " ".join(words[:2])
         if folded in NOTHING_ANSWERS or (len(words) < 8 and opening in NOTHING_ANSWERS):

@@ -14,10 +14,11 @@ from typing import Annotated, TypeVar
 
 from openai import BadRequestError, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat.completion_create_params import ResponseFormat
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from adapters.llm.offline import OfflineAnalyst, refused, serious_disclosure
+from adapters.llm.offline import OfflineAnalyst, careful_question, refused, serious_disclosure
 from adapters.llm.redact import redact
 from adapters.llm.resilience import CircuitOpen, Guard
 from adapters.llm.schema import strict_schema
@@ -26,7 +27,6 @@ from core.ports import Usage
 from core.questions import Question
 from core.reporting import TranscriptEntry
 from core.taxonomy import REASON_LABELS, Reason
-from core.wording import DISCLOSURE_FOLLOW_UP
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -155,8 +155,7 @@ class LLMAnalyst:
         if decision is None:
             return self.fallback.follow_up(question, answer, earlier)
         if decision.serious:
-            asked = any(e.followup_question == DISCLOSURE_FOLLOW_UP for e in earlier)
-            return None if asked else DISCLOSURE_FOLLOW_UP
+            return careful_question(earlier)
         if not decision.ask or not decision.question:
             return None
         text = " ".join(decision.question.split())
@@ -296,27 +295,28 @@ class LLMAnalyst:
                 },
             }
             try:
-                answered: ChatCompletion = self.client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,
-                    response_format=strict,
-                    temperature=0,
-                    max_tokens=MAX_TOKENS[shape],
-                )
-                return answered
+                return self._complete(messages, shape, strict)
             except BadRequestError as exc:
                 if "response_format" not in str(exc) and "json_schema" not in str(exc):
                     raise
                 log.info("the model server takes no JSON schema: asking for JSON instead")
                 self.structured = False
-        plain: ChatCompletion = self.client.chat.completions.create(
+        return self._complete(messages, shape, {"type": "json_object"})
+
+    def _complete(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        shape: type[M],
+        response_format: ResponseFormat,
+    ) -> ChatCompletion:
+        answered: ChatCompletion = self.client.chat.completions.create(
             model=self.model,
             messages=messages,
-            response_format={"type": "json_object"},
+            response_format=response_format,
             temperature=0,
             max_tokens=MAX_TOKENS[shape],
         )
-        return plain
+        return answered
 
     def _data(self, text: str) -> str:
         # Nothing inside the data may close the data block early.
