@@ -138,7 +138,7 @@ def run_import(
                 refused = True
                 continue
             problems += outcome.problems
-            scheduled += outcome.scheduled + outcome.moved
+            scheduled += outcome.scheduled + outcome.moved + outcome.unchanged
     finally:
         looking.close()
         scheduling.close()

@@ -9,7 +9,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from core.commands import CommandError, PersonRef, parse_date, parse_person
 
@@ -26,6 +26,7 @@ class Departure:
     department: str | None = None
     manager: str | None = None
     platform: str | None = None  # None: the one the import was asked for
+    at: time | None = None  # when on the send day; None: the default send time
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from core.commands import CommandError, CommandSet, HrCommand, PersonRef
 from core.departures import Departure, Problem
 from core.events import Command
 from core.hr_actions import HrActions, Planned, ServiceError
-from core.interview import InterviewState, Person
+from core.interview import Interview, InterviewState, Person
 from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import BulkDirectory, Clock, Directory, UnknownPerson
@@ -28,6 +28,9 @@ NO_PRIVATE_CHAT = (
     "yet: open a chat with ExitBot and type the command there."
 )
 DEFAULT_DAYS = 30
+REJECTED = "rejected"
+# Fewer leavers than this are looked up one by one, not by listing everyone.
+BULK_FROM = 20
 
 
 COMMANDS = CommandSet()
@@ -73,7 +76,18 @@ class Progress:
 class Scheduling:
     scheduled: int = 0
     moved: int = 0
+    unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What became of one departure: where its interview is, or why there is none."""
+
+    departure: Departure
+    how: str  # scheduled, moved, unchanged (see core.hr_actions), or REJECTED
+    interview: Interview | None = None
+    reason: str | None = None
 
 
 @dataclass
@@ -260,6 +274,72 @@ class HrDesk:
             person, moment_on(send_day, at or self.send_time, person.timezone), exit_date
         )
 
+    def place_departures(
+        self,
+        platform: str,
+        actor: str,
+        departures: Sequence[Departure],
+        progress: Progress | None = None,
+        chunk: int = 500,
+    ) -> list[Placement]:
+        """Leavers from an HR file or an HR system, each placed or refused on its own: looked
+        up all at once where the directory can list everyone and there are many (else one
+        by one), then scheduled a few hundred to a unit of work."""
+        progress = progress or Progress()
+        find = self._finder(platform, len(departures), progress)
+        placements: list[Placement] = []
+        plans: list[tuple[Departure, Planned]] = []
+        for departure in departures:
+            try:
+                person = find(departure.person)
+            except UnknownPerson as exc:  # anything else is the directory failing: raised
+                placements.append(Placement(departure, REJECTED, reason=str(exc)))
+                continue
+            plan = self._plan(
+                replace(person),
+                departure.exit_date,
+                departure.at,
+                department=departure.department,
+                manager=departure.manager,
+            )
+            plans.append((departure, plan))
+        for start in range(0, len(plans), chunk):
+            batch = plans[start : start + chunk]
+            done = self.actions.schedule_many([plan for _, plan in batch], by=actor)
+            for (departure, _), result in zip(batch, done, strict=True):
+                if isinstance(result, ServiceError):
+                    placements.append(Placement(departure, REJECTED, reason=str(result)))
+                else:
+                    placements.append(Placement(departure, result.how, result.interview))
+            progress.scheduled(len(done))
+        order = {id(d): n for n, d in enumerate(departures)}
+        return sorted(placements, key=lambda p: order[id(p.departure)])
+
+    def _finder(
+        self, platform: str, many: int, progress: Progress
+    ) -> Callable[[PersonRef], Person]:
+        directory = self._directory(platform)
+        if not isinstance(directory, BulkDirectory) or many < BULK_FROM:
+
+            def lookup(ref: PersonRef) -> Person:
+                try:
+                    return directory.lookup(user_id=ref.user_id, email=ref.email)
+                finally:
+                    progress.looked_up(1)
+
+            return lookup
+        people = directory.everyone(progress.looked_up)
+        by_id = {p.user_id: p for p in people}
+        by_email = {p.email.casefold(): p for p in people if p.email}
+
+        def find(ref: PersonRef) -> Person:
+            found = by_id.get(ref.user_id or "") or by_email.get((ref.email or "").casefold())
+            if found is None:
+                raise UnknownPerson(f"{platform.capitalize()} has no user {ref}.")
+            return found
+
+        return find
+
     def schedule_departures(
         self,
         platform: str,
@@ -268,52 +348,11 @@ class HrDesk:
         progress: Progress | None = None,
         chunk: int = 500,
     ) -> Scheduling:
-        """An HR file's leavers: looked up all at once where the directory can list everyone
-        (else one by one), then scheduled a few hundred to a unit of work."""
-        progress = progress or Progress()
-        directory = self._directory(platform)
-        if isinstance(directory, BulkDirectory):
-            people = directory.everyone(progress.looked_up)
-            by_id = {p.user_id: p for p in people}
-            by_email = {p.email.casefold(): p for p in people if p.email}
-
-            def find(ref: PersonRef) -> Person:
-                found = by_id.get(ref.user_id or "") or by_email.get((ref.email or "").casefold())
-                if found is None:
-                    raise UnknownPerson(f"{platform.capitalize()} has no user {ref}.")
-                return found
-        else:
-
-            def find(ref: PersonRef) -> Person:
-                person = directory.lookup(user_id=ref.user_id, email=ref.email)
-                progress.looked_up(1)
-                return person
-
+        """An HR file's leavers, counted; every refusal a problem on its line."""
         outcome = Scheduling()
-        lines: list[int] = []
-        plans: list[Planned] = []
-        for departure in departures:
-            try:
-                person = find(departure.person)
-            except UnknownPerson as exc:
-                outcome.problems.append(Problem(departure.line, str(exc)))
-                continue
-            lines.append(departure.line)
-            plans.append(
-                self._plan(
-                    replace(person),
-                    departure.exit_date,
-                    department=departure.department,
-                    manager=departure.manager,
-                )
-            )
-        for start in range(0, len(plans), chunk):
-            done = self.actions.schedule_many(plans[start : start + chunk], by=actor)
-            for line, result in zip(lines[start : start + chunk], done, strict=True):
-                if isinstance(result, ServiceError):
-                    outcome.problems.append(Problem(line, str(result)))
-                else:
-                    outcome.moved += result
-                    outcome.scheduled += not result
-            progress.scheduled(len(done))
+        for placed in self.place_departures(platform, actor, departures, progress, chunk):
+            if placed.how == REJECTED:
+                outcome.problems.append(Problem(placed.departure.line, placed.reason or ""))
+            else:
+                setattr(outcome, placed.how, getattr(outcome, placed.how) + 1)
         return outcome

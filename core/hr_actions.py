@@ -29,6 +29,16 @@ class Planned:
     exit_date: date | None = None
 
 
+# Where a planned interview ended up.
+SCHEDULED, MOVED, UNCHANGED = "scheduled", "moved", "unchanged"
+
+
+@dataclass(frozen=True)
+class Placed:
+    interview: Interview
+    how: str  # SCHEDULED (made), MOVED, or UNCHANGED (already at that time)
+
+
 @dataclass
 class HrActions:
     transactions: Transactions
@@ -60,21 +70,23 @@ class HrActions:
         def work(uow: UnitOfWork) -> Interview:
             known = _remember(uow, person)
             plan = Planned(known, due_at, exit_date)
-            return self._place(uow, plan, uow.interviews.current_for(known), by)[0]
+            return self._place(uow, plan, uow.interviews.current_for(known), by).interview
 
         return self.transactions.run(work)
 
     def _place(
         self, uow: UnitOfWork, plan: Planned, current: Interview | None, by: str | None
-    ) -> tuple[Interview, bool]:
-        """The person's interview at the planned time, and whether an existing one was
-        moved there; ServiceError when one is already under way."""
+    ) -> Placed:
+        """The person's interview at the planned time, made, moved there or already there;
+        ServiceError when one is already under way."""
         if current is not None and current.state is InterviewState.IN_PROGRESS:
             raise ServiceError(f"{plan.person.name} already has an interview in progress.")
         if current is not None and current.state is InterviewState.SCHEDULED:
-            current.due_at = plan.due_at
-            current.exit_date = plan.exit_date or current.exit_date
-            return current, True
+            exit_date = plan.exit_date or current.exit_date
+            if (current.due_at, current.exit_date) == (plan.due_at, exit_date):
+                return Placed(current, UNCHANGED)
+            current.due_at, current.exit_date = plan.due_at, exit_date
+            return Placed(current, MOVED)
         interview = Interview(
             employee=plan.person,
             created_at=self.transactions.clock.now(),
@@ -83,16 +95,16 @@ class HrActions:
             exit_date=plan.exit_date,
         )
         uow.interviews.add(interview)
-        return interview, False
+        return Placed(interview, SCHEDULED)
 
     def schedule_many(
         self, plans: Sequence[Planned], by: str | None = None
-    ) -> list[ServiceError | bool]:
-        """`schedule` for many people in one unit of work (an HR file): for each, True when
-        an interview was moved, False when one was made, or why not."""
+    ) -> list[Placed | ServiceError]:
+        """`schedule` for many people in one unit of work (an HR file, an HR system): for
+        each, where their interview is now, or why not."""
 
-        def work(uow: UnitOfWork) -> list[ServiceError | bool]:
-            outcomes: list[ServiceError | bool] = []
+        def work(uow: UnitOfWork) -> list[Placed | ServiceError]:
+            outcomes: list[Placed | ServiceError] = []
             # Everyone's record and current interview in two queries, not two per person.
             kept: dict[tuple[str, str], Person] = {}
             for platform in {plan.person.platform for plan in plans}:
@@ -108,14 +120,14 @@ class HrActions:
                 else:
                     _update(known, plan.person)
                 try:
-                    interview, moved = self._place(
+                    placed = self._place(
                         uow, replace(plan, person=known), current.get(known.id), by
                     )
                 except ServiceError as refused:
                     outcomes.append(refused)
                     continue
-                current[known.id] = interview  # the same person twice in one file
-                outcomes.append(moved)
+                current[known.id] = placed.interview  # the same person twice in one file
+                outcomes.append(placed)
             return outcomes
 
         return self.transactions.run(work)

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from core.analysis import Analysis
+from core.api_keys import ApiKey
 from core.interview import Interview, InterviewEnded, Person
 from core.messages import Address, Lane, OutboundMessage
 from core.questions import Question
@@ -133,6 +134,10 @@ class DuplicateEvent(Exception):
 class PersonRepository(Protocol):
     def find(self, platform: str, user_id: str) -> Person | None: ...
 
+    def with_email(self, email: str) -> list[Person]:
+        """Everyone kept with this e-mail address (any case), on any platform."""
+        ...
+
     def find_many(self, platform: str, user_ids: Sequence[str]) -> list[Person]:
         """Those of these people ExitBot keeps, in one query."""
         ...
@@ -144,10 +149,32 @@ class PersonRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class InterviewFilter:
+    """Which interviews a listing holds; None is any."""
+
+    state: str | None = None
+    platform: str | None = None
+    department: str | None = None
+    ended_since: datetime | None = None
+    ended_until: datetime | None = None
+
+
 class InterviewRepository(Protocol):
     def add(self, interview: Interview) -> None: ...
 
     def get(self, interview_id: str) -> Interview | None: ...
+
+    def version(self, interview: Interview) -> int:
+        """The version it was read at (it goes up with every committed change)."""
+        ...
+
+    def listed(
+        self, which: InterviewFilter, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Interview]:
+        """Up to `limit` of them, oldest first (by creation, then id), after that place: a
+        page that later inserts never shift."""
+        ...
 
     def current_for(self, person: Person) -> Interview | None:
         """The person's open interview if they have one, else their latest, else None."""
@@ -348,6 +375,39 @@ class AuditLog(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """What a request with an Idempotency-Key was answered: sent again for a repeat."""
+
+    fingerprint: str  # of the request it answered: the same key with another body is refused
+    status: int
+    body: str
+
+
+class ApiKeyStore(Protocol):
+    def add(self, key: ApiKey) -> None: ...
+
+    def find(self, prefix: str) -> ApiKey | None: ...
+
+    def all(self) -> list[ApiKey]: ...
+
+    def revoke(self, name_or_prefix: str, at: datetime) -> ApiKey | None:
+        """The key revoked (from now on it opens nothing), or None when there is none."""
+        ...
+
+    def answered(
+        self, key_prefix: str, idempotency_key: str, since: datetime
+    ) -> StoredResponse | None:
+        """How a request with this Idempotency-Key was answered since then, if it was."""
+        ...
+
+    def remember(
+        self, key_prefix: str, idempotency_key: str, response: StoredResponse, at: datetime
+    ) -> None:
+        """Keep the answer; committing a second one for the same key raises ConcurrentUpdate."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def people(self) -> PersonRepository: ...
@@ -366,6 +426,9 @@ class UnitOfWork(Protocol):
 
     @property
     def digests(self) -> DigestLog: ...
+
+    @property
+    def api_keys(self) -> ApiKeyStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -298,3 +298,32 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(Text)
+
+
+class ApiKeyRow(Base):
+    """An HR system's key: only its digest is kept (the key is shown once, when made)."""
+
+    __tablename__ = "api_keys"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotentResponseRow(Base):
+    """How a request with an Idempotency-Key was answered, sent again for a repeat within a
+    day. The answer names people, so it is encrypted like their words and pruned after."""
+
+    __tablename__ = "idempotent_responses"
+    __table_args__ = (UniqueConstraint("key_prefix", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_prefix: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(EncryptedText)
+    at: Mapped[datetime] = mapped_column(index=True)

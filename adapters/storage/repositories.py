@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from adapters.storage.database import unique_violation_table
 from adapters.storage.models import (
     AnswerRow,
+    ApiKeyRow,
     AuditRow,
     ConversationRefRow,
     DigestRow,
+    IdempotentResponseRow,
     InboxRow,
     InterviewRow,
     OutboxRow,
@@ -25,6 +27,7 @@ from adapters.storage.models import (
 )
 from adapters.storage.references import person_keys
 from core.analysis import Analysis
+from core.api_keys import ApiKey
 from core.interview import (
     OPEN_STATES,
     REPORTED_ENDINGS,
@@ -41,7 +44,15 @@ from core.interview import (
     Waiting,
 )
 from core.messages import OUTBOUND, Address, Lane, OutboundMessage
-from core.ports import Claimed, Clock, DuplicateEvent, InboxItem, OutboxItem
+from core.ports import (
+    Claimed,
+    Clock,
+    DuplicateEvent,
+    InboxItem,
+    InterviewFilter,
+    OutboxItem,
+    StoredResponse,
+)
 from core.reporting import DigestCounts
 
 PERSON_FIELDS = (
@@ -103,6 +114,10 @@ class SqlPersonRepository:
         ).one_or_none()
         return self.track(row) if row else None
 
+    def with_email(self, email: str) -> list[Person]:
+        query = select(PersonRow).where(func.lower(PersonRow.email) == email.lower())
+        return [self.track(row) for row in self.session.scalars(query)]
+
     def find_many(self, platform: str, user_ids: Sequence[str]) -> list[Person]:
         query = select(PersonRow).where(
             PersonRow.platform == platform, PersonRow.user_id.in_(set(user_ids))
@@ -158,6 +173,34 @@ class SqlInterviewRepository:
             return self._seen[interview_id][0]
         row = self.session.get(InterviewRow, interview_id)
         return self._track(row) if row else None
+
+    def version(self, interview: Interview) -> int:
+        return self._seen[interview.id][1].version
+
+    def listed(
+        self, which: InterviewFilter, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Interview]:
+        query = select(InterviewRow).join(InterviewRow.person)
+        if which.state is not None:
+            query = query.where(InterviewRow.state == which.state)
+        if which.platform is not None:
+            query = query.where(PersonRow.platform == which.platform)
+        if which.department is not None:
+            query = query.where(PersonRow.department == which.department)
+        if which.ended_since is not None:
+            query = query.where(InterviewRow.ended_at >= which.ended_since)
+        if which.ended_until is not None:
+            query = query.where(InterviewRow.ended_at <= which.ended_until)
+        if after is not None:
+            created, last_id = after
+            query = query.where(
+                or_(
+                    InterviewRow.created_at > created,
+                    and_(InterviewRow.created_at == created, InterviewRow.id > last_id),
+                )
+            )
+        query = query.order_by(InterviewRow.created_at, InterviewRow.id).limit(limit)
+        return [self._track(row) for row in self.session.scalars(query)]
 
     def current_for(self, person: Person) -> Interview | None:
         return self._current(select(InterviewRow).where(InterviewRow.person_id == person.id))
@@ -827,3 +870,90 @@ class SqlAuditLog:
 
     def record(self, at: datetime, actor: str, action: str, subject: str) -> None:
         self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject))
+
+
+def api_key_from_row(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        name=row.name,
+        prefix=row.prefix,
+        digest=row.digest,
+        scopes=frozenset(row.scopes.split(",")),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlApiKeys:
+    # Answers to repeated requests are kept this long (the same key is then a new request).
+    KEEP_ANSWERS = timedelta(days=1)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, key: ApiKey) -> None:
+        self.session.add(
+            ApiKeyRow(
+                prefix=key.prefix,
+                name=key.name,
+                digest=key.digest,
+                scopes=",".join(sorted(key.scopes)),
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+    def find(self, prefix: str) -> ApiKey | None:
+        row = self.session.get(ApiKeyRow, prefix)
+        return api_key_from_row(row) if row else None
+
+    def all(self) -> list[ApiKey]:
+        rows = self.session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+        return [api_key_from_row(row) for row in rows]
+
+    def revoke(self, name_or_prefix: str, at: datetime) -> ApiKey | None:
+        row = self.session.scalars(
+            select(ApiKeyRow).where(
+                or_(ApiKeyRow.name == name_or_prefix, ApiKeyRow.prefix == name_or_prefix)
+            )
+        ).first()
+        if row is None:
+            return None
+        row.revoked_at = row.revoked_at or at
+        return api_key_from_row(row)
+
+    def answered(
+        self, key_prefix: str, idempotency_key: str, since: datetime
+    ) -> StoredResponse | None:
+        row = self.session.scalars(
+            select(IdempotentResponseRow).filter_by(
+                key_prefix=key_prefix, idempotency_key=idempotency_key
+            )
+        ).first()
+        if row is None or row.at < since:
+            return None
+        return StoredResponse(row.fingerprint, row.status, row.body)
+
+    def remember(
+        self, key_prefix: str, idempotency_key: str, response: StoredResponse, at: datetime
+    ) -> None:
+        self.session.execute(
+            delete(IdempotentResponseRow).where(
+                or_(
+                    IdempotentResponseRow.at < at - self.KEEP_ANSWERS,
+                    and_(
+                        IdempotentResponseRow.key_prefix == key_prefix,
+                        IdempotentResponseRow.idempotency_key == idempotency_key,
+                    ),
+                )
+            )
+        )
+        self.session.add(
+            IdempotentResponseRow(
+                key_prefix=key_prefix,
+                idempotency_key=idempotency_key,
+                fingerprint=response.fingerprint,
+                status=response.status,
+                body=response.body,
+                at=at,
+            )
+        )

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.storage.database import READ_ONLY, scrub, unique_violation_table
 from adapters.storage.repositories import (
+    SqlApiKeys,
     SqlAuditLog,
     SqlDigestLog,
     SqlInbox,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     audit: SqlAuditLog
     digests: SqlDigestLog
+    api_keys: SqlApiKeys
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session, self._clock)
         self.audit = SqlAuditLog(self.session)
         self.digests = SqlDigestLog(self.session)
+        self.api_keys = SqlApiKeys(self.session)
         return self
 
     def __exit__(

@@ -225,10 +225,20 @@ class ListedDirectory(FakeDirectory):
     people: int = 0
     pages: int = 0
 
-    def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
-        listed = [
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        """One person, as users.info or users.lookupByEmail find them."""
+        for person in self._listed():
+            if person.user_id == user_id or (email and person.email == email):
+                return person
+        raise UnknownPerson(f"no user {user_id or email}")
+
+    def _listed(self) -> list[Person]:
+        return [
             Person(PLATFORM, f"UP{n:04d}", f"P {n}", f"p{n}@acme.test") for n in range(self.people)
         ]
+
+    def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
+        listed = self._listed()
         for start in range(0, len(listed), 200):
             self.pages += 1
             progress(len(listed[start : start + 200]))
@@ -257,8 +267,8 @@ def test_a_file_of_leavers_is_looked_up_at_once_and_scheduled_in_chunks(
     assert (first.scheduled, first.moved) == (1200, 0)
     assert [str(p) for p in first.problems] == ["line 1201: Test has no user ghost@acme.test."]
     assert directory.pages == 6 and sum(looked_up) == 1200 and scheduled == [500, 500, 200]
-    again = desk.schedule_departures(PLATFORM, "UHR", departures)  # the same file: moved
-    assert (again.scheduled, again.moved) == (0, 1200)
+    again = desk.schedule_departures(PLATFORM, "UHR", departures)  # the same file: no change
+    assert (again.scheduled, again.moved, again.unchanged) == (0, 0, 1200)
     assert len(app.views.open_interviews()) == 1200
 
 
