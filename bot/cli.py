@@ -12,6 +12,7 @@ from typing import NoReturn
 from sqlalchemy.exc import OperationalError
 
 from bot.settings import EXAMPLE_SITE, Settings, SettingsError, load_settings
+from core.api_keys import BadScopes
 from core.hr import REFUSED
 from core.questions import BankError, parse_bank
 
@@ -97,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     rotate.add_argument("--batch", type=int, default=500, help="values per transaction")
 
+    keys = commands.add_parser("api-key", help="keys for HR systems to call the REST API with")
+    key_actions = keys.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = key_actions.add_parser("create", help="make a key; printed once, as the last word")
+    create.add_argument("--name", required=True, help="who uses it (e.g. workday)")
+    create.add_argument("--scope", required=True, help="what it may do, comma-separated")
+    key_actions.add_parser("list", help="the keys, their scopes, and which are revoked")
+    revoke = key_actions.add_parser("revoke", help="a key opens nothing from now on")
+    revoke.add_argument("name", help="its name, or its prefix")
+
     questions = commands.add_parser(
         "questions", help="check a question bank file and list its questions"
     )
@@ -111,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, SettingsError) as exc:
         print(f"exitbot: {exc}", file=sys.stderr)
         return 2
-    except REFUSED as exc:
+    except (*REFUSED, BadScopes) as exc:
         print(f"exitbot: {exc}", file=sys.stderr)
         return 2
     except BankError as exc:
@@ -200,6 +210,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "questions":
         return _check_questions(args.file, settings)
+    if args.command == "api-key":
+        from bot.api_keys import run_api_key
+
+        return run_api_key(
+            settings, args.action, getattr(args, "name", None), getattr(args, "scope", None)
+        )
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -29,6 +29,7 @@ from core.dialogue import Dialogue, DialoguePolicy
 from core.endings import Endings
 from core.hr import HrDesk
 from core.hr_actions import HrActions
+from core.hr_api import HrApi
 from core.intake import Intake
 from core.jobs import Jobs
 from core.ports import Analyst, ChatPort, Clock, Directory
@@ -93,6 +94,8 @@ class App:
     delivery: Delivery
     intake: Intake
     desk: HrDesk
+    # What HR systems do over the REST API (the same desk, as a caller with an API key).
+    api: HrApi
     clock: Clock
     transactions: Transactions
     # Set when a commit put messages in the outbox: the sender wakes up for them.
@@ -194,6 +197,7 @@ def build_app(
         delivery=delivery,
         intake=Intake(uow=uow, clock=clock),
         desk=desk,
+        api=HrApi(desk),
         clock=clock,
         outbox_ready=outbox_ready,
         send_now=send_now,

@@ -11,8 +11,10 @@ import signal
 import socket
 
 import uvicorn
+from fastapi import APIRouter
 
-from bot.container import build_app
+from adapters.api.routes import ApiLimits, build_router
+from bot.container import App, build_app
 from bot.migrate import upgrade_with
 from bot.platform import Platform, PlatformBuilder, Route
 from bot.settings import Settings
@@ -92,6 +94,15 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def api_router(app: App, platforms: list[Platform]) -> APIRouter:
+    """The HR API, finding people on the platforms that are set up."""
+    names = [p.name for p in platforms]
+    # A departure that names no platform is on the only one there is (Slack if none is).
+    default = names[0] if len(names) == 1 else None if names else "slack"
+    limits = ApiLimits(per_minute=app.settings.api_rate, default_platform=default)
+    return build_router(app.api, limits)
+
+
 def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | None) -> int:
     app = build_app(settings)
     worker = Worker(
@@ -133,7 +144,7 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | Non
                 platform.connect()
                 connected.append(platform)
         config = uvicorn.Config(
-            create_web_app(app.engine, routes),
+            create_web_app(app.engine, routes, api_router(app, platforms), settings.api_max_body),
             host=settings.host,
             port=settings.port,
             log_level="info",

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     senders: int = Field(4, ge=1, le=32, validation_alias="EXITBOT_SENDERS")
     handlers: int = Field(8, ge=1, le=64, validation_alias="EXITBOT_HANDLERS")
     processes: int = Field(1, ge=1, le=64, validation_alias="EXITBOT_PROCESSES")
+    # The HR API: requests a minute per key, and the largest request body.
+    api_rate: int = Field(600, ge=1, le=100_000, validation_alias="EXITBOT_API_RATE")
+    api_max_body: int = Field(
+        1_048_576, ge=1024, le=104_857_600, validation_alias="EXITBOT_API_MAX_BODY"
+    )
     redis_url: str | None = Field(None, validation_alias="EXITBOT_REDIS_URL")
     slack_rate: float = Field(20.0, gt=0, le=1000, validation_alias="EXITBOT_SLACK_RATE")
     questions: Path | None = Field(None, validation_alias="EXITBOT_QUESTIONS")

@@ -1,22 +1,43 @@
 """The HTTP side of `exitbot serve`: each platform's routes (Slack's events, commands and
-interactivity on one endpoint, only over HTTP; Teams' activities) and a health check."""
+interactivity on one endpoint, only over HTTP; Teams' activities), the HR REST API with its
+OpenAPI description (`/openapi.json`, `/docs`), and a health check."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.api import problems
+from adapters.api.routes import PREFIX
 from bot.platform import Route
 
+DESCRIPTION = """ExitBot's HR API: push departures from the HR system, read interviews, the
+digest and exports, erase people. Every request carries an API key (`Authorization: Bearer
+exb_...`, made with `exitbot api-key create --name NAME --scope SCOPE[,SCOPE]`) whose scopes
+say what it may do. Errors are `application/problem+json` (RFC 9457)."""
 
-def create_web_app(engine: Engine, routes: Mapping[str, Route]) -> FastAPI:
-    web = FastAPI(title="ExitBot", docs_url=None, redoc_url=None)
 
-    @web.get("/healthz")
+def create_web_app(
+    engine: Engine,
+    routes: Mapping[str, Route],
+    api: APIRouter | None = None,
+    max_body: int = 1_048_576,
+) -> FastAPI:
+    web = FastAPI(
+        title="ExitBot HR API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    problems.install(web)
+
+    @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         try:
             with engine.connect() as connection:
@@ -26,5 +47,42 @@ def create_web_app(engine: Engine, routes: Mapping[str, Route]) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     for path, endpoint in routes.items():
-        web.add_api_route(path, endpoint, methods=["POST"])
+        web.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)
+    if api is not None:
+        web.include_router(api)
+        web.add_middleware(BodyLimit, limit=max_body)
     return web
+
+
+class BodyLimit:
+    """Refuse an API request body over `limit` bytes (413) before it is read whole, whether
+    it says its length or comes in chunks."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise problems.ApiError(413, self._detail())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _detail(self) -> str:
+        return f"the request body is over {self.limit:,} bytes: send fewer departures at once"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problems.problem(413, self._detail())(scope, receive, send)

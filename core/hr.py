@@ -29,8 +29,6 @@ NO_PRIVATE_CHAT = (
 )
 DEFAULT_DAYS = 30
 REJECTED = "rejected"
-# Fewer leavers than this are looked up one by one, not by listing everyone.
-BULK_FROM = 20
 
 
 COMMANDS = CommandSet()
@@ -236,7 +234,7 @@ class HrDesk:
         """Schedule (or move) someone's interview for their exit date, `lead_days` working
         days earlier, at `at` or the default send time in their own zone."""
         person = self._profile(platform, ref)
-        due = self._plan(person, exit_date, at, department, manager).due_at
+        due = self.plan(person, exit_date, at, department, manager).due_at
         send_day = working_days_before(exit_date, self.lead_days)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
@@ -257,7 +255,7 @@ class HrDesk:
         preposition = "to" if moved else "for"
         return f"{verb} {person.name}'s exit interview {preposition} {when}{lead}.{passed}"
 
-    def _plan(
+    def plan(
         self,
         person: Person,
         exit_date: date,
@@ -281,12 +279,15 @@ class HrDesk:
         departures: Sequence[Departure],
         progress: Progress | None = None,
         chunk: int = 500,
+        bulk_from: int = 0,
     ) -> list[Placement]:
         """Leavers from an HR file or an HR system, each placed or refused on its own: looked
         up all at once where the directory can list everyone and there are many (else one
-        by one), then scheduled a few hundred to a unit of work."""
+        by one), then scheduled a few hundred to a unit of work. Fewer than `bulk_from` are
+        looked up one by one whatever the directory."""
         progress = progress or Progress()
-        find = self._finder(platform, len(departures), progress)
+        bulk = len(departures) >= bulk_from
+        find = self._finder(platform, bulk, progress)
         placements: list[Placement] = []
         plans: list[tuple[Departure, Planned]] = []
         for departure in departures:
@@ -295,7 +296,7 @@ class HrDesk:
             except UnknownPerson as exc:  # anything else is the directory failing: raised
                 placements.append(Placement(departure, REJECTED, reason=str(exc)))
                 continue
-            plan = self._plan(
+            plan = self.plan(
                 replace(person),
                 departure.exit_date,
                 departure.at,
@@ -316,10 +317,10 @@ class HrDesk:
         return sorted(placements, key=lambda p: order[id(p.departure)])
 
     def _finder(
-        self, platform: str, many: int, progress: Progress
+        self, platform: str, bulk: bool, progress: Progress
     ) -> Callable[[PersonRef], Person]:
         directory = self._directory(platform)
-        if not isinstance(directory, BulkDirectory) or many < BULK_FROM:
+        if not (bulk and isinstance(directory, BulkDirectory)):
 
             def lookup(ref: PersonRef) -> Person:
                 try:

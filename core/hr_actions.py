@@ -138,13 +138,17 @@ class HrActions:
             interview = uow.interviews.current_for(known) if known else None
             if interview is None or not interview.can(Trigger.CANCEL):
                 raise ServiceError(f"{person.name} has no open interview to cancel.")
-            was_running = interview.state is InterviewState.IN_PROGRESS
-            interview.fire(Trigger.CANCEL, self.transactions.clock.now(), f"cancelled by {by}")
-            if was_running:
-                tell(uow, interview, [TextMessage(text=wording.CANCELLED_BY_HR)])
+            self.cancel_interview(uow, interview, by)
             return interview
 
         return self.transactions.run(work)
+
+    def cancel_interview(self, uow: UnitOfWork, interview: Interview, by: str) -> None:
+        """Cancel an open interview in this unit of work; someone mid-interview is told."""
+        was_running = interview.state is InterviewState.IN_PROGRESS
+        interview.fire(Trigger.CANCEL, self.transactions.clock.now(), f"cancelled by {by}")
+        if was_running:
+            tell(uow, interview, [TextMessage(text=wording.CANCELLED_BY_HR)])
 
     def forget(self, person: Person, by: str) -> None:
         """Erase the person, their interviews, answers and messages; an audit line stays."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,15 +115,29 @@ class Views:
     def export(self, actor: str, days: int) -> FileMessage:
         """Interviews that ended in the last `days` days as CSV; the read is audited."""
         now = self.clock.now()
-        # The byte order mark makes Excel read the file as UTF-8 (names with accents).
-        out = io.StringIO("\ufeff")
-        out.seek(0, io.SEEK_END)
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
+        rows = list(self._rows(now - timedelta(days=days), now))
+        self._audit_export(actor, f"last {days} days: {len(rows)} interviews")
+        return FileMessage(
+            filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
+            title=f"Exit interviews ended in the last {days} days ({len(rows)})",
+            content="".join(as_csv(rows)),
+        )
+
+    def export_rows(self, actor: str, days: int) -> Iterator[dict[str, object]]:
+        """Interviews that ended in the last `days` days, a row each, read a page at a time
+        as they are taken (a stream). The read is audited before the first row is seen."""
+        now = self.clock.now()
+        self._audit_export(actor, f"last {days} days, streamed")
+        return self._rows(now - timedelta(days=days), now)
+
+    def _audit_export(self, actor: str, subject: str) -> None:
+        with self.uow() as uow:  # before anyone sees a word of it
+            uow.audit.record(self.clock.now(), actor, "export", subject)
+            uow.commit()
+
+    def _rows(self, since: datetime, until: datetime) -> Iterator[dict[str, object]]:
         recommend = self.bank.by_role("recommend")
-        exported = 0
-        for interview in self._ended(now - timedelta(days=days), now):
-            exported += 1
+        for interview in self._ended(since, until):
             analysis = interview.analysis or Analysis()
             score = interview.answers.get(recommend.id) if recommend else None
             row = [
@@ -142,15 +156,7 @@ class Views:
                 score.value if score and score.value is not None else "",
                 sum(1 for a in interview.answers.values() if not a.skipped),
             ]
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
-        with self.uow() as uow:  # before anyone sees a word of it
-            uow.audit.record(now, actor, "export", f"last {days} days: {exported} interviews")
-            uow.commit()
-        return FileMessage(
-            filename=f"exitbot-export-{now:%Y-%m-%d}.csv",
-            title=f"Exit interviews ended in the last {days} days ({exported})",
-            content=out.getvalue(),
-        )
+            yield dict(zip(EXPORT_COLUMNS, row, strict=True))
 
     def _ended(self, since: datetime, until: datetime) -> Iterator[Interview]:
         """The period's interviews a page at a time, each page read and let go."""
@@ -180,6 +186,20 @@ def where(interview: Interview | None) -> str:
     ended = interview.ended_at
     state = interview.state.value.lower()
     return f"{state} on {local(ended, tz)}." if ended else state
+
+
+def as_csv(rows: Iterable[dict[str, object]]) -> Iterator[str]:
+    """The rows as CSV text, a line at a time: a byte order mark (so Excel reads UTF-8
+    names), the header, then each row with formulas made inert."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + out.getvalue()
+    for row in rows:
+        out.seek(0)
+        out.truncate()
+        writer.writerow([spreadsheet_safe(row[column]) for column in EXPORT_COLUMNS])
+        yield out.getvalue()
 
 
 def spreadsheet_safe(cell: object) -> object:
