@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -20,6 +21,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from adapters.api.problems import ApiError, FieldProblem, described
 from adapters.api.schemas import (
+    INTERVIEW_ID,
+    TEXT,
     DepartureIn,
     DeparturesOut,
     Erased,
@@ -41,6 +44,12 @@ from core.reporting import Digest
 from core.views import as_csv
 
 PREFIX = "/api/v1"
+# A moment in a query: ISO 8601 with its zone, and nothing else (no bare numbers).
+MOMENT = Query(
+    pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$",
+    description="ISO 8601 with a zone: 2026-03-01T00:00:00Z",
+    examples=["2026-03-01T00:00:00Z"],
+)
 MAX_DEPARTURES = 1000
 STATUSES = ("scheduled", "moved", "unchanged", REJECTED)
 
@@ -88,6 +97,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.post(
         "/departures",
+        operation_id="pushDepartures",
         response_model=DeparturesOut,
         summary="Push departures from the HR system",
         description=(
@@ -97,7 +107,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
             "never all or nothing. With an `Idempotency-Key`, a repeat of the same request "
             "within a day gets the first answer again. Scope `departures:write`."
         ),
-        responses=described(*common, 413),
+        responses=links_to("$response.body#/results/0/interview_id") | described(*common, 413),
         openapi_extra={"requestBody": DEPARTURES_BODY},
     )
     def departures(
@@ -123,6 +133,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.get(
         "/interviews",
+        operation_id="listInterviews",
         response_model=InterviewPage,
         summary="List interviews, a page at a time",
         description=(
@@ -130,16 +141,16 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
             "last); pages do not shift when interviews are added meanwhile. Scope "
             "`interviews:read`."
         ),
-        responses=described(400, *common),
+        responses=links_to("$response.body#/items/0/id") | described(400, *common),
     )
     def interviews(
         request: Request,
         key: Annotated[ApiKey, caller("interviews:read")],
         state: State | None = None,
         platform: Literal["slack", "teams"] | None = None,
-        department: Annotated[str | None, Query(max_length=200)] = None,
-        ended_since: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
-        ended_until: Annotated[datetime | None, Query(description="ISO 8601 with a zone")] = None,
+        department: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
+        ended_since: Annotated[str | None, MOMENT] = None,
+        ended_until: Annotated[str | None, MOMENT] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=400)] = None,
     ) -> InterviewPage:
@@ -164,6 +175,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.get(
         "/interviews/{interview_id}",
+        operation_id="readInterview",
         response_model=InterviewOut,
         summary="One interview",
         description=(
@@ -174,7 +186,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
         responses=described(*common, 404),
     )
     def interview(
-        interview_id: Annotated[str, Path(max_length=64)],
+        interview_id: Annotated[str, Path(pattern=INTERVIEW_ID)],
         key: Annotated[ApiKey, caller("interviews:read")],
         include: Literal["report"] | None = None,
     ) -> Response:
@@ -188,13 +200,14 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.post(
         "/interviews/{interview_id}/cancel",
+        operation_id="cancelInterview",
         response_model=InterviewOut,
         summary="Cancel a scheduled or running interview",
         description="Someone mid-interview is told. Scope `interviews:write`.",
         responses=described(*common, 404, 409),
     )
     def cancel(
-        interview_id: Annotated[str, Path(max_length=64)],
+        interview_id: Annotated[str, Path(pattern=INTERVIEW_ID)],
         key: Annotated[ApiKey, caller("interviews:write")],
     ) -> Response:
         listed = _found(lambda: api.cancel(key, interview_id))
@@ -202,16 +215,17 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.patch(
         "/interviews/{interview_id}",
+        operation_id="moveInterview",
         response_model=InterviewOut,
         summary="Move a scheduled interview to another exit date",
         description=(
             "`If-Match` must carry the version last read (the ETag): another change since "
             "then answers 412, and none at all 428. Scope `interviews:write`."
         ),
-        responses=described(*common, 404, 409, 412, 428),
+        responses=described(400, *common, 404, 409, 412, 428),
     )
     def move(
-        interview_id: Annotated[str, Path(max_length=64)],
+        interview_id: Annotated[str, Path(pattern=INTERVIEW_ID)],
         change: MoveIn,
         key: Annotated[ApiKey, caller("interviews:write")],
         if_match: Annotated[
@@ -230,6 +244,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.get(
         "/digest",
+        operation_id="readDigest",
         response_model=Digest,
         summary="The digest's numbers",
         description=(
@@ -247,6 +262,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.get(
         "/export",
+        operation_id="exportInterviews",
         summary="Export interviews, streamed",
         description=(
             "Interviews that ended in the last `days` days, as CSV (the columns of `exitbot "
@@ -280,6 +296,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
 
     @router.post(
         "/people/{email}/erase",
+        operation_id="erasePerson",
         response_model=Erased,
         summary="Erase everything about a person",
         description=(
@@ -290,12 +307,32 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
         responses=described(*common),
     )
     def erase(
-        email: Annotated[str, Path(min_length=3, max_length=320, pattern=r"^[^@\s/]+@[^@\s/]+$")],
+        email: Annotated[
+            str,
+            Path(
+                min_length=3, max_length=320, pattern=r"^[^@/\x00-\x1f\x7f]+@[^@/\x00-\x1f\x7f]+$"
+            ),
+        ],
         key: Annotated[ApiKey, caller("people:erase")],
     ) -> Erased:
         return Erased(email=email, erased=api.erase(key, email))
 
     return router
+
+
+def links_to(interview_id: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI links from an answer naming an interview to what can be done with it."""
+    return {200: {"links": links(interview_id)}}
+
+
+def links(interview_id: str) -> dict[str, Any]:
+    return {
+        name: {
+            "operationId": f"{name[0].lower()}{name[1:]}",
+            "parameters": {"interview_id": interview_id},
+        }
+        for name in ("ReadInterview", "CancelInterview", "MoveInterview")
+    }
 
 
 DEPARTURE_SCHEMA = DepartureIn.model_json_schema()
@@ -471,14 +508,18 @@ def _version(if_match: str | None) -> int:
     return int(tag)
 
 
-def _aware(moment: datetime | None, name: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
+def _aware(moment: str | None, name: str) -> datetime | None:
+    """The moment named (the pattern has checked its shape), or 422 when there is none."""
+    if moment is None:
+        return None
+    try:
+        return datetime.fromisoformat(moment)
+    except ValueError:
         raise ApiError(
             422,
-            f"{name} needs a zone (2026-03-01T00:00:00Z)",
-            errors=[FieldProblem(field=f"query.{name}", message="a time with a zone")],
-        )
-    return moment
+            f"{name} is no moment: write it as 2026-03-01T00:00:00Z",
+            errors=[FieldProblem(field=f"query.{name}", message="not a moment")],
+        ) from None
 
 
 def _encode(interview: Interview) -> str:
@@ -491,7 +532,7 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, last_id = json.loads(raw)
         moment = datetime.fromisoformat(created)
-        if moment.tzinfo is None or not isinstance(last_id, str):
+        if moment.tzinfo is None or not re.match(INTERVIEW_ID, str(last_id)):
             raise ValueError(cursor)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise ApiError(

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.reporting import InterviewReport
 
 HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
+# Names and departments: any text but control characters (PostgreSQL refuses NUL outright).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+# An interview's id as ExitBot makes them (hex), or near enough to be looked up.
+INTERVIEW_ID = r"^[A-Za-z0-9_-]{1,64}$"
+EMAIL = r"^[^@\s\x00-\x1f\x7f/]+@[^@\s\x00-\x1f\x7f/]+$"
 Platform = Literal["slack", "teams"]
 State = Literal[
     "SCHEDULED", "IN_PROGRESS", "COMPLETED", "ABANDONED", "DECLINED", "CANCELLED", "UNREACHABLE"
 ]
+
+
+def _written_day(value: object) -> object:
+    """A day comes as "YYYY-MM-DD": a number is not one (lax parsing reads 0 as 1970-01-01)."""
+    if not isinstance(value, str | date):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_day)]
 
 
 class DepartureIn(BaseModel):
@@ -31,11 +46,14 @@ class DepartureIn(BaseModel):
                     "department": "Support",
                     "manager": "Sam Lee",
                 }
-            ]
+            ],
+            "anyOf": [{"required": ["email"]}, {"required": ["user_id"]}],
         },
     )
 
-    email: str | None = Field(None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(
+        None, min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+    )
     user_id: str | None = Field(
         None,
         min_length=1,
@@ -44,12 +62,12 @@ class DepartureIn(BaseModel):
         description="Slack member id (U...) or Entra object id",
     )
     platform: Platform | None = Field(None, description="default: the one ExitBot is set up for")
-    exit_date: date = Field(description="their last day, YYYY-MM-DD")
+    exit_date: Day = Field(description="their last day, YYYY-MM-DD")
     send_time: str | None = Field(
         None, pattern=HH_MM, description="HH:MM in their zone (default EXITBOT_SEND_TIME)"
     )
-    department: str | None = Field(None, max_length=200)
-    manager: str | None = Field(None, max_length=200)
+    department: str | None = Field(None, max_length=200, pattern=TEXT)
+    manager: str | None = Field(None, max_length=200, pattern=TEXT)
 
     @model_validator(mode="after")
     def _someone(self) -> Self:
@@ -112,7 +130,7 @@ class MoveIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"exit_date": "2026-04-03"}]}
     )
 
-    exit_date: date
+    exit_date: Day
     send_time: str | None = Field(None, pattern=HH_MM)
 
 
