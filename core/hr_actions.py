@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from core import wording
 from core.conversation import tell
@@ -157,6 +157,8 @@ class HrActions:
             if known is not None:
                 uow.people.remove(known)
             uow.inbox.erase_from(person.platform, person.user_id)
+            # Answers kept for repeated HR API requests may name them: none outlives this.
+            uow.api_keys.forget_answers(self.transactions.clock.now() + timedelta(seconds=1))
             uow.audit.record(
                 self.transactions.clock.now(), by, "forget", f"{person.platform}:{person.user_id}"
             )

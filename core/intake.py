@@ -73,6 +73,8 @@ class Intake:
         minutes); how many."""
         with self.uow() as uow:
             pruned = uow.inbox.prune(self.clock.now() - keep)
+            # The HR API's answers to repeatable requests, kept a day, go with them.
+            uow.api_keys.forget_answers(self.clock.now() - timedelta(days=1))
             uow.commit()
         return pruned
 

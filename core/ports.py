@@ -407,6 +407,10 @@ class ApiKeyStore(Protocol):
         """Keep the answer; committing a second one for the same key raises ConcurrentUpdate."""
         ...
 
+    def forget_answers(self, before: datetime) -> int:
+        """Drop the answers kept from before then (they name people); how many."""
+        ...
+
 
 class UnitOfWork(Protocol):
     @property

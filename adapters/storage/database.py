@@ -71,6 +71,7 @@ ERASED_TABLES = (
     "interview_transitions",
     "people",
     "conversation_refs",
+    "idempotent_responses",
 )
 
 

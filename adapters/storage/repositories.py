@@ -933,18 +933,17 @@ class SqlApiKeys:
             return None
         return StoredResponse(row.fingerprint, row.status, row.body)
 
+    def forget_answers(self, before: datetime) -> int:
+        old = delete(IdempotentResponseRow).where(IdempotentResponseRow.at < before)
+        return int(self.session.execute(old).rowcount)  # type: ignore[attr-defined]
+
     def remember(
         self, key_prefix: str, idempotency_key: str, response: StoredResponse, at: datetime
     ) -> None:
+        self.forget_answers(at - self.KEEP_ANSWERS)
         self.session.execute(
-            delete(IdempotentResponseRow).where(
-                or_(
-                    IdempotentResponseRow.at < at - self.KEEP_ANSWERS,
-                    and_(
-                        IdempotentResponseRow.key_prefix == key_prefix,
-                        IdempotentResponseRow.idempotency_key == idempotency_key,
-                    ),
-                )
+            delete(IdempotentResponseRow).filter_by(
+                key_prefix=key_prefix, idempotency_key=idempotency_key
             )
         )
         self.session.add(
