@@ -7,6 +7,9 @@ import base64
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -374,3 +377,29 @@ def test_the_openapi_description_covers_every_route(sqlite_api: Api) -> None:
     body = spec["paths"]["/api/v1/departures"]["post"]["requestBody"]["content"]
     assert body["application/json"]["example"][0]["email"] == "jane@acme.com"
     assert server.http.get(f"{server.url}/docs").status_code == 200
+
+
+def test_the_readme_recipe_pushes_an_hris_export(sqlite_api: Api, tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index('#!/usr/bin/env python3\n"""push-departures')
+    script = tmp_path / "push-departures"
+    script.write_text(readme[start : readme.index("```", start)])
+    leavers = tmp_path / "leavers.csv"
+    leavers.write_text(
+        "email,exit_date,department,manager\n"
+        "jane@acme.test,2030-03-27,Support,Sam Boss\n"
+        "nobody@acme.test,2030-03-29,,\n"
+    )
+    env = {"EXITBOT_URL": sqlite_api.server.url, "EXITBOT_API_KEY": sqlite_api.key}
+    pushed = subprocess.run(
+        [sys.executable, str(script), str(leavers)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    assert "'scheduled': 1" in pushed.stdout
+    assert pushed.stderr == "row 3: Slack has no user nobody@acme.test.\n"
+    [jane] = sqlite_api("GET", "/interviews").json()["items"]
+    assert (jane["email"], jane["department"]) == ("jane@acme.test", "Support")
