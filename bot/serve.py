@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import APIRouter
 
 from adapters.api.routes import ApiLimits, build_router
+from adapters.pacing.buckets import RedisBuckets
 from bot.container import App, build_app
 from bot.migrate import upgrade_with
 from bot.platform import Platform, PlatformBuilder, Route
@@ -100,7 +101,9 @@ def api_router(app: App, platforms: list[Platform]) -> APIRouter:
     # A departure that names no platform is on the only one there is (Slack if none is).
     default = names[0] if len(names) == 1 else None if names else "slack"
     limits = ApiLimits(per_minute=app.settings.api_rate, default_platform=default)
-    return build_router(app.api, limits)
+    # With Redis, every replica counts a key's requests against the same budget.
+    redis_url = app.settings.redis_url
+    return build_router(app.api, limits, RedisBuckets(redis_url) if redis_url else None)
 
 
 def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | None) -> int:

@@ -77,8 +77,10 @@ def serve(slack: SlackStandIn, database_url: str, tmp_path: Path, **settings: st
 
     server = Configured(slack=slack, database_url=database_url, log=tmp_path / "serve.log")
     server.start()
-    yield Api(server, key)
-    server.stop()
+    try:
+        yield Api(server, key)
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -354,6 +356,24 @@ def test_a_key_over_its_rate_waits_and_big_bodies_are_refused(
         body = json.dumps(many).encode()
         chunked = api("POST", "/departures", content=iter([body[:1000], body[1000:]]))
         is_problem(chunked, 413)
+
+
+def test_replicas_sharing_redis_count_a_key_together(
+    slack: SlackStandIn, migrated_sqlite: str, tmp_path: Path, redis_url: str
+) -> None:
+    shared = {"EXITBOT_API_RATE": "60", "EXITBOT_REDIS_URL": redis_url}
+    first = serve(slack, migrated_sqlite, tmp_path, **shared)
+    a = next(first)
+    other = a.server.__class__(slack=slack, database_url=migrated_sqlite, log=tmp_path / "b.log")
+    other.start()
+    try:
+        b = Api(other, a.key)
+        # A burst of 6 for the key in all: 4 through each replica cannot all pass.
+        statuses = [api("GET", "/interviews").status_code for api in (a, b) * 4]
+        assert statuses.count(200) == 6 and statuses.count(429) == 2, statuses
+    finally:
+        other.stop()
+        first.close()
 
 
 def test_the_openapi_description_covers_every_route(sqlite_api: Api) -> None:
