@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,6 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exitbot", description="Exit interviews in Slack and Microsoft Teams.")
+    parser.add_argument("--version", action="version", version=f"exitbot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="run a whole interview in this terminal, offline")
@@ -112,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     questions.add_argument("file", nargs="?", help="default: EXITBOT_QUESTIONS or the bundled bank")
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("exitbot")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

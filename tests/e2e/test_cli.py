@@ -282,3 +282,11 @@ def test_teams_package_has_the_manifest_with_the_bot_id_and_both_icons(tmp_path:
     )
     missing = run(["teams-package"], tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("exitbot: MICROSOFT_APP_ID:")
+
+
+def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    shown = exitbot("--version", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert shown.stdout == f"exitbot {version('exitbot')}\n"
