@@ -107,11 +107,14 @@ class HrApi:
     def push(self, key: ApiKey, departures: Sequence[Departure]) -> list[Placement]:
         """Each departure scheduled, moved, left as it was or rejected, in the order given."""
         placed: dict[int, Placement] = {}
-        platforms = {d.platform or "" for d in departures}
-        for platform in sorted(platforms):
+        for platform in sorted({d.platform or "" for d in departures}):
             group = [d for d in departures if (d.platform or "") == platform]
             if platform not in self.desk.directories:
-                why = f"ExitBot is not set up to find people on {platform or 'any platform'}"
+                why = (
+                    f"ExitBot is not set up to find people on {platform}"
+                    if platform
+                    else "say which platform they are on (slack or teams)"
+                )
                 placed |= {d.line: Placement(d, REJECTED, reason=why) for d in group}
                 continue
             placements = self.desk.place_departures(platform, key.actor, group, bulk_from=BULK_FROM)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -40,7 +40,7 @@ from core.hr_actions import ServiceError
 from core.hr_api import HrApi, Listed, NotFound, StaleVersion
 from core.interview import Interview
 from core.ports import InterviewFilter, StoredResponse
-from core.reporting import Digest
+from core.reporting import Digest, InterviewReport
 from core.views import as_csv
 
 PREFIX = "/api/v1"
@@ -52,6 +52,7 @@ MOMENT = Query(
 )
 MAX_DEPARTURES = 1000
 STATUSES = ("scheduled", "moved", "unchanged", REJECTED)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -191,12 +192,11 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
         include: Literal["report"] | None = None,
     ) -> Response:
         listed = _found(lambda: api.interview(interview_id))
-        out = _out(listed)
-        if include == "report":
-            if "reports:read" not in key.scopes:
-                raise ApiError(403, "this key lacks the scope reports:read")
-            out.report = _found(lambda: api.report(key, interview_id))
-        return _with_etag(out, listed.version)
+        if include != "report":
+            return _with_etag(listed)
+        if "reports:read" not in key.scopes:
+            raise ApiError(403, "this key lacks the scope reports:read")
+        return _with_etag(listed, _found(lambda: api.report(key, interview_id)))
 
     @router.post(
         "/interviews/{interview_id}/cancel",
@@ -210,8 +210,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
         interview_id: Annotated[str, Path(pattern=INTERVIEW_ID)],
         key: Annotated[ApiKey, caller("interviews:write")],
     ) -> Response:
-        listed = _found(lambda: api.cancel(key, interview_id))
-        return _with_etag(_out(listed), listed.version)
+        return _with_etag(_found(lambda: api.cancel(key, interview_id)))
 
     @router.patch(
         "/interviews/{interview_id}",
@@ -234,13 +233,9 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
     ) -> Response:
         version = _version(if_match)
         at = time.fromisoformat(change.send_time) if change.send_time else None
-        try:
-            listed = _found(lambda: api.move(key, interview_id, version, change.exit_date, at))
-        except StaleVersion as exc:
-            raise ApiError(
-                412, f"the interview changed since (it is at version {exc.current}): read it again"
-            ) from None
-        return _with_etag(_out(listed), listed.version)
+        return _with_etag(
+            _found(lambda: api.move(key, interview_id, version, change.exit_date, at))
+        )
 
     @router.get(
         "/digest",
@@ -407,33 +402,23 @@ def _departures_out(
         )
         for n, item in enumerate(items)
     ]
-    results: list[dict[str, Any]] = []
-    unplaced = [d for d in departures if d.platform is None]
     try:
-        placements = api.push(key, [d for d in departures if d.platform is not None])
+        placements = api.push(key, departures)
     except REFUSED as exc:  # the directory itself failed (Slack busy, Graph away)
         raise ApiError(503, str(exc), headers={"Retry-After": "60"}) from None
-    for placed in placements:
-        interview = placed.interview
-        results.append(
-            {
-                "index": placed.departure.line,
-                "status": placed.how,
-                "reason": placed.reason,
-                "interview_id": interview.id if interview else None,
-                "due_at": interview.due_at if interview else None,
-                "links": {"interview": f"{PREFIX}/interviews/{interview.id}"} if interview else {},
-            }
-        )
-    for departure in unplaced:
-        results.append(
-            {
-                "index": departure.line,
-                "status": REJECTED,
-                "reason": "ExitBot is set up for Slack and Teams: say which platform",
-            }
-        )
-    results.sort(key=lambda r: r["index"])
+    results = [
+        {
+            "index": placed.departure.line,
+            "status": placed.how,
+            "reason": placed.reason,
+            "interview_id": placed.interview.id if placed.interview else None,
+            "due_at": placed.interview.due_at if placed.interview else None,
+            "links": {"interview": f"{PREFIX}/interviews/{placed.interview.id}"}
+            if placed.interview
+            else {},
+        }
+        for placed in placements
+    ]
     counts = {status: sum(1 for r in results if r["status"] == status) for status in STATUSES}
     return DeparturesOut.model_validate({"results": results, "counts": counts})
 
@@ -453,13 +438,18 @@ def _replay(stored: StoredResponse, fingerprint: str) -> Response:
     )
 
 
-def _found(read: Callable[[], Any]) -> Any:
+def _found(act: Callable[[], T]) -> T:
+    """What an interview use case gave, or the problem it met as its HTTP status."""
     try:
-        return read()
+        return act()
     except NotFound:
         raise ApiError(404, "no such interview (or it was erased)") from None
     except ServiceError as exc:
         raise ApiError(409, str(exc)) from None
+    except StaleVersion as exc:
+        raise ApiError(
+            412, f"the interview changed since (it is at version {exc.current}): read it again"
+        ) from None
 
 
 def _out(listed: Listed) -> InterviewOut:
@@ -491,8 +481,11 @@ def _out(listed: Listed) -> InterviewOut:
     )
 
 
-def _with_etag(out: InterviewOut, version: int) -> Response:
-    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": f'"{version}"'})
+def _with_etag(listed: Listed, report: InterviewReport | None = None) -> Response:
+    """The interview as JSON, its version as its ETag (what If-Match must name)."""
+    out = _out(listed)
+    out.report = report
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": f'"{listed.version}"'})
 
 
 def _version(if_match: str | None) -> int:

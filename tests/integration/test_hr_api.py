@@ -1,9 +1,13 @@
-"""API keys and the answers kept for repeated requests, on a real database."""
+"""The HR API's use cases on a real database: keys, kept answers, departures it cannot place."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.api_keys import new_key
 from bot.container import App
+from core.commands import PersonRef
+from core.departures import Departure
 from core.interview import Person
 from core.ports import StoredResponse
 from tests.conftest import PLATFORM, FakeClock
@@ -35,3 +39,15 @@ def test_kept_answers_last_a_day_and_never_outlive_an_erasure(app: App, clock: F
     app.hr.schedule(leo, clock.now())
     app.hr.forget(leo, by="api:hris")
     assert app.api.answered(key, "batch-2") is None
+
+
+def test_a_departure_on_no_platform_or_one_not_set_up_is_rejected_with_why(app: App) -> None:
+    key = app.api.add_key("hris", frozenset({"departures:write"}), new_key(), by="shell:root")
+    unnamed = Departure(0, PersonRef(email="jane@acme.test"), date(2030, 3, 27))
+    teams = Departure(1, PersonRef(email="leo@acme.test"), date(2030, 3, 27), platform="teams")
+    placed = app.api.push(key, [unnamed, teams])
+    assert [(p.how, p.reason) for p in placed] == [
+        ("rejected", "say which platform they are on (slack or teams)"),
+        ("rejected", "ExitBot is not set up to find people on teams"),
+    ]
+    assert app.views.open_interviews() == []
