@@ -108,7 +108,7 @@ def build_router(api: HrApi, limits: ApiLimits, buckets: Buckets | None = None) 
             "never all or nothing. With an `Idempotency-Key`, a repeat of the same request "
             "within a day gets the first answer again. Scope `departures:write`."
         ),
-        responses=links_to("$response.body#/results/0/interview_id") | described(*common, 413),
+        responses=links_to("$response.body#/results/0/interview_id") | described(*common, 413, 503),
         openapi_extra={"requestBody": DEPARTURES_BODY},
     )
     def departures(

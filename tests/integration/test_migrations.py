@@ -22,6 +22,8 @@ TABLES = {
     "audit_log",
     "digests",
     "conversation_refs",
+    "api_keys",
+    "idempotent_responses",
 }
 
 
