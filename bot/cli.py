@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-scheduler", action="store_true", help="only the web part: no sweep for due interviews"
     )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="leave the schema to `exitbot migrate`: wait until it has run, then start",
+    )
 
     schedule = commands.add_parser(
         "schedule", help="schedule someone's exit interview (their time zone, lead days applied)"
@@ -210,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from bot.serve import run_serve
 
-        return run_serve(settings, scheduler=not args.no_scheduler)
+        return run_serve(settings, scheduler=not args.no_scheduler, migrate=not args.no_migrate)
     if args.command == "migrate":
         from bot.migrate import upgrade_with
 

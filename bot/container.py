@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from adapters.llm.offline import OfflineAnalyst
-from adapters.llm.resilience import CircuitBreaker, Guard
+from adapters.llm.resilience import CallObserver, CircuitBreaker, Guard
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.encryption import check_readable
@@ -52,9 +52,10 @@ def load_bank(settings: Settings) -> QuestionBank:
     return parse_bank(bundled.read_text(encoding="utf-8"), "bundled question bank")
 
 
-def make_analyst(settings: Settings) -> Analyst:
+def make_analyst(settings: Settings, observe: CallObserver | None = None) -> Analyst:
     """The LLM analyst when OPENAI_API_KEY is set (the offline one standing in whenever the
-    model is slow, failing or talking nonsense); the offline analyst otherwise."""
+    model is slow, failing or talking nonsense); the offline analyst otherwise. `observe` is
+    told of each call to the model (the metrics)."""
     if settings.openai_api_key is None:
         return OfflineAnalyst()
     # Imported only when a model is configured: the client library is ~25 MB of memory.
@@ -69,6 +70,8 @@ def make_analyst(settings: Settings) -> Analyst:
         max_retries=2,
     )
     guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
+    if observe is not None:
+        guard.observe = observe
     return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
 
 
@@ -104,6 +107,8 @@ class App:
     send_now: SendNow
     # What holds threads or connections, let go of on close (the LLM analyst's pool).
     closing: list[Callable[[], None]] = field(default_factory=list)
+    # The model's circuit breaker state ("closed", "open", "half-open"); None offline.
+    breaker_state: Callable[[], str] | None = None
 
     def register(self, platform: Platform) -> None:
         """Plug a chat platform in: its messages are sent, its people looked up, its stored
@@ -129,10 +134,11 @@ def build_app(
     directories: Mapping[str, Directory] | None = None,
     clock: Clock | None = None,
     analyst: Analyst | None = None,
+    observe_model: CallObserver | None = None,
 ) -> App:
     clock = clock or SystemClock()
     bank = load_bank(settings)
-    analyst = analyst or make_analyst(settings)
+    analyst = analyst or make_analyst(settings, observe_model)
     cipher = Cipher(settings.encryption_keys) if settings.encryption_keys else None
     engine = make_engine(settings.database_url, cipher)
     try:
@@ -202,4 +208,10 @@ def build_app(
         outbox_ready=outbox_ready,
         send_now=send_now,
         closing=[close] if callable(close := getattr(analyst, "close", None)) else [],
+        breaker_state=_breaker_state(analyst),
     )
+
+
+def _breaker_state(analyst: Analyst) -> Callable[[], str] | None:
+    guard = getattr(analyst, "guard", None)
+    return (lambda: guard.breaker.state) if isinstance(guard, Guard) else None

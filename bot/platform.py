@@ -38,6 +38,8 @@ class Platform:
     # A connection it keeps open itself (Slack's Socket Mode): opened once the worker runs.
     connect: Callable[[], None] | None = None
     disconnect: Callable[[], None] | None = None
+    # Whether that connection is up now (readiness).
+    connected: Callable[[], bool] | None = None
 
 
 # Builds a platform from the settings, or None when it is not configured.

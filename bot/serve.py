@@ -7,35 +7,49 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
+from functools import partial
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import APIRouter
 
 from adapters.api.routes import ApiLimits, build_router
 from adapters.pacing.buckets import RedisBuckets
+from bot import logs
 from bot.container import App, build_app
-from bot.migrate import upgrade_with
+from bot.migrate import upgrade_with, wait_until_current
 from bot.platform import Platform, PlatformBuilder, Route
+from bot.probes import Probes
 from bot.settings import Settings
 from bot.slack import build_slack
 from bot.teams import build_teams
-from bot.web import create_web_app
 from bot.worker import Worker
+from core.ports import InboxItem
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("exitbot")
+# prometheus-client's switch to multiprocess mode (bot/metrics.py).
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # Every chat platform ExitBot speaks; each builder returns None when it is not configured.
 PLATFORMS: tuple[PlatformBuilder, ...] = (build_slack, build_teams)
 
 
-def run_serve(settings: Settings, scheduler: bool = True) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    upgrade_with(settings)
+def run_serve(settings: Settings, scheduler: bool = True, migrate: bool = True) -> int:
+    """`migrate` False leaves the schema to `exitbot migrate` (a job run before the
+    replicas): until it has run, /readyz says the migrations are behind."""
+    logs.configure(settings.log_level, settings.log_format, settings.replica)
+    if migrate:
+        upgrade_with(settings)
+    else:
+        wait_until_current(settings.database_url)
     if settings.processes > 1 and settings.database_url.startswith("sqlite"):
         log.warning(
             "EXITBOT_PROCESSES=%d is for PostgreSQL: SQLite writes one at a time, and processes "
@@ -56,6 +70,17 @@ def serve_many(settings: Settings, scheduler: bool) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc.strerror)
         return 2
+    # Each process writes its counts here and /metrics adds them up (prometheus-client's
+    # multiprocess mode, chosen when it is first imported: so before any process starts).
+    counts = tempfile.mkdtemp(prefix="exitbot-metrics-")
+    os.environ[MULTIPROCESS] = counts
+    try:
+        return _fork_replicas(settings, scheduler, listener)
+    finally:
+        shutil.rmtree(counts, ignore_errors=True)
+
+
+def _fork_replicas(settings: Settings, scheduler: bool, listener: socket.socket) -> int:
     children: list[int] = []
     for _ in range(settings.processes):
         pid = os.fork()
@@ -63,6 +88,9 @@ def serve_many(settings: Settings, scheduler: bool) -> int:
             code = 1
             try:
                 die_with_parent()
+                # Each replica names itself in the logs (EXITBOT_REPLICA is the machine's).
+                replica = f"{settings.replica}-{os.getpid()}" if settings.replica else None
+                logs.configure(settings.log_level, settings.log_format, replica)
                 code = serve_one(settings, scheduler, listener)
             finally:
                 os._exit(code)
@@ -106,8 +134,22 @@ def api_router(app: App, platforms: list[Platform]) -> APIRouter:
     return build_router(app.api, limits, RedisBuckets(redis_url) if redis_url else None)
 
 
+def handled(metrics: Metrics, item: InboxItem) -> None:
+    """A stored request was handled: counted, and said at DEBUG with its ids."""
+    waited = metrics.handled(item)
+    log.debug("handled a stored request %.0f ms after it arrived", waited * 1000)
+
+
 def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | None) -> int:
-    app = build_app(settings)
+    # Imported here, not above: prometheus-client reads MULTIPROCESS once, when imported.
+    from bot.metrics import Metrics
+    from bot.web import create_web_app
+
+    metrics = Metrics()
+    app = build_app(settings, observe_model=metrics.llm_call)
+    metrics.watch(app.engine, app.breaker_state)
+    app.intake.on_duplicate = app.transactions.on_duplicate = metrics.duplicate
+    app.intake.on_handled = partial(handled, metrics)
     worker = Worker(
         app.delivery,
         app.jobs,
@@ -124,8 +166,14 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | Non
     platforms = [p for build in PLATFORMS if (p := build(settings, app))]
     routes: dict[str, Route] = {}
     for platform in platforms:
+        platform.chat = metrics.counted(platform.chat)
         app.register(platform)
         routes.update(platform.routes)
+    probes = Probes(
+        app.engine,
+        worker.stopped,
+        {p.name: p.connected for p in platforms if p.connected is not None},
+    )
     if not settings.hr_users:
         log.warning("EXITBOT_HR_USERS is empty: nobody can run HR commands")
     if not settings.encryption_keys:
@@ -146,11 +194,21 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | Non
             if platform.connect is not None:
                 platform.connect()
                 connected.append(platform)
+        web = create_web_app(
+            app.engine,
+            routes,
+            api_router(app, platforms),
+            settings.api_max_body,
+            probes=probes,
+            metrics=metrics,
+        )
         config = uvicorn.Config(
-            create_web_app(app.engine, routes, api_router(app, platforms), settings.api_max_body),
+            web,
             host=settings.host,
             port=settings.port,
-            log_level="info",
+            # uvicorn writes through our handler, in our format (bot/logs.py).
+            log_config=None,
+            log_level=settings.log_level.lower(),
         )
         uvicorn.Server(config).run(sockets=[listener] if listener else None)
     finally:

@@ -92,12 +92,29 @@ class Settings(BaseSettings):
     digest_days: int = Field(7, ge=1, le=366, validation_alias="EXITBOT_DIGEST_DAYS")
     min_group: int = Field(3, ge=1, le=100, validation_alias="EXITBOT_MIN_GROUP")
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias="EXITBOT_LOG_LEVEL"
+    )
+    log_format: Literal["text", "json"] = Field("text", validation_alias="EXITBOT_LOG_FORMAT")
+    # Names this process in every log line; default the host's name and the process id.
+    replica: str | None = Field(None, validation_alias="EXITBOT_REPLICA")
+
     @field_validator("hr_users", mode="before")
     @classmethod
     def _split_users(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("default_timezone")
     @classmethod

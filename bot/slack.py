@@ -85,6 +85,7 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
 
         platform.connect = connect
         platform.disconnect = socket_mode.close
+        platform.connected = socket_mode.client.is_connected
     return platform
 
 

@@ -1,20 +1,23 @@
 """The HTTP side of `exitbot serve`: each platform's routes (Slack's events, commands and
 interactivity on one endpoint, only over HTTP; Teams' activities), the HR REST API with its
-OpenAPI description (`/openapi.json`, `/docs`), and a health check."""
+OpenAPI description (`/openapi.json`, `/docs`), a health check (`/healthz`, kept for those
+who wait on it), the probes (`/livez`, `/readyz`) and the metrics (`/metrics`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.api import problems
 from adapters.api.routes import PREFIX
+from bot.metrics import Metrics
 from bot.platform import Route
+from bot.probes import Probes
 
 DESCRIPTION = """ExitBot's HR API: push departures from the HR system, read interviews, the
 digest and exports, erase people. Every request carries an API key (`Authorization: Bearer
@@ -27,6 +30,9 @@ def create_web_app(
     routes: Mapping[str, Route],
     api: APIRouter | None = None,
     max_body: int = 1_048_576,
+    *,
+    probes: Probes | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     web = FastAPI(
         title="ExitBot HR API",
@@ -45,6 +51,26 @@ def create_web_app(
         except SQLAlchemyError:
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @web.get("/livez", include_in_schema=False)
+    def livez() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    checks = probes or Probes(engine)
+
+    @web.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        ready, found = checks.readiness()
+        status = "ready" if ready else "not ready"
+        return JSONResponse({"status": status, **found}, status_code=200 if ready else 503)
+
+    if metrics is not None:
+        exposition = metrics
+
+        @web.get("/metrics", include_in_schema=False)
+        def scrape() -> Response:
+            body, content_type = exposition.render()
+            return Response(body, media_type=content_type)
 
     for path, endpoint in routes.items():
         web.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)

@@ -138,6 +138,16 @@ class Worker:
                 )
             self._scheduler.start()
 
+    def stopped(self) -> list[str]:
+        """The names of the threads that should be running and are not (readiness)."""
+        threads = [*self._senders, self._sweeper, *self._handlers]
+        if self._opener is not None:
+            threads.append(self._opener)
+        stopped = [thread.name for thread in threads if not thread.is_alive()]
+        if self._scheduler is not None and not self._scheduler.running:
+            stopped.append("scheduler")
+        return stopped
+
     def in_background(
         self, handler: Callable[[InterviewEnded], None]
     ) -> Callable[[InterviewEnded], None]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from core import wording
+from core import trace, wording
 from core.advice import advised
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
@@ -30,7 +30,10 @@ def tell(
 
 
 def interview_of(uow: UnitOfWork, platform: str, user_id: str) -> Interview | None:
-    return uow.interviews.current_of(platform, user_id)
+    interview = uow.interviews.current_of(platform, user_id)
+    if interview is not None:
+        trace.note(interview_id=interview.id)
+    return interview
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Conversation:
                 self._to_stranger(uow, event.platform, event.user_id)
                 return
             assert interview is not None
+            trace.note(interview_id=interview.id)
             own = True
             if interview.state is not InterviewState.IN_PROGRESS:
                 tell(uow, interview, [TextMessage(text=wording.CLOSED)])

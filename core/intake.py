@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from core import trace
 from core.delivery import backoff
 from core.ports import Clock, DuplicateEvent, InboxItem, UnitOfWork
 from core.transactions import committed_events
@@ -47,6 +48,10 @@ class Intake:
     # (the CLI, tests) every request waits to be claimed.
     take: Callable[[InboxItem], None] | None = None
     wake: Callable[[], None] = lambda: None
+    # Told of a platform's retry of a request already stored, and of each request handled
+    # (the metrics count them).
+    on_duplicate: Callable[[str], None] = lambda platform: None
+    on_handled: Callable[[InboxItem], None] = lambda item: None
 
     def store(
         self, platform: str, event_id: str, sender: str | None, content_type: str, body: str
@@ -61,6 +66,7 @@ class Intake:
                 claimed = uow.inbox.add(platform, event_id, sender, content_type, body, lease)
                 uow.commit()
         except DuplicateEvent:
+            self.on_duplicate(platform)
             return False
         if claimed is not None and take is not None:
             take(claimed)
@@ -94,6 +100,10 @@ class Intake:
         return report
 
     def _handle(self, item: InboxItem, report: IntakeReport) -> None:
+        with trace.scope(event_id=item.event_id, platform=item.platform):
+            self._handle_traced(item, report)
+
+    def _handle_traced(self, item: InboxItem, report: IntakeReport) -> None:
         handler = self.handlers.get(item.platform)
         try:
             if handler is None:
@@ -127,3 +137,4 @@ class Intake:
                 report.failed += 1
             return
         report.handled += 1
+        self.on_handled(item)

@@ -307,6 +307,8 @@ class InboxItem:
     content_type: str
     body: str
     attempts: int
+    # When it arrived (how long an answer waited for its reply counts from here).
+    received_at: datetime | None = None
 
 
 class Inbox(Protocol):

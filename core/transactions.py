@@ -32,6 +32,8 @@ class Transactions:
     on_ended: list[Callable[[InterviewEnded], None]] = field(default_factory=list)
     # Told when such a handler fails: the change stays committed, a sweep finishes the rest.
     on_handler_error: Callable[[Exception], None] = lambda exc: None
+    # Told of an inbound event seen before (a platform's retry), by platform.
+    on_duplicate: Callable[[str], None] = lambda platform: None
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """`work` in a unit of work, committed; run again if another writer got there first."""
@@ -76,6 +78,8 @@ class Transactions:
             handled = self.run(handle)
         except DuplicateEvent:
             handled = False
+        if event_id and not handled:
+            self.on_duplicate(platform)
         done = committed_events.get()
         if event_id and done is not None:
             done.add((platform, event_id))  # by this commit, or by an earlier one

@@ -75,30 +75,47 @@ class CircuitBreaker:
             )
 
 
+# Told of each call's outcome ("ok", "error", "timeout", or "refused" while the breaker is
+# open) and how long it took in seconds.
+CallObserver = Callable[[str, float], None]
+
+
 class Guard:
     """Runs calls with a hard timeout, at most `concurrency` at once, behind a breaker."""
 
-    def __init__(self, timeout: float, concurrency: int, breaker: CircuitBreaker) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        concurrency: int,
+        breaker: CircuitBreaker,
+        observe: CallObserver = lambda outcome, seconds: None,
+    ) -> None:
         self.timeout = timeout
         self.breaker = breaker
+        self.observe = observe
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="exitbot-llm")
 
     def call(self, work: Callable[[], T]) -> T:
         """The result, or an exception: CircuitOpen, TimeoutError, or whatever `work` raised
         (each failure counts towards opening the breaker)."""
         if not self.breaker.allow():
+            self.observe("refused", 0.0)
             raise CircuitOpen()
+        started = time.monotonic()
         future: Future[T] = self._pool.submit(work)
         try:
             result = future.result(timeout=self.timeout)
         except FutureTimeout:
             future.cancel()
             self.breaker.failure()
+            self.observe("timeout", time.monotonic() - started)
             raise TimeoutError(f"no answer within {self.timeout:g} s") from None
         except Exception:
             self.breaker.failure()
+            self.observe("error", time.monotonic() - started)
             raise
         self.breaker.success()
+        self.observe("ok", time.monotonic() - started)
         return result
 
     def shutdown(self) -> None:

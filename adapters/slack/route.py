@@ -24,6 +24,7 @@ from adapters.slack.inbound import (
     verify,
     when_unstored,
 )
+from core import trace
 from core.intake import TROUBLE, Intake
 from core.ports import Failures
 
@@ -47,14 +48,15 @@ def slack_endpoint(
             return JSONResponse({"error": str(refused)}, status_code=refused.status)
         if incoming.event_id is None:
             return _answer_at_once(incoming)
-        try:
-            await run_in_threadpool(
-                intake.store, PLATFORM, incoming.event_id, incoming.sender, content_type, text
-            )
-        except Exception as exc:  # the database is out: this request is not ours yet
-            failures.failed(exc)
-            return _trouble(incoming)
-        failures.ok()
+        with trace.scope(event_id=incoming.event_id, platform=PLATFORM):
+            try:
+                await run_in_threadpool(
+                    intake.store, PLATFORM, incoming.event_id, incoming.sender, content_type, text
+                )
+            except Exception as exc:  # the database is out: this request is not ours yet
+                failures.failed(exc)
+                return _trouble(incoming)
+            failures.ok()
         return Response(status_code=200)
 
     return slack_events

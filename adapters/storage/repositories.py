@@ -704,6 +704,7 @@ def inbox_item(row: InboxRow) -> InboxItem:
         content_type=row.content_type or "",
         body=row.body or "",
         attempts=row.attempts,
+        received_at=row.received_at,
     )
 
 
