@@ -208,3 +208,29 @@ def _status(server: ServeProcess, path: str) -> int:
         return httpx.get(f"{server.url}{path}", timeout=5).status_code
     except httpx.HTTPError:
         return 0
+
+
+@dataclass(kw_only=True)
+class TwoProcessServer(Server):
+    def settings(self) -> dict[str, str]:
+        return super().settings() | {"EXITBOT_PROCESSES": "2"}
+
+
+@pytest.mark.postgres
+def test_two_processes_answer_a_scrape_with_both_their_counts(
+    slack: SlackStandIn, migrated_postgres: str, tmp_path: Path
+) -> None:
+    server = TwoProcessServer(slack=slack, database_url=migrated_postgres, log=tmp_path / "s.log")
+    server.start()
+    try:
+        start_jane(server)
+        server.answer_all()
+        wait_for(lambda: summaries(server), what="the HR summary")
+        # Each scrape reaches either process; each answers with what both sent.
+        sent = {
+            value(scrape(server), "exitbot_messages_sent_total", platform="slack") for _ in range(8)
+        }
+        assert len(sent) == 1
+        assert sent.pop() >= len(ANSWERS) + 2
+    finally:
+        server.stop()
