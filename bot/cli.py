@@ -198,6 +198,9 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.file}: no such file")
         return run_import(settings, path, sys.stdout, sys.stderr, args.platform)
     if args.command == "teams-package":
+        from bot.extras import require
+
+        require("teams", "exitbot teams-package")
         from bot.teams_package import build_package
 
         written = build_package(settings, Path(args.output))

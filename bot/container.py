@@ -21,6 +21,7 @@ from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from bot.clock import SystemClock
+from bot.extras import require
 from bot.platform import Platform
 from bot.settings import Settings, SettingsError
 from core.conversation import Conversation
@@ -58,6 +59,7 @@ def make_analyst(settings: Settings, observe: CallObserver | None = None) -> Ana
     told of each call to the model (the metrics)."""
     if settings.openai_api_key is None:
         return OfflineAnalyst()
+    require("llm", "OPENAI_API_KEY")
     # Imported only when a model is configured: the client library is ~25 MB of memory.
     from openai import OpenAI
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from adapters.slack.chat import PLATFORM as SLACK
+from adapters.slack import PLATFORM as SLACK
 from bot.container import App, build_app
 from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackApiError
-
 from adapters.pacing.buckets import MemoryBuckets, RedisBuckets
-from adapters.slack.app import build_bolt_app, replay
-from adapters.slack.chat import PLATFORM, SLASH_COMMAND, SlackChat, make_client
-from adapters.slack.directory import SlackDirectory
-from adapters.slack.route import slack_endpoint
-from adapters.slack.socket import StoringSocketModeHandler
+from adapters.slack import PLATFORM
 from adapters.storage.references import SqlReferenceStore
 from bot.cli import StartupError
 from bot.container import App
+from bot.extras import require
 from bot.outage import FailureLog
 from bot.platform import Platform, Route
 from bot.settings import Settings, SettingsError
 from core.intake import Intake
+
+# Slack's SDKs are imported only where Slack is configured (the `slack` extra).
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +26,10 @@ def slack_edges(settings: Settings) -> Platform | None:
     """Sending and looking people up, without listening (the shell needs no more)."""
     if not settings.slack_bot_token:
         return None
+    require("slack", "SLACK_BOT_TOKEN")
+    from adapters.slack.chat import SLASH_COMMAND, SlackChat, make_client
+    from adapters.slack.directory import SlackDirectory
+
     token = settings.slack_bot_token.get_secret_value()
     # One set of buckets for every call this process (and, with Redis, every replica) makes.
     buckets = RedisBuckets(settings.redis_url) if settings.redis_url else MemoryBuckets()
@@ -51,6 +51,13 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     if platform is None:
         log.info("SLACK_BOT_TOKEN is not set: serving without Slack")
         return None
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
+    from adapters.slack.app import build_bolt_app, replay
+    from adapters.slack.chat import SlackChat
+    from adapters.slack.socket import StoringSocketModeHandler
+
     chat = platform.chat
     assert isinstance(chat, SlackChat)
     chat.channels = SqlReferenceStore(app.engine, app.clock, PLATFORM)
@@ -100,4 +107,6 @@ def slack_route(settings: Settings, intake: Intake) -> Route | None:
             "SLACK_SIGNING_SECRET: needed with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for "
             "Socket Mode)"
         )
+    from adapters.slack.route import slack_endpoint
+
     return slack_endpoint(secret.get_secret_value(), intake, FailureLog("storing Slack requests"))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.storage.references import SqlReferenceStore
 from bot.container import App
+from bot.extras import require
 from bot.outage import FailureLog
 from bot.platform import Platform
 from bot.settings import Settings, SettingsError
@@ -32,6 +33,7 @@ def build_teams(settings: Settings, app: App) -> Platform | None:
     Teams' turns are handled as they come, not stored."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
+    require("teams", "MICROSOFT_APP_ID" if settings.microsoft_app_id else "EXITBOT_TEAMS_DEV")
     # The Agents SDK (~25 MB of memory) is imported only where Teams is configured.
     from microsoft_agents.authentication.msal import MsalConnectionManager
 
@@ -66,6 +68,7 @@ def teams_directory(settings: Settings) -> TeamsDirectory | None:
     """Looking Teams people up without serving (the shell): None when Teams is not set up."""
     if not settings.microsoft_app_id and not settings.teams_dev:
         return None
+    require("teams", "MICROSOFT_APP_ID" if settings.microsoft_app_id else "EXITBOT_TEAMS_DEV")
     from adapters.teams.directory import TeamsDirectory
 
     return TeamsDirectory(graph_for(settings), settings.default_timezone)

@@ -14,9 +14,13 @@ def reasons_chart(digest: Digest) -> bytes | None:
     """A horizontal bar chart of primary reasons, most common on top; None without data."""
     if not digest.reasons:
         return None
-    # Imported here, not at start: matplotlib is most of what an idle `serve` would hold.
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    # Imported here, not at start: matplotlib is most of what an idle `serve` would hold,
+    # and an install without the `charts` extra posts the digest without its chart.
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        return None
 
     labels = [r.reason.label for r in reversed(digest.reasons)]
     counts = [r.count for r in reversed(digest.reasons)]

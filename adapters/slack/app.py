@@ -18,8 +18,9 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack import PLATFORM
 from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
-from adapters.slack.chat import PLATFORM, SLASH_COMMAND
+from adapters.slack.chat import SLASH_COMMAND
 from adapters.slack.inbound import action_id
 from adapters.slack.pacing import Paced
 from core.conversation import Conversation

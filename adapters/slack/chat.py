@@ -19,13 +19,13 @@ from slack_sdk.web import SlackResponse
 
 from adapters.charts.digest import reasons_chart
 from adapters.pacing.buckets import Buckets, MemoryBuckets
+from adapters.slack import PLATFORM
 from adapters.slack.blocks import render
 from adapters.slack.pacing import Paced, PacedClient, retry_after
 from adapters.storage.references import SLACK_DM
 from core.messages import Address, DigestMessage, OutboundMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled
 
-PLATFORM = "slack"
 # How people type an HR command in Slack (the manifest's slash command).
 SLASH_COMMAND = "/exitbot"
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.chat import PLATFORM
+from adapters.slack import PLATFORM
 from adapters.slack.pacing import Paced
 from core.interview import Person
 from core.ports import UnknownPerson

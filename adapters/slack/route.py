@@ -15,7 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from adapters.slack.chat import PLATFORM
+from adapters.slack import PLATFORM
 from adapters.slack.inbound import (
     MAX_BODY,
     Refused,

@@ -13,8 +13,8 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from adapters.slack import PLATFORM
 from adapters.slack.app import SOCKET_MODE
-from adapters.slack.chat import PLATFORM
 from adapters.slack.inbound import Refused, classify_socket, when_unstored
 from adapters.slack.route import tell
 from core.intake import Intake

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -247,3 +248,16 @@ def test_a_long_report_reaches_teams_whole_in_several_messages_each_under_its_li
     for n, answer in enumerate(answers):  # every word, in order
         assert shown.count(answer) == 2  # the answer and the follow-up answer
         assert shown.index(f"Question {n}?") < shown.index(f"Question {min(n + 1, 13)}?") or n == 13
+
+
+def test_the_digest_chart_is_a_png_and_left_out_without_the_charts_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adapters.charts.digest import reasons_chart
+
+    chart = reasons_chart(DIGEST)
+    assert chart is not None and chart.startswith(b"\x89PNG")
+    # As after `pip install exitbot` without [charts]: the digest goes out as words alone.
+    for module in ("matplotlib", "matplotlib.figure", "matplotlib.ticker"):
+        monkeypatch.setitem(sys.modules, module, None)
+    assert reasons_chart(DIGEST) is None
