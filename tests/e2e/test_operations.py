@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from tests.e2e.cli import EXITBOT, environment
 from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
+from tests.e2e.test_replicas import TwoProcesses
 from tests.e2e.test_slack import JANE, Server, start_jane, summaries
 from tests.standins.slack import SlackStandIn, dm, wait_for
 from tests.standins.tcp_proxy import TcpProxy
@@ -210,17 +211,11 @@ def _status(server: ServeProcess, path: str) -> int:
         return 0
 
 
-@dataclass(kw_only=True)
-class TwoProcessServer(Server):
-    def settings(self) -> dict[str, str]:
-        return super().settings() | {"EXITBOT_PROCESSES": "2"}
-
-
 @pytest.mark.postgres
 def test_two_processes_answer_a_scrape_with_both_their_counts(
     slack: SlackStandIn, migrated_postgres: str, tmp_path: Path
 ) -> None:
-    server = TwoProcessServer(slack=slack, database_url=migrated_postgres, log=tmp_path / "s.log")
+    server = TwoProcesses(slack=slack, database_url=migrated_postgres, log=tmp_path / "s.log")
     server.start()
     try:
         start_jane(server)
