@@ -43,8 +43,8 @@ PLATFORMS: tuple[PlatformBuilder, ...] = (build_slack, build_teams)
 
 
 def run_serve(settings: Settings, scheduler: bool = True, migrate: bool = True) -> int:
-    """`migrate` False leaves the schema to `exitbot migrate` (a job run before the
-    replicas): until it has run, /readyz says the migrations are behind."""
+    """`migrate` False leaves the schema to `exitbot migrate` (a job run beside the
+    replicas), and waits until it has run."""
     logs.configure(settings.log_level, settings.log_format, settings.replica)
     if migrate:
         upgrade_with(settings)
