@@ -4,8 +4,10 @@ replicas starting at once on a fresh database, and a schema left to `exitbot mig
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.e2e.script import ANSWERS
 from tests.e2e.server import ServeProcess
 from tests.e2e.test_replicas import TwoProcesses
 from tests.e2e.test_slack import JANE, Server, start_jane, summaries
+from tests.standins.openai import OpenAIStandIn, model_says
 from tests.standins.slack import SlackStandIn, dm, wait_for
 from tests.standins.tcp_proxy import TcpProxy
 
@@ -145,11 +148,16 @@ def test_readiness_follows_the_database(
         assert cut.json()["database"] == "unreachable"
         assert httpx.get(f"{server.url}/livez", timeout=10).status_code == 200
         assert value(scrape(server), "exitbot_database_up") == 0
+        time.sleep(4)  # every loop (handlers, senders, sweeps) tries the database meanwhile
         proxy.restore()
         wait_for(
             lambda: httpx.get(f"{server.url}/readyz", timeout=10).status_code == 200,
             what="ready again",
         )
+        # An outage is a line when each loop starts failing, not a traceback a second.
+        log = server.log.read_text()
+        assert "Traceback" not in log
+        assert len(re.findall(r" (WARNING|ERROR) ", log)) <= 8
     finally:
         server.stop()
         proxy.stop()
@@ -227,5 +235,45 @@ def test_two_processes_answer_a_scrape_with_both_their_counts(
         }
         assert len(sent) == 1
         assert sent.pop() >= len(ANSWERS) + 2
+    finally:
+        server.stop()
+
+
+@dataclass(kw_only=True)
+class ModelServer(Server):
+    """Slack's `exitbot serve` with a model that takes longer than its timeout."""
+
+    model_url: str
+
+    def settings(self) -> dict[str, str]:
+        return super().settings() | {
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": self.model_url,
+            "EXITBOT_LLM_TIMEOUT": "1",
+        }
+
+
+def test_model_calls_timeouts_and_the_open_breaker_are_counted(
+    slack: SlackStandIn, llm: OpenAIStandIn, migrated_sqlite: str, tmp_path: Path
+) -> None:
+    # Every answer comes after the 1 s timeout (the client's own retries included).
+    llm.answers += [model_says({"ask": False}, delay=1.5) for _ in range(12)]
+    server = ModelServer(
+        slack=slack, database_url=migrated_sqlite, log=tmp_path / "serve.log", model_url=llm.url
+    )
+    server.start()
+    try:
+        before = scrape(server)
+        assert value(before, "exitbot_llm_breaker_open") == 0
+        start_jane(server)
+        server.answer_all()
+        wait_for(lambda: summaries(server), what="the HR summary (offline)")
+        after = scrape(server)
+        # Three timeouts open the breaker; from then on the model is not called at all.
+        assert value(after, "exitbot_llm_seconds_count", outcome="timeout") == 3
+        assert value(after, "exitbot_llm_seconds_count", outcome="refused") >= 1
+        assert value(after, "exitbot_llm_seconds_count", outcome="ok") == 0
+        assert value(after, "exitbot_llm_breaker_open") == 1
+        assert server.log.read_text().count("circuit open") == 1
     finally:
         server.stop()
