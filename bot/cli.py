@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.settings import EXAMPLE_SITE, Settings, SettingsError, load_settings
 from core.api_keys import BadScopes
 from core.hr import REFUSED
-from core.questions import BankError, parse_bank
+from core.questions import BankError
 
 # The demo's own database, in the working directory.
 DEMO_DATABASE = "sqlite:///exitbot-demo.db"
@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-scheduler", action="store_true", help="only the web part: no sweep for due interviews"
+    )
+    serve.add_argument(
+        "--no-platform",
+        action="store_true",
+        help="serve with no chat platform set up (the HR API and the scheduler alone)",
     )
     serve.add_argument(
         "--no-migrate",
@@ -201,9 +206,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.extras import require
 
         require("teams", "exitbot teams-package")
+        from bot.shell import output_file
         from bot.teams_package import build_package
 
-        written = build_package(settings, Path(args.output))
+        written = build_package(settings, output_file(args.output))
         print(
             f"exitbot: wrote {written}: upload it in Teams (Apps, Manage your apps, Upload an app)"
         )
@@ -218,7 +224,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from bot.serve import run_serve
 
-        return run_serve(settings, scheduler=not args.no_scheduler, migrate=not args.no_migrate)
+        return run_serve(
+            settings,
+            scheduler=not args.no_scheduler,
+            migrate=not args.no_migrate,
+            platform=not args.no_platform,
+        )
     if args.command == "migrate":
         from bot.migrate import upgrade_with
 
@@ -237,7 +248,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_questions(file: str | None, settings: Settings) -> int:
-    from bot.container import load_bank
+    from bot.container import load_bank, read_bank
 
     if file is None:
         bank = load_bank(settings)
@@ -246,7 +257,7 @@ def _check_questions(file: str | None, settings: Settings) -> int:
         if not path.is_file():
             raise UsageError(f"{file}: no such file")
         try:
-            bank = parse_bank(path.read_text(encoding="utf-8"), file)
+            bank = read_bank(path)
         except BankError as exc:
             print(str(exc), file=sys.stderr)
             return 2

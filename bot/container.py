@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import partial
 from importlib import resources
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
@@ -34,7 +35,7 @@ from core.hr_api import HrApi
 from core.intake import Intake
 from core.jobs import Jobs
 from core.ports import Analyst, ChatPort, Clock, Directory
-from core.questions import QuestionBank, parse_bank
+from core.questions import BankError, QuestionBank, parse_bank
 from core.transactions import Transactions
 from core.views import Views
 
@@ -47,10 +48,18 @@ log = logging.getLogger(__name__)
 def load_bank(settings: Settings) -> QuestionBank:
     """The bank in EXITBOT_QUESTIONS, or the bundled one. Raises BankError."""
     if settings.questions is not None:
-        path = settings.questions
-        return parse_bank(path.read_text(encoding="utf-8"), str(path))
+        return read_bank(settings.questions)
     bundled = resources.files("core") / "banks" / "default.yaml"
     return parse_bank(bundled.read_text(encoding="utf-8"), "bundled question bank")
+
+
+def read_bank(path: Path) -> QuestionBank:
+    """A bank file HR wrote. Raises BankError, also for a file that is not UTF-8 text."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BankError(f"{path}: not a text file in UTF-8 (save the bank as UTF-8 YAML)") from None
+    return parse_bank(text, str(path))
 
 
 def make_analyst(settings: Settings, observe: CallObserver | None = None) -> Analyst:

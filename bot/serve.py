@@ -24,7 +24,7 @@ from bot.container import App, build_app
 from bot.migrate import upgrade_with, wait_until_current
 from bot.platform import Platform, PlatformBuilder, Route
 from bot.probes import Probes
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.slack import build_slack
 from bot.teams import build_teams
 from bot.worker import Worker
@@ -42,10 +42,20 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 PLATFORMS: tuple[PlatformBuilder, ...] = (build_slack, build_teams)
 
 
-def run_serve(settings: Settings, scheduler: bool = True, migrate: bool = True) -> int:
+def run_serve(
+    settings: Settings, scheduler: bool = True, migrate: bool = True, platform: bool = True
+) -> int:
     """`migrate` False leaves the schema to `exitbot migrate` (a job run beside the
-    replicas), and waits until it has run."""
+    replicas), and waits until it has run. `platform` False serves without any chat
+    platform (the HR API alone); otherwise one must be set up."""
+    if platform and not settings.platforms:
+        raise SettingsError(
+            "no chat platform is set up: set SLACK_BOT_TOKEN (Slack) or MICROSOFT_APP_ID "
+            "(Teams), or run `exitbot serve --no-platform` for the HR API alone"
+        )
     logs.configure(settings.log_level, settings.log_format, settings.replica)
+    # The port first: one that is taken stops serve before it migrates or sends anything.
+    listener = listen(settings)
     if migrate:
         upgrade_with(settings)
     else:
@@ -57,19 +67,24 @@ def run_serve(settings: Settings, scheduler: bool = True, migrate: bool = True) 
             settings.processes,
         )
     elif settings.processes > 1:
-        return serve_many(settings, scheduler)
-    return serve_one(settings, scheduler, None)
+        return serve_many(settings, scheduler, listener)
+    return serve_one(settings, scheduler, listener)
 
 
-def serve_many(settings: Settings, scheduler: bool) -> int:
+def listen(settings: Settings) -> socket.socket:
+    try:
+        return socket.create_server((settings.host, settings.port), backlog=2048)
+    except OSError as exc:
+        raise SettingsError(
+            f"EXITBOT_PORT: cannot listen on {settings.host}:{settings.port}: "
+            f"{os.strerror(exc.errno) if exc.errno else exc}"
+        ) from None
+
+
+def serve_many(settings: Settings, scheduler: bool, listener: socket.socket) -> int:
     """One replica per process on one listening socket: Python runs one thread at a time
     per process, so a second core needs a second process. The replicas share only the
     database, as replicas on separate machines do."""
-    try:
-        listener = socket.create_server((settings.host, settings.port), backlog=2048)
-    except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc.strerror)
-        return 2
     # Each process writes its counts here and /metrics adds them up (prometheus-client's
     # multiprocess mode, chosen when it is first imported: so before any process starts).
     counts = tempfile.mkdtemp(prefix="exitbot-metrics-")
@@ -140,7 +155,7 @@ def handled(metrics: Metrics, item: InboxItem) -> None:
     log.debug("handled a stored request %.0f ms after it arrived", waited * 1000)
 
 
-def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | None) -> int:
+def serve_one(settings: Settings, scheduler: bool, listener: socket.socket) -> int:
     # Imported here, not above: prometheus-client reads MULTIPROCESS once, when imported.
     from bot.metrics import Metrics
     from bot.web import create_web_app
@@ -210,7 +225,7 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket | Non
             log_config=None,
             log_level=settings.log_level.lower(),
         )
-        uvicorn.Server(config).run(sockets=[listener] if listener else None)
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
         for platform in connected:
             if platform.disconnect is not None:

@@ -157,6 +157,16 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def platforms(self) -> list[str]:
+        """The chat platforms that are set up: Slack with a bot token, Teams with an app id
+        (or in dev mode)."""
+        configured = [
+            ("slack", self.slack_bot_token is not None),
+            ("teams", bool(self.microsoft_app_id or self.teams_dev)),
+        ]
+        return [name for name, on in configured if on]
+
+    @property
     def encryption_keys(self) -> list[str]:
         """The keys, newest (the one that encrypts) first; empty without encryption."""
         return split_keys(self.encryption_key.get_secret_value()) if self.encryption_key else []

@@ -12,6 +12,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from adapters.slack import PLATFORM as SLACK
+from bot.cli import UsageError
 from bot.container import App, build_app
 from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
@@ -57,14 +58,7 @@ def platform_for(settings: Settings, asked: str | None) -> str:
     """The platform HR named, else the one that is set up; with both, they must say."""
     if asked:
         return asked
-    configured = [
-        name
-        for name, on in (
-            (SLACK, settings.slack_bot_token is not None),
-            (TEAMS, bool(settings.microsoft_app_id or settings.teams_dev)),
-        )
-        if on
-    ]
+    configured = settings.platforms
     if len(configured) > 1:
         raise SettingsError(
             "--platform: both Slack and Teams are set up; say which (slack or teams)"
@@ -92,18 +86,34 @@ def run_schedule(
     return 0
 
 
+def output_file(output: str) -> Path:
+    """Where a command will write a file: refused before any work when it cannot be."""
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"{output}: is a folder; give a file name, e.g. {path / 'exits.csv'}")
+    if not path.parent.is_dir():
+        raise UsageError(f"{output}: there is no folder {path.parent}")
+    return path
+
+
 def run_export(settings: Settings, days: int | None, output: str | None) -> int:
+    target = output_file(output) if output else None
     app = shell_app(settings)
     try:
         reply = app.desk.run(Command(SLACK, actor(), f"export {days}" if days else "export"))
+        assert isinstance(reply, FileMessage)
+        if target is None:
+            sys.stdout.write(reply.content)
+            return 0
+        try:
+            target.write_text(reply.content, encoding="utf-8")
+        except OSError as exc:
+            # The read is audited already: so is that nobody got the file.
+            app.views.export_not_written(actor(), f"{output}: {exc.strerror}")
+            raise UsageError(f"{output}: cannot write the export ({exc.strerror})") from None
     finally:
         app.close()
-    assert isinstance(reply, FileMessage)
-    if output:
-        Path(output).write_text(reply.content, encoding="utf-8")
-        print(f"{reply.title}: written to {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(reply.content)
+    print(f"{reply.title}: written to {output}", file=sys.stderr)
     return 0
 
 

@@ -5,6 +5,7 @@ Mode connection."""
 from __future__ import annotations
 
 import logging
+from urllib.error import URLError
 
 from adapters.pacing.buckets import MemoryBuckets, RedisBuckets
 from adapters.slack import PLATFORM
@@ -73,6 +74,9 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
         )
     except (BoltError, SlackApiError) as exc:
         raise StartupError(f"Slack refused SLACK_BOT_TOKEN: {exc}") from None
+    except (URLError, OSError) as exc:  # no answer at all: down, or a wrong SLACK_API_URL
+        reason = getattr(exc, "reason", exc)
+        raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {reason}") from None
     platform.replay = replay(bolt)
     if settings.slack_app_token:
         # Stored, then acknowledged, like POST /slack/events (which is not mounted).

@@ -6,6 +6,7 @@ bot, the ChatPort and POST /api/messages."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -116,6 +117,17 @@ def _graph_sign_in(settings: Settings, tenant: str) -> Callable[[], Callable[[],
     return sign_in
 
 
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def registered_app_id(settings: Settings) -> str:
+    """The Azure bot's application id; a SettingsError when it is missing or not a GUID."""
+    app_id = settings.microsoft_app_id
+    if not app_id or not GUID.match(app_id):
+        raise SettingsError("MICROSOFT_APP_ID: the Azure bot's application id (a GUID) is needed")
+    return app_id
+
+
 def credentials_for(settings: Settings) -> AgentAuthConfiguration:
     """The bot's credentials as its Azure registration is set up (MICROSOFT_APP_TYPE): a
     single-tenant bot gets its tokens from its tenant, a multi-tenant one from the Bot
@@ -127,7 +139,7 @@ def credentials_for(settings: Settings) -> AgentAuthConfiguration:
 
     if settings.teams_dev:
         return AgentAuthConfiguration(anonymous_allowed=True)
-    app_id = settings.microsoft_app_id or ""
+    app_id = registered_app_id(settings)
     kind = settings.microsoft_app_type
     tenant = settings.microsoft_app_tenant_id
     if kind in ("SingleTenant", "UserAssignedMSI") and not tenant:

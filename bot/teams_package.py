@@ -4,7 +4,6 @@ uploads, with the bot's app id filled in."""
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from importlib import resources
 from importlib.metadata import version
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from adapters.teams.cards import clip
 from bot.settings import Settings, SettingsError
+from bot.teams import registered_app_id
 from core.hr import COMMANDS
 
 URLS = {
@@ -19,13 +19,10 @@ URLS = {
     "teams_privacy_url": "EXITBOT_TEAMS_PRIVACY_URL",
     "teams_terms_url": "EXITBOT_TEAMS_TERMS_URL",
 }
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def build_package(settings: Settings, output: Path) -> Path:
-    app_id = settings.microsoft_app_id
-    if not app_id or not GUID.match(app_id):
-        raise SettingsError("MICROSOFT_APP_ID: the Azure bot's application id (a GUID) is needed")
+    app_id = registered_app_id(settings)
     for name, url in URLS.items():
         if not getattr(settings, name).startswith("https://"):
             raise SettingsError(f"{url}: Teams needs an https:// address")

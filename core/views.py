@@ -130,9 +130,13 @@ class Views:
         self._audit_export(actor, f"last {days} days, streamed")
         return self._rows(now - timedelta(days=days), now)
 
-    def _audit_export(self, actor: str, subject: str) -> None:
+    def export_not_written(self, actor: str, why: str) -> None:
+        """An export was read (and audited) but could not be handed over."""
+        self._audit_export(actor, why, "export not written")
+
+    def _audit_export(self, actor: str, subject: str, action: str = "export") -> None:
         with self.uow() as uow:  # before anyone sees a word of it
-            uow.audit.record(self.clock.now(), actor, "export", subject)
+            uow.audit.record(self.clock.now(), actor, action, subject)
             uow.commit()
 
     def _rows(self, since: datetime, until: datetime) -> Iterator[dict[str, object]]:

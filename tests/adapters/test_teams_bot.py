@@ -213,13 +213,16 @@ def test_a_teams_429_is_throttling_not_a_failed_attempt(references: SqlReference
     assert isinstance(too_large, Undeliverable) and not isinstance(too_large, RecipientUnreachable)
 
 
+APP = "00000000-0000-0000-0000-0000000000a1"
+
+
 def test_the_bot_credentials_follow_its_azure_registration_type() -> None:
     """MICROSOFT_APP_TYPE was documented but never read: a tenant id set for a multi-tenant
     bot made it ask its own tenant for tokens."""
-    base = {"MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "secret"}
+    base = {"MICROSOFT_APP_ID": APP, "MICROSOFT_APP_PASSWORD": "secret"}
     multi = credentials_for(load_settings(**base, MICROSOFT_APP_TENANT_ID="t1"))
     assert (multi.CLIENT_ID, multi.CLIENT_SECRET, multi.TENANT_ID) == (
-        "app",
+        APP,
         "secret",
         "botframework.com",
     )
@@ -229,21 +232,24 @@ def test_the_bot_credentials_follow_its_azure_registration_type() -> None:
     assert ("t1", AuthTypes.client_secret) == (single.TENANT_ID, single.AUTH_TYPE)
     managed = credentials_for(
         load_settings(
-            MICROSOFT_APP_ID="app",
+            MICROSOFT_APP_ID=APP,
             MICROSOFT_APP_TYPE="UserAssignedMSI",
             MICROSOFT_APP_TENANT_ID="t1",
         )
     )
     assert (
         AuthTypes.user_managed_identity,
-        "app",
+        APP,
         None,
     ) == (managed.AUTH_TYPE, managed.CLIENT_ID, managed.CLIENT_SECRET)
     MsalConnectionManager({"SERVICE_CONNECTION": managed})  # the SDK takes it as it is
     with pytest.raises(SettingsError, match="MICROSOFT_APP_TENANT_ID: needed"):
         credentials_for(load_settings(**base, MICROSOFT_APP_TYPE="SingleTenant"))
     with pytest.raises(SettingsError, match="MICROSOFT_APP_PASSWORD: needed"):
-        credentials_for(load_settings(MICROSOFT_APP_ID="app"))
+        credentials_for(load_settings(MICROSOFT_APP_ID=APP))
+    # Not the registration's GUID (a name, a typo): refused at start, as teams-package does.
+    with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_ID: .* \(a GUID\) is needed"):
+        credentials_for(load_settings(MICROSOFT_APP_ID="app", MICROSOFT_APP_PASSWORD="secret"))
     with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_TYPE: "):
         load_settings(**base, MICROSOFT_APP_TYPE="Anything")
 

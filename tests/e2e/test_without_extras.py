@@ -48,7 +48,7 @@ def test_serve_without_extras_serves_the_hr_api(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [EXITBOT, "serve"],
+            [EXITBOT, "serve", "--no-platform"],
             env=base_install(DATABASE_URL=url, EXITBOT_PORT=str(port)),
             stdout=out,
             stderr=out,
@@ -75,7 +75,7 @@ def test_a_part_that_is_not_installed_is_one_line_naming_its_extra(tmp_path: Pat
     cases = [
         (["serve"], {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "slack"),
         (["serve"], {"EXITBOT_TEAMS_DEV": "1"}, "teams"),
-        (["serve"], {"OPENAI_API_KEY": "sk-1"}, "llm"),
+        (["serve", "--no-platform"], {"OPENAI_API_KEY": "sk-1"}, "llm"),
         (["teams-package", "-o", str(tmp_path / "app.zip")], {"MICROSOFT_APP_ID": "x"}, "teams"),
     ]
     for args, settings, extra in cases:
