@@ -48,12 +48,14 @@ class Conversation:
         return advised(self.dialogue, handle) if self.advice_outside else handle(self.dialogue)
 
     def handle_message(self, event: UserMessage) -> bool:
-        return self._advised(partial(self._handle_message, event))
+        with trace.scope(event_id=event.event_id, platform=event.platform):
+            return self._advised(partial(self._handle_message, event))
 
     def handle_choice(self, event: ChoicePicked) -> bool:
         """True when the click was the person's own, on their own interview (and not a
         platform retry): only then may the adapter mark the question answered."""
-        return self._advised(partial(self._handle_choice, event))
+        with trace.scope(event_id=event.event_id, platform=event.platform):
+            return self._advised(partial(self._handle_choice, event))
 
     def _handle_message(self, event: UserMessage, dialogue: Dialogue) -> bool:
         def work(uow: UnitOfWork) -> None:

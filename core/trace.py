@@ -22,7 +22,13 @@ def current() -> MappingProxyType[str, str]:
 
 @contextmanager
 def scope(**fields: Any) -> Iterator[None]:
-    """Within the block, the work is about these; before and after, about what it was."""
+    """Within the block, the work is about these; before and after, about what it was. A
+    scope inside another adds to it until the outer one ends (a stored request's handling,
+    then the conversation it reaches): what is noted inside is still known outside."""
+    if _current.get() is not _EMPTY:
+        note(**fields)
+        yield
+        return
     token = _current.set(_merged(fields))
     try:
         yield
@@ -31,8 +37,10 @@ def scope(**fields: Any) -> Iterator[None]:
 
 
 def note(**fields: Any) -> None:
-    """From here to the end of the enclosing scope, the work is (also) about these."""
-    _current.set(_merged(fields))
+    """From here to the end of the enclosing scope, the work is (also) about these. Outside
+    any scope nothing is noted: it would stay with the thread for good."""
+    if _current.get() is not _EMPTY:
+        _current.set(_merged(fields))
 
 
 def _merged(fields: dict[str, Any]) -> MappingProxyType[str, str]:

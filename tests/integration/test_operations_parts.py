@@ -68,3 +68,16 @@ def test_readiness_names_what_is_missing(tmp_path: object) -> None:
         assert ready and found["migrations"] == "current"
     finally:
         engine.dispose()
+
+
+def test_a_note_outside_any_scope_stays_nowhere() -> None:
+    trace.note(interview_id="iv-demo")  # the demo's thread, say: no request around it
+    assert trace.current() == {}
+
+
+def test_what_an_inner_scope_notes_is_known_until_the_outer_one_ends() -> None:
+    with trace.scope(event_id="Ev1", platform="slack"):
+        with trace.scope(event_id="Ev1", platform="slack"):
+            trace.note(interview_id="iv1")
+        assert trace.current() == {"event_id": "Ev1", "platform": "slack", "interview_id": "iv1"}
+    assert trace.current() == {}
