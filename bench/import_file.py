@@ -41,7 +41,7 @@ def run(url: str, rows: int) -> tuple[float, int, int, str]:
                 cwd=Path(folder),
                 timeout=1800,
                 DATABASE_URL=url,
-                SLACK_BOT_TOKEN="xoxb-bench",
+                SLACK_BOT_TOKEN="xoxb-test",
                 SLACK_API_URL=slack.api_url,
             )
             took = time.perf_counter() - started

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.settings import EXAMPLE_SITE, Settings, SettingsError, load_settings
 from core.api_keys import BadScopes
-from core.hr import REFUSED
+from core.hr import PAST_DAYS, REFUSED
 from core.questions import BankError
 
 # The demo's own database, in the working directory.
@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     schedule.add_argument(
         "--platform", choices=["slack", "teams"], help="where they are (default: the one set up)"
+    )
+    schedule.add_argument(
+        "--now",
+        action="store_true",
+        help=f"an exit date more than {PAST_DAYS} days ago is meant: interview them at once",
     )
 
     export = commands.add_parser("export", help="interviews that ended recently, as CSV (audited)")
@@ -190,7 +195,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "schedule":
         from bot.shell import run_schedule
 
-        return run_schedule(settings, args.person, args.exit_date, args.time, args.platform)
+        return run_schedule(
+            settings, args.person, args.exit_date, args.time, args.platform, now=args.now
+        )
     if args.command == "export":
         from bot.shell import run_export
 

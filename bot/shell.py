@@ -18,7 +18,7 @@ from bot.migrate import upgrade_with
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_edges
 from bot.teams import teams_directory
-from core.commands import CommandError
+from core.commands import CommandError, parse_date, parse_person, parse_time
 from core.departures import Departure, read_departures
 from core.events import Command
 from core.hr import REFUSED, Progress
@@ -72,17 +72,29 @@ def as_mention(person: str) -> str:
 
 
 def run_schedule(
-    settings: Settings, person: str, exit_date: str, at: str | None, platform: str | None = None
+    settings: Settings,
+    person: str,
+    exit_date: str,
+    at: str | None,
+    platform: str | None = None,
+    now: bool = False,
 ) -> int:
+    """`now`: an exit date long past is meant, and the interview goes out at once."""
     chosen = platform_for(settings, platform)
     app = shell_app(settings, [chosen])
     try:
-        words = f"schedule {as_mention(person)} {exit_date} {at or ''}"
-        reply = app.desk.run(Command(chosen, actor(), words.strip()))
+        if now:
+            ref, day = parse_person(as_mention(person)), parse_date(exit_date)
+            when = parse_time(at) if at else None
+            text = app.desk.schedule(chosen, actor(), ref, day, when, long_past=True)
+        else:
+            words = f"schedule {as_mention(person)} {exit_date} {at or ''}"
+            reply = app.desk.run(Command(chosen, actor(), words.strip()))
+            assert isinstance(reply, TextMessage)
+            text = reply.text
     finally:
         app.close()
-    assert isinstance(reply, TextMessage)
-    print(reply.text)
+    print(text)
     return 0
 
 
@@ -122,8 +134,14 @@ def run_import(
 ) -> int:
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise CommandError(
+            f"{path}: line {line} is not UTF-8 text (a spreadsheet's older encoding?): save "
+            "the file as CSV UTF-8 (Excel: Save As, CSV UTF-8) and import it again"
+        ) from None
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read it ({exc.strerror})") from None
     departures, problems = read_departures(text)
     everyone_named = all(d.platform for d in departures)
     default = platform or (SLACK if everyone_named else platform_for(settings, None))

@@ -38,13 +38,23 @@ class Problem:
         return f"line {self.line}: {self.message}"
 
 
+# What a spreadsheet saves a "CSV" with, by locale: commas, or semicolons where the comma
+# is the decimal separator (most of Europe), or tabs.
+DELIMITERS = ",;\t|"
+
+
 def read_departures(text: str) -> tuple[list[Departure], list[Problem]]:
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    text = text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), _dialect(text)))
     if not rows:
         return [], [Problem(1, "the file is empty")]
     header = [cell.strip().casefold().replace(" ", "_") for cell in rows[0]]
-    # A first row whose second cell is no date is a header, whatever it names.
-    has_header = len(header) < 2 or not re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", header[1])
+    # A first row that names a column, or holds no address, id or date (nothing with an @
+    # or a digit), is a header; any other is the first leaver, whose date may be wrong: a
+    # problem on that line, not a file refused whole.
+    named = {*PERSON_COLUMNS, *COLUMNS}
+    data_like = any("@" in cell or re.search(r"\d", cell) for cell in header)
+    has_header = any(cell in named for cell in header) or not data_like
     if has_header:
         person_at = next((header.index(n) for n in PERSON_COLUMNS if n in header), None)
         if person_at is None or "exit_date" not in header:
@@ -65,7 +75,24 @@ def read_departures(text: str) -> tuple[list[Departure], list[Problem]]:
             departures.append(_departure(line, row, at))
         except CommandError as exc:
             problems.append(Problem(line, str(exc)))
-    return departures, problems
+    return _once_each(departures), problems
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=DELIMITERS)
+    except csv.Error:  # one column, or nothing to tell by: commas
+        return csv.excel
+
+
+def _once_each(departures: list[Departure]) -> list[Departure]:
+    """Each person once, at the date of their last row: a file appended to with a
+    correction means the later line (and a repeated row is one person, counted once)."""
+    last: dict[tuple[str, str, str | None], Departure] = {}
+    for departure in departures:
+        ref = departure.person
+        last[(ref.user_id or "", (ref.email or "").casefold(), departure.platform)] = departure
+    return sorted(last.values(), key=lambda d: d.line)
 
 
 def _departure(line: int, row: list[str], at: dict[str, int]) -> Departure:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from core.commands import CommandError, CommandSet, HrCommand, PersonRef
 from core.departures import Departure, Problem
@@ -14,10 +14,12 @@ from core.hr_actions import HrActions, Planned, ServiceError
 from core.interview import Interview, InterviewState, Person
 from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
-from core.ports import BulkDirectory, Clock, Directory, UnknownPerson
+from core.ports import BulkDirectory, Clock, Directory, DirectoryRefused, UnknownPerson
 from core.views import Views, where
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
+# An exit date further back than this is refused when scheduling one person (a typo?).
+PAST_DAYS = 30
 REFUSAL = (
     "Sorry, ExitBot's commands are only for the HR team. If you think you should have "
     "access, ask HR."
@@ -230,9 +232,17 @@ class HrDesk:
         at: time | None = None,
         department: str | None = None,
         manager: str | None = None,
+        *,
+        long_past: bool = False,
     ) -> str:
         """Schedule (or move) someone's interview for their exit date, `lead_days` working
-        days earlier, at `at` or the default send time in their own zone."""
+        days earlier, at `at` or the default send time in their own zone. An exit date more
+        than PAST_DAYS ago is refused (a typo would send at once) unless `long_past`."""
+        if not long_past and exit_date < self.clock.now().date() - timedelta(days=PAST_DAYS):
+            raise CommandError(
+                f"{exit_date} is more than {PAST_DAYS} days ago, and the interview would go out "
+                "at once: check the date, or use `start @person` to interview them now."
+            )
         person = self._profile(platform, ref)
         due = self.plan(person, exit_date, at, department, manager).due_at
         send_day = working_days_before(exit_date, self.lead_days)
@@ -293,6 +303,8 @@ class HrDesk:
         for departure in departures:
             try:
                 person = find(departure.person)
+            except DirectoryRefused:  # nobody can be looked up: not a problem of this row
+                raise
             except UnknownPerson as exc:  # anything else is the directory failing: raised
                 placements.append(Placement(departure, REJECTED, reason=str(exc)))
                 continue

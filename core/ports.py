@@ -105,6 +105,12 @@ class UnknownPerson(Exception):
     deactivated account); the message says which, fit for HR to read."""
 
 
+class DirectoryRefused(UnknownPerson):
+    """The directory refused ExitBot itself (a revoked token, a missing scope): no look-up
+    works until the settings change, so a file of leavers stops at the first, not one
+    error a row."""
+
+
 class Directory(Protocol):
     """A platform's people directory: profile, time zone, e-mail."""
 

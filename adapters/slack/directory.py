@@ -13,8 +13,20 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import PLATFORM
 from adapters.slack.pacing import Paced
 from core.interview import Person
-from core.ports import UnknownPerson
+from core.ports import DirectoryRefused, UnknownPerson
 
+# Errors that refuse ExitBot itself, whoever it looks up (Slack's Web API docs: auth.test and
+# every method's common errors).
+REFUSING = {
+    "not_authed",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "missing_scope",
+    "no_permission",
+    "not_allowed_token_type",
+}
 # users.list's page size. Slack takes up to 1,000 and suggests 200, but at Tier 2 (20 calls
 # a minute) 200 a page makes a 10,000-person workspace a two-and-a-half-minute wait.
 PAGE = 1000
@@ -35,6 +47,7 @@ class SlackDirectory:
                 raise UnknownPerson("Name a person with an @mention or an e-mail address.")
         except SlackApiError as exc:
             error = exc.response.get("error")
+            refusing(exc)
             if error in ("user_not_found", "users_not_found"):
                 raise UnknownPerson(f"Slack has no user {who}.") from exc
             raise UnknownPerson(f"Slack could not look up {who} ({error}); try again.") from exc
@@ -55,6 +68,7 @@ class SlackDirectory:
                 time.sleep(exc.wait)
                 continue
             except SlackApiError as exc:
+                refusing(exc)
                 raise UnknownPerson(
                     f"Slack would not list its users ({exc.response.get('error')}); try again."
                 ) from exc
@@ -66,6 +80,16 @@ class SlackDirectory:
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return people
+
+
+def refusing(exc: SlackApiError) -> None:
+    """Raise DirectoryRefused when Slack refused the token rather than the look-up."""
+    error = exc.response.get("error")
+    if error in REFUSING:
+        raise DirectoryRefused(
+            f"Slack refused ExitBot's token ({error}): check SLACK_BOT_TOKEN and the app's "
+            "scopes (users:read, users:read.email)."
+        ) from exc
 
 
 def person_of(user: dict[str, Any]) -> Person:

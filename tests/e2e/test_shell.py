@@ -170,3 +170,75 @@ def test_schedule_a_teams_leaver_from_the_shell(
         ("teams", "aad-jane"),
         ("teams", "aad-never"),
     ]
+
+
+def test_import_reads_a_semicolon_file_without_a_header_and_counts_each_person_once(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    # As a spreadsheet in most of Europe saves it: semicolons, no header, a bad first date.
+    (tmp_path / "leavers.csv").write_text(
+        "jane@acme.test;31/02/2030;Support\n"
+        "leo@acme.test;2030-03-29;Sales\n"
+        "mia@acme.test;2030-03-29;Sales\n"
+        "leo@acme.test;2030-03-29;Sales\n"  # the same row again: counted once
+        "mia@acme.test;2030-04-05;Sales\n"  # a correction appended: the later date
+    )
+    result = run(tmp_path, slack, "import", "leavers.csv")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "leavers.csv: line 1: “31/02/2030” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-27.",
+    ]
+    assert result.stdout.startswith("Scheduled 2 exit interviews from leavers.csv.")
+    scheduled = rows(
+        tmp_path,
+        "SELECT p.user_id, p.department, i.exit_date FROM interviews i "
+        "JOIN people p ON p.id = i.person_id ORDER BY p.user_id",
+    )
+    assert scheduled == [("ULEO", "Sales", "2030-03-29"), ("UMIA", "Sales", "2030-04-05")]
+
+
+def test_import_of_a_latin_1_file_says_to_save_it_as_utf_8(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    (tmp_path / "latin.csv").write_bytes(
+        "email,exit_date\nleo@acme.test,2030-03-29\njosé@acme.test,2030-03-29\n".encode("latin-1")
+    )
+    result = run(tmp_path, slack, "import", "latin.csv")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "exitbot: latin.csv: line 3 is not UTF-8 text (a spreadsheet's older encoding?): save "
+        "the file as CSV UTF-8 (Excel: Save As, CSV UTF-8) and import it again\n"
+    )
+    assert not (tmp_path / "x.db").exists()  # refused before anything was scheduled
+
+
+def test_import_with_a_token_slack_refuses_says_so_once(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    (tmp_path / "leavers.csv").write_text(
+        "email,exit_date\n" + "".join(f"p{n}@acme.test,2030-03-29\n" for n in range(5))
+    )
+    result = run(tmp_path, slack, "import", "leavers.csv", SLACK_BOT_TOKEN="xoxb-revoked")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "leavers.csv: Slack refused ExitBot's token (invalid_auth): check SLACK_BOT_TOKEN and "
+        "the app's scopes (users:read, users:read.email)."
+    ]
+    looked_up = [m for m, _ in slack.calls if m.startswith("users.")]
+    assert looked_up == []  # refused at the first call: nothing answered, nothing retried
+
+
+def test_schedule_refuses_an_exit_date_long_past_unless_told_now(
+    tmp_path: Path, slack: SlackStandIn
+) -> None:
+    result = run(tmp_path, slack, "schedule", "UJANE", "2019-01-01")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "exitbot: 2019-01-01 is more than 30 days ago, and the interview would go out at once: "
+        "check the date, or use `start @person` to interview them now.\n"
+    )
+    assert not rows(tmp_path, "SELECT id FROM interviews")
+    meant = run(tmp_path, slack, "schedule", "UJANE", "2019-01-01", "--now")
+    assert meant.returncode == 0, meant.stderr
+    assert "That time has already passed, so it goes out within a minute." in meant.stdout
+    assert rows(tmp_path, "SELECT exit_date FROM interviews") == [("2019-01-01",)]

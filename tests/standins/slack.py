@@ -83,6 +83,10 @@ class SlackStandIn(Loopback):
     tiers: bool = True
     throttled: list[str] = field(default_factory=list)  # methods answered with 429
     _buckets: dict[str, Bucket] = field(default_factory=dict)
+    # The bot token the app was installed with. Slack answers a Web API call without a
+    # token `not_authed` and one with another (revoked, mistyped) `invalid_auth`, both with
+    # HTTP 200 and ok: false (api.slack.com/web, "Evaluating responses").
+    token: str = "xoxb-test"
 
     def __post_init__(self) -> None:
         self._posted = threading.Condition(self._lock)
@@ -111,6 +115,12 @@ class SlackStandIn(Loopback):
                         params.update(json.loads(raw))
                     else:
                         params.update(urllib.parse.parse_qsl(raw.decode()))
+                bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                token = bearer or str(params.get("token") or "")
+                if url.path.startswith("/api/") and token != standin.token:
+                    error = "invalid_auth" if token else "not_authed"
+                    reply_json(self, 200, {"ok": False, "error": error})
+                    return
                 status, body, headers = standin.handle(url.path, params)
                 reply_json(self, status, body, headers)
 
