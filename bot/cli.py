@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="run a whole interview in this terminal, offline")
-    demo.add_argument("--name", default="Alex", help="the employee's name in the demo")
+    demo.add_argument(
+        "--name", help="the employee's name in the demo (default Alex; renames a resumed one)"
+    )
     demo.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     demo.add_argument(
         "--database",

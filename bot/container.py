@@ -90,6 +90,17 @@ def _after_commit_failed(exc: Exception) -> None:
     log.warning("an ended interview could not be summarised yet (%s); the sweep tries again", exc)
 
 
+def review_every(digest_cron: str) -> str:
+    """How often HR look at all interviews together, as the closing message says it: the
+    digest's schedule (minute hour day-of-month month day-of-week)."""
+    _, _, day, month, weekday = digest_cron.split()
+    if day == "*" and weekday == "*":
+        return "each day"
+    if day == "*":
+        return "each week" if not any(c in weekday for c in ",-/") else "every few days"
+    return "each month" if month == "*" else "every few months"
+
+
 def model_host(settings: Settings) -> str | None:
     """Where answers go for analysis: the model's host, or None with the offline analyst."""
     if settings.openai_api_key is None:
@@ -167,6 +178,7 @@ def build_app(
         send_time=time.fromisoformat(settings.send_time),
         model_host=model_host(settings),
         redacts_contacts=settings.redact_pii,
+        review_every=review_every(settings.digest_cron),
     )
     transactions = Transactions(uow=uow, clock=clock, on_handler_error=_after_commit_failed)
     dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy)

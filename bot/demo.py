@@ -14,9 +14,24 @@ from core.events import UserMessage
 from core.interview import InterviewState, Person
 
 DEMO_USER = "demo"
+# The employee's name in a new demo interview.
+NAME = "Alex"
 
 
-def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh: bool) -> int:
+def _read(stdin: TextIO, stdout: TextIO, interactive: bool) -> str:
+    """The next line typed, with its newline; "" at the end of input (Ctrl-D)."""
+    if not interactive:
+        return stdin.readline()
+    try:
+        return input("> ") + "\n"
+    except EOFError:
+        return ""
+
+
+def run_demo(
+    settings: Settings, stdin: TextIO, stdout: TextIO, name: str | None, fresh: bool
+) -> int:
+    """`name` None: the demo's own (a new interview), or the one already used (resuming)."""
     upgrade_with(settings)
     app = build_app(settings, {PLATFORM: ConsoleChat(stdout)})
     conversation = app.conversation
@@ -31,17 +46,17 @@ def run_demo(settings: Settings, stdin: TextIO, stdout: TextIO, name: str, fresh
                     "(Picking up your unfinished interview; "
                     "`exitbot demo --fresh` starts over.)\n\n"
                 )
-                conversation.resume(PLATFORM, DEMO_USER)
+                conversation.resume(PLATFORM, DEMO_USER, name)
         if current is None or fresh or current.state is not InterviewState.IN_PROGRESS:
-            person = Person(platform=PLATFORM, user_id=DEMO_USER, display_name=name)
+            person = Person(platform=PLATFORM, user_id=DEMO_USER, display_name=name or NAME)
             app.hr.start_now(person, by="exitbot demo")
         app.delivery.drain()
         interactive = stdin.isatty()
+        if interactive:
+            # Line editing (arrows, history) for input(): typed keys stay out of the answer.
+            import readline  # noqa: F401
         while True:
-            if interactive:
-                stdout.write("> ")
-                stdout.flush()
-            line = stdin.readline()
+            line = _read(stdin, stdout, interactive)
             if not line:
                 stdout.write(
                     "\n(Your answers so far are saved. Run `exitbot demo` again to pick up "

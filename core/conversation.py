@@ -108,16 +108,22 @@ class Conversation:
 
         return self.transactions.once(event.platform, event.event_id, work) and own
 
-    def resume(self, platform: str, user_id: str) -> Interview | None:
-        """Re-send what the person's open interview is waiting for (a terminal reattached)."""
+    def resume(self, platform: str, user_id: str, name: str | None = None) -> Interview | None:
+        """Re-send what the person's open interview is waiting for (a terminal reattached:
+        what was on its way to the one that went away is dropped, not printed late), under
+        `name` from now on when it is given."""
 
         def work(uow: UnitOfWork) -> Interview | None:
             interview = interview_of(uow, platform, user_id)
             if interview is None or interview.state is not InterviewState.IN_PROGRESS:
                 return interview
+            uow.outbox.forget_unsent_to(Address(platform=platform, id=user_id))
+            if name:
+                interview.employee.display_name = name
             interview.unpause()
             reply: Reply = [TextMessage(text=wording.WELCOME_BACK)]
-            tell(uow, interview, reply + self.dialogue.resume(interview))
+            now = self.transactions.clock.now()
+            tell(uow, interview, reply + self.dialogue.resume(interview, now))
             return interview
 
         return self.transactions.run(work)

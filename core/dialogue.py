@@ -35,6 +35,8 @@ class DialoguePolicy:
     # e-mail addresses and phone numbers are taken out first.
     model_host: str | None = None
     redacts_contacts: bool = False
+    # How often HR look at all interviews together (the digest): for {review}.
+    review_every: str = "each week"
 
 
 def privacy_notice(policy: DialoguePolicy) -> str:
@@ -72,12 +74,16 @@ class Dialogue:
             *self._advance(interview, now),
         ]
 
-    def resume(self, interview: Interview) -> Reply:
-        """Ask again whatever is waiting for an answer (after a pause or a restart)."""
+    def resume(self, interview: Interview, now: datetime) -> Reply:
+        """Ask again whatever is waiting for an answer (after a pause or a restart). A
+        question the bank no longer has (HR changed it meanwhile) is left for the next."""
         if interview.pending_followup:
             return [TextMessage(text=interview.pending_followup)]
         if interview.pending_question:
-            return [self._question(interview, self.bank.get(interview.pending_question))]
+            question = self._pending(interview)
+            if question is None:
+                return [TextMessage(text=wording.QUESTION_GONE), *self._advance(interview, now)]
+            return [self._question(interview, question)]
         return []
 
     def on_text(self, interview: Interview, text: str, now: datetime) -> Reply:
@@ -89,7 +95,7 @@ class Dialogue:
         if interview.paused_until is not None:
             interview.unpause()
             if word is None:
-                return [TextMessage(text=wording.WELCOME_BACK), *self.resume(interview)]
+                return [TextMessage(text=wording.WELCOME_BACK), *self.resume(interview, now)]
             greeting = [TextMessage(text=wording.WELCOME_BACK_SHORT)]
         handler = {
             "help": self._help,
@@ -114,14 +120,14 @@ class Dialogue:
         interview.unpause()
         question = self._pending(interview)
         if question is None or question.id != question_id:
-            return self._stale_click(interview, question_id)
+            return self._stale_click(interview, question_id, now)
         if value not in {c.value for c in question.choices()}:
             return [self._did_not_fit(question), self._question(interview, question)]
         return self._answer(interview, question, value, now)
 
     # -- the words ----------------------------------------------------------------------------
     def _help(self, interview: Interview, now: datetime) -> Reply:
-        return [TextMessage(text=CONTROLS), *self.resume(interview)]
+        return [TextMessage(text=CONTROLS), *self.resume(interview, now)]
 
     def _stop(self, interview: Interview, now: datetime) -> Reply:
         interview.fire(Trigger.DECLINE, now, "the employee said stop")
@@ -136,7 +142,7 @@ class Dialogue:
     def _back(self, interview: Interview, now: datetime) -> Reply:
         previous = interview.step_back()
         if previous is None:
-            return [TextMessage(text=wording.NOTHING_BEFORE), *self.resume(interview)]
+            return [TextMessage(text=wording.NOTHING_BEFORE), *self.resume(interview, now)]
         return [self._question(interview, self.bank.get(previous))]
 
     def _skip(self, interview: Interview, now: datetime) -> Reply:
@@ -161,13 +167,13 @@ class Dialogue:
         interview.unpause()
         interview.last_activity_at = now
         name = first_name(interview.employee.display_name)
-        return [TextMessage(text=wording.checking_in(name)), *self.resume(interview)]
+        return [TextMessage(text=wording.checking_in(name)), *self.resume(interview, now)]
 
     def remind(self, interview: Interview, now: datetime) -> Reply:
         """The one reminder after a silence."""
         interview.reminded_at = now
         name = first_name(interview.employee.display_name)
-        return [TextMessage(text=wording.reminder(name)), *self.resume(interview)]
+        return [TextMessage(text=wording.reminder(name)), *self.resume(interview, now)]
 
     def abandon(self, interview: Interview, now: datetime) -> Reply:
         interview.fire(Trigger.ABANDON, now, "no answer after the reminder")
@@ -229,12 +235,13 @@ class Dialogue:
     def _did_not_fit(self, question: Question) -> TextMessage:
         return TextMessage(text=wording.did_not_fit(question.hint(), question.required))
 
-    def _stale_click(self, interview: Interview, question_id: str) -> Reply:
+    def _stale_click(self, interview: Interview, question_id: str, now: datetime) -> Reply:
         note = wording.ALREADY_ANSWERED if question_id in interview.answers else wording.OLD_BUTTON
-        return [TextMessage(text=note), *self.resume(interview)]
+        return [TextMessage(text=note), *self.resume(interview, now)]
 
     def _template(self, interview: Interview) -> dict[str, str]:
         return {
             "name": first_name(interview.employee.display_name),
             "kept": wording.kept_for(self.policy.retention_days),
+            "review": self.policy.review_every,
         }

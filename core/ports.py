@@ -287,6 +287,10 @@ class Outbox(Protocol):
         quote someone, and a sent message is needed no more. How many."""
         ...
 
+    def forget_unsent_to(self, to: Address) -> int:
+        """Drop what is still waiting to go to `to` (a terminal that went away); how many."""
+        ...
+
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:

@@ -27,7 +27,7 @@ from core.question_kinds import (
 
 __all__ = ["YES", "BankError", "Choice", "Question", "QuestionBank", "Role", "parse_bank"]
 
-TEMPLATE_FIELDS = frozenset({"name", "kept"})
+TEMPLATE_FIELDS = frozenset({"name", "kept", "review"})
 
 
 class BankError(ValueError):

@@ -88,6 +88,11 @@ def kept_for(retention_days: int | None) -> str:
     return "until HR delete them"
 
 
+QUESTION_GONE = (
+    "(The question you were on has since been taken out of the interview: on to the next.)"
+)
+
+
 def not_yet(due_at: datetime | None) -> str:
     when = f" on {due_at:%A %-d %B}" if due_at else " soon"
     return (

@@ -669,6 +669,18 @@ class SqlOutbox:
         dropped = self.session.execute(delete(OutboxRow).where(done < before))
         return int(dropped.rowcount)  # type: ignore[attr-defined]
 
+    def forget_unsent_to(self, to: Address) -> int:
+        dropped = self.session.execute(
+            delete(OutboxRow).where(
+                OutboxRow.platform == to.platform,
+                OutboxRow.address_kind == to.kind,
+                OutboxRow.address_id == to.id,
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.failed_at.is_(None),
+            )
+        )
+        return int(dropped.rowcount)  # type: ignore[attr-defined]
+
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:
