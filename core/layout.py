@@ -100,11 +100,18 @@ def outcome_label(outcome: str) -> str:
     return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
 
 
+def answered(summary: InterviewSummary) -> str:
+    """How far they got: "12 of 12 questions", "3 of 12 questions, stopped"."""
+    said = f"{summary.answered} of {summary.asked} questions"
+    stopped = summary.outcome in ("DECLINED", "ABANDONED", "CANCELLED")
+    return f"{said}, stopped" if stopped and summary.answered < summary.asked else said
+
+
 def summary_facts(summary: InterviewSummary) -> list[tuple[str, str]]:
     """The summary's headline facts as (label, value)."""
     facts = [
         ("Outcome", outcome_label(summary.outcome)),
-        ("Answered", f"{summary.answered} of {summary.asked} questions"),
+        ("Answered", answered(summary)),
     ]
     if summary.unreachable_because:
         facts.insert(1, ("Why", summary.unreachable_because))

@@ -21,7 +21,7 @@ from core.taxonomy import Reason
 Role = Literal["primary_reason", "trigger", "retention", "return", "recommend", "advice"]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 Scalar = str | int | bool
-YES, NO = "yes", "no"
+YES, NO, MAYBE = "yes", "no", "maybe"
 
 
 class _Strict(BaseModel):
@@ -204,20 +204,29 @@ class ChoiceQuestion(BaseQuestion):
 
 class YesNoQuestion(BaseQuestion):
     kind: Literal["yes_no"]
+    # A third answer, "Maybe", where honest people often are not sure (coming back one day).
+    unsure: bool = False
 
     def choices(self) -> list[Choice]:
-        return [Choice(YES, "Yes"), Choice(NO, "No")]
+        maybe = [Choice(MAYBE, "Maybe")] if self.unsure else []
+        return [Choice(YES, "Yes"), *maybe, Choice(NO, "No")]
 
     def interpret(self, typed: str) -> str | None:
         folded = _fold(typed)
-        if folded in _YES or folded == "1":
+        if folded.isdigit():
+            index = int(folded) - 1
+            values = [choice.value for choice in self.choices()]
+            return values[index] if 0 <= index < len(values) else None
+        if folded in _YES:
             return YES
-        if folded in _NO or folded == "2":
+        if folded in _NO:
             return NO
+        if self.unsure and folded in _MAYBE:
+            return MAYBE
         return None
 
     def hint(self) -> str:
-        return "yes or no"
+        return "yes, maybe or no" if self.unsure else "yes or no"
 
 
 class _Numbered(BaseQuestion):
@@ -300,6 +309,7 @@ _NUMBER_WORDS = {
 _NUMBER = re.compile(r"^(\d{1,2})(?:\s*(?:/|out of|of)\s*\d{1,2})?$")
 _YES = {"yes", "y", "yeah", "yep", "yup", "sure", "definitely", "absolutely", "of course", "ok"}
 _NO = {"no", "n", "nope", "nah", "never", "no way", "not really", "definitely not"}
+_MAYBE = {"maybe", "perhaps", "possibly", "not sure", "unsure", "depends", "it depends", "idk"}
 
 
 def _fold(text: str) -> str:
@@ -317,8 +327,9 @@ def _read_number(text: str, scale: Scale) -> str | None:
     elif folded in _NUMBER_WORDS:
         number = _NUMBER_WORDS[folded]
     else:
+        # A label typed back, alone or whole as the button shows it ("1 · Very poor").
         for point, label in scale.labels.items():
-            if _fold(label) == folded:
+            if folded in (_fold(label), _fold(f"{point} {label}")):
                 number = point
     if number is None or not scale.min <= number <= scale.max:
         return None

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.question_kinds import (
     KINDS,
+    NO,
     YES,
     BaseQuestion,
     Choice,
@@ -25,7 +26,7 @@ from core.question_kinds import (
     Role,
 )
 
-__all__ = ["YES", "BankError", "Choice", "Question", "QuestionBank", "Role", "parse_bank"]
+__all__ = ["NO", "YES", "BankError", "Choice", "Question", "QuestionBank", "Role", "parse_bank"]
 
 TEMPLATE_FIELDS = frozenset({"name", "kept", "review"})
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from core import wording
 from core.analysis import Analysis, Disclosure, Sentiment
 from core.interview import InterviewState
+from core.question_kinds import NO, YES
 from core.taxonomy import Reason
 
 if TYPE_CHECKING:
@@ -144,7 +145,9 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
                 ratings.append(
                     RatingLine(question=entry.question, value=entry.number, max=entry.out_of)
                 )
-        elif not entry.free_text and entry.role not in ("primary_reason", "return"):
+        elif not entry.free_text and entry.role != "primary_reason":
+            if entry.role == "return" and entry.value in (YES, NO):
+                continue  # shown as "Would come back"; a "Maybe" is shown as it was said
             choices.append(AnswerLine(question=entry.question, answer=entry.answer))
     return InterviewSummary(
         interview_id=interview.id,
@@ -161,7 +164,8 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         started_at=interview.started_at,
         ended_at=interview.ended_at,
         answered=sum(1 for e in entries if e.value is not None),
-        asked=len(entries),
+        # Of all this person would have been asked, had they gone on to the end.
+        asked=bank.progress({qid: a.value for qid, a in interview.answers.items()})[1],
         primary_reason=analysis.primary_reason,
         secondary_reasons=[r for r in analysis.secondary_reasons if r != analysis.primary_reason],
         disclosures=analysis.disclosures,

@@ -39,7 +39,7 @@ from adapters.llm.lexicon import (
 )
 from core.analysis import Analysis, Disclosure, Sentiment
 from core.ports import Usage
-from core.questions import YES, Question
+from core.questions import NO, YES, Question
 from core.reporting import TranscriptEntry
 from core.taxonomy import Reason
 
@@ -406,4 +406,4 @@ class OfflineAnalyst:
 
     def _would_return(self, entries: Sequence[TranscriptEntry]) -> bool | None:
         entry = next((e for e in entries if e.role == "return" and e.value), None)
-        return None if entry is None else entry.value == YES
+        return None if entry is None or entry.value not in (YES, NO) else entry.value == YES

@@ -78,7 +78,11 @@ def test_demo_words_work_from_a_script(tmp_path: Path) -> None:
     assert "This one matters most for the interview, so I can't skip it." in out
     assert "(you answered: Pay or benefits; “skip” keeps it)" in out
     assert "Primary reason: Health and wellbeing\nAlso: Pay and benefits" in out
-    assert "Exit interview: Alex\nOutcome: Declined (they said stop)\nAnswered: 2 of 2" in out
+    # Of the twelve they would have been asked: not "2 of 2".
+    assert (
+        "Exit interview: Alex\nOutcome: Declined (they said stop)\n"
+        "Answered: 2 of 12 questions, stopped" in out
+    )
     assert states(tmp_path) == ["DECLINED"]
 
 

@@ -138,3 +138,14 @@ def test_the_demo_in_a_terminal_edits_lines_and_resumes(tmp_path: Path) -> None:
     resumed = demo(tmp_path, stdin="\n".join(ANSWERS[2:]) + "\n")
     assert "[3/12] How would you rate the support you got from your manager?" in resumed.stdout
     assert "That's everything." in resumed.stdout
+
+
+def test_a_label_typed_back_whole_and_a_maybe_are_answers_hr_read(tmp_path: Path) -> None:
+    answers = SCRIPT | {"manager_rating": "5 · Excellent", "would_return": "maybe"}
+    result = demo(tmp_path, stdin="\n".join(answers.values()) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "didn't catch that" not in result.stdout
+    summary = result.stdout[result.stdout.index("What HR would see") :]
+    assert "How would you rate the support you got from your manager?: 5/5" in summary
+    assert "Would you consider working here again one day?: Maybe" in summary
+    assert "Would come back" not in summary  # neither a yes nor a no

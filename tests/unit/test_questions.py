@@ -123,6 +123,10 @@ RATING = q(kind="rating", scale={"min": 1, "max": 5, "labels": {1: "Very poor", 
         ("four", "4"),
         ("Excellent", "5"),
         ("very poor", "1"),
+        # The button's label typed back whole, as people copy it.
+        ("1 · Very poor", "1"),
+        ("5 - excellent", "5"),
+        ("2 · Very poor", None),
         ("6", None),
         ("0", None),
         ("great", None),
@@ -148,6 +152,27 @@ def test_rating_question_takes_a_number_or_a_label(typed: str, expected: str | N
 )
 def test_yes_no_question(typed: str, expected: str | None) -> None:
     assert q(kind="yes_no").interpret(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("maybe", "maybe"),
+        ("Not sure", "maybe"),
+        ("1", "yes"),
+        ("2", "maybe"),
+        ("3", "no"),
+        ("4", None),
+    ],
+)
+def test_a_yes_no_question_can_take_maybe(typed: str, expected: str | None) -> None:
+    unsure = q(kind="yes_no", unsure=True)
+    assert [c.label for c in unsure.choices()] == ["Yes", "Maybe", "No"]
+    assert unsure.interpret(typed) == expected
+
+
+def test_would_you_come_back_takes_maybe_in_the_bundled_bank(bank: QuestionBank) -> None:
+    assert bank.get("would_return").interpret("maybe") == "maybe"
 
 
 def test_text_answer_is_kept_verbatim_but_trimmed() -> None:
