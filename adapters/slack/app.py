@@ -19,7 +19,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import PLATFORM
-from adapters.slack.blocks import CHOICE_ACTION, answered_blocks, plain_command, render, unescape
+from adapters.slack.blocks import (
+    CHOICE_ACTION,
+    answered_blocks,
+    plain_command,
+    render_parts,
+    unescape,
+)
 from adapters.slack.chat import SLASH_COMMAND
 from adapters.slack.inbound import action_id
 from adapters.slack.pacing import Paced
@@ -38,6 +44,12 @@ SOCKET_MODE = "socket_mode/"
 # a word that it is on its way.
 PATIENCE_SECONDS = 1.0
 WORKING = "Working on it…"
+# How often a slash command's response_url may be used (within 30 minutes: Slack's docs).
+RESPONSES = 5
+TOO_LONG = (
+    "That is more than Slack shows in one answer: the rest is in `exitbot export` on the "
+    "server, and in the HR API's report."
+)
 
 
 def build_bolt_app(
@@ -125,9 +137,11 @@ def build_bolt_app(
     @app.command(SLASH_COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
+        said: list[str] = []
 
         def working() -> None:
             respond(text=WORKING, response_type="ephemeral", replace_original=False)
+            said.append(WORKING)
 
         # A slash command's answer is ephemeral: only the person who typed it sees it.
         with meanwhile(PATIENCE_SECONDS, working):
@@ -139,8 +153,18 @@ def build_bolt_app(
                     raw=command,
                 )
             )
-        text, blocks = render(answer.private)
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        # A long report goes in several messages, in order; a response_url takes five.
+        parts = render_parts(answer.private)
+        room = RESPONSES - len(said)
+        if len(parts) > room:
+            parts = [*parts[: room - 1], (TOO_LONG, [])]
+        for text, blocks in parts:
+            respond(
+                text=text,
+                blocks=blocks or None,
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     return app
 

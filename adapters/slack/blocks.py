@@ -1,6 +1,7 @@
 """Neutral messages as Block Kit. Everything from the core is escaped (`&`, `<`, `>`), so an
 answer holding `<!channel>` or `<@U123>` pings nobody; only our own `*bold*` stays markup.
-Long employee text is clipped to what a block holds (the database keeps all of it)."""
+A report or summary is never cut: long answers go on over as many sections (and, for HR's
+own answer to a command, messages) as they take; only fallback texts and labels are clipped."""
 
 from __future__ import annotations
 
@@ -85,15 +86,15 @@ class _SlackDocument:
         ]
 
     def section(self, block: Section) -> list[Block]:
-        # Each line gets its share of what a section holds, so one long answer hides no other.
-        share = max(200, (SECTION_LIMIT - len(block.title) - 60) // max(1, len(block.lines)) - 8)
+        # Every line whole, in order, over as many sections as it takes.
         lines = [f"*{escape(block.title)}*"]
         for line in block.lines:
-            text = clip(line.text, share)
-            lines.append(
-                quote(text) if line.style == "quote" else _STYLES[line.style].format(escape(text))
-            )
-        return [section("\n".join(lines))]
+            for piece in _pieces(line.text, SECTION_LIMIT - 100):
+                if line.style == "quote":
+                    lines.append(quote(piece))
+                else:
+                    lines.append(_STYLES[line.style].format(escape(piece)))
+        return [section(text) for text in _packed(lines, SECTION_LIMIT)]
 
     def note(self, block: Note) -> list[Block]:
         if block.alert:
@@ -102,7 +103,10 @@ class _SlackDocument:
 
 
 def render(message: OutboundMessage) -> Rendered:
-    return draw(_Slack(), message)
+    """One message: a summary or digest posted to a channel fits one (a report, which may
+    not, goes to HR through render_parts)."""
+    text, blocks = draw(_Slack(), message)
+    return text, blocks[:MAX_BLOCKS]
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -159,7 +163,49 @@ def answered_blocks(original: list[Block], label: str) -> list[Block]:
 
 
 def document_blocks(doc: Document) -> list[Block]:
-    return draw_parts(_SlackDocument(), doc)[:MAX_BLOCKS]
+    """Every block of the document: more than one message holds when it is long."""
+    return draw_parts(_SlackDocument(), doc)
+
+
+def render_parts(message: OutboundMessage) -> list[Rendered]:
+    """The message as one or more messages of at most MAX_BLOCKS blocks each, in order."""
+    text, blocks = draw(_Slack(), message)
+    parts = [blocks[n : n + MAX_BLOCKS] for n in range(0, len(blocks), MAX_BLOCKS)] or [[]]
+    return [(text if n == 0 else f"{text} (continued)", part) for n, part in enumerate(parts)]
+
+
+def _pieces(text: str, budget: int) -> list[str]:
+    """`text` in pieces whose escaped form fits `budget`, cut between words (and inside a
+    word only when one alone is longer)."""
+    words: list[str] = []
+    for token in re.split(r"(\s+)", text):
+        step = max(1, budget // 5)  # "&" escapes to five characters
+        words += [token[n : n + step] for n in range(0, len(token), step)] or [token]
+    pieces, current, size = [], "", 0
+    for word in words:
+        cost = len(escape(word)) + 2 * word.count("\n")
+        if size + cost > budget and current.strip():
+            pieces.append(current.strip())
+            current, size = "", 0
+            if word.isspace():
+                continue
+        current += word
+        size += cost
+    pieces.append(current.strip())
+    return [p for p in pieces if p] or [""]
+
+
+def _packed(lines: list[str], limit: int) -> list[str]:
+    """Lines joined into as few texts of at most `limit` characters as keep each line whole."""
+    texts, current = [], ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > limit:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    texts.append(current)
+    return texts
 
 
 _STYLES = {"plain": "{}", "subtle": "_{}_", "strong": "*{}*", "item": "• {}"}

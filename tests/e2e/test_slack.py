@@ -3,6 +3,7 @@ loopback stand-in of the Slack Web API."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import json
 import time
@@ -369,9 +370,13 @@ def test_schedule_sends_on_the_day_in_the_employees_time_zone(server: Server) ->
     assert "scheduled for Wed 27 Mar 2030 09:30 (Asia/Tokyo)" in server.command(
         "status <@UJANE|jane>"
     )
-    moved = server.command("schedule <@UJANE|jane> 2020-01-06")
+    # Years back is a typo until shown otherwise; a few days back goes out at once.
+    refused = server.command("schedule <@UJANE|jane> 2020-01-06")
+    assert refused.startswith("2020-01-06 is more than 30 days ago")
+    recent = datetime.date.today() - datetime.timedelta(days=3)
+    moved = server.command(f"schedule <@UJANE|jane> {recent}")
     assert moved.startswith(
-        "Moved Jane Doe's exit interview to Mon 06 Jan 2020 10:00 (Asia/Tokyo)."
+        f"Moved Jane Doe's exit interview to {recent:%a %d %b %Y} 10:00 (Asia/Tokyo)."
     )
     assert "already passed, so it goes out within a minute" in moved
     wait_for(
@@ -398,3 +403,40 @@ def test_a_serious_disclosure_reaches_hr_as_its_own_post_at_once(server: Server)
     blocks = json.dumps(summary["blocks"])
     assert blocks.index("Serious disclosure: harassment") < blocks.index("Outcome")
     assert "they said: Yes, please call me." in blocks
+
+
+def test_a_long_report_reaches_hr_whole_in_order_over_several_messages(server: Server) -> None:
+    """Slack's limits (a section holds 3,000 characters, a message 50 blocks, a message
+    40,000 characters): four answers as long as Slack lets anyone type make a report of
+    more than one message. Nothing is cut, and it reads in order."""
+    start_jane(server)
+    sentence = (
+        "I was passed over because the criteria were never written down & nobody owned them. "
+    )
+    long = {
+        q: f"[{q} begins] " + sentence * (38_000 // len(sentence)) + f"[{q} ends]"
+        for q in ("trigger", "team_culture", "retention", "advice")
+    }
+    while (question := server.slack.waiting_for(JANE)) is not None:
+        server.say(long.get(question, ANSWERS[question]))
+    wait_for(lambda: summaries(server), what="the HR summary")
+    server.command("report <@UJANE|jane>")
+    hook = f"/hooks/{server.hooks_asked}"
+    posts = wait_for(lambda: server.slack.hooks_by_url.get(hook), what="the report")
+    time.sleep(1)  # the rest of its messages
+    posts = server.slack.hooks_by_url[hook]
+    assert len(posts) >= 2
+    assert all(len(p["blocks"]) <= 50 for p in posts)
+    sections = [b["text"]["text"] for p in posts for b in p["blocks"] if b.get("text")]
+    assert all(len(text) <= 3000 for text in sections)
+    # The answers, as HR read them: the quote marks and line breaks Slack shows them with
+    # taken away, and Slack's escaping undone.
+    shown = " ".join(
+        line.removeprefix("> ") for text in sections for line in text.splitlines()
+    ).replace("&amp;", "&")
+    shown = " ".join(shown.split())
+    at = 0
+    for question, answer in long.items():
+        found = shown.find(" ".join(answer.split()), at)
+        assert found >= 0, f"{question}'s answer is not whole in the report"
+        at = found

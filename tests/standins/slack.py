@@ -68,6 +68,7 @@ class SlackStandIn(Loopback):
     calls: list[tuple[str, Json]] = field(default_factory=list)  # answered
     refused: list[tuple[str, Json]] = field(default_factory=list)  # answered with a failure
     hooks: list[Json] = field(default_factory=list)
+    hooks_by_url: dict[str, list[Json]] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
     # method -> failures to answer with, first one first
     failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -132,7 +133,13 @@ class SlackStandIn(Loopback):
 
     def handle(self, path: str, params: Json) -> tuple[int, Json, dict[str, str]]:
         if path.startswith("/hooks/"):
+            # A slash command's response_url takes five messages within 30 minutes (Slack's
+            # docs); what a sixth gets is not documented: refused here.
             with self._lock:
+                posted = self.hooks_by_url.setdefault(path, [])
+                if len(posted) >= 5:
+                    return 404, {"ok": False, "error": "used_url"}, {}
+                posted.append(params)
                 self.hooks.append(params)
             return 200, {"ok": True}, {}
         method = path.removeprefix("/api/")
