@@ -33,6 +33,7 @@ from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
 from core.intake import Handler
+from core.messages import FileMessage, OutboundMessage, TextMessage
 from core.ports import InboxItem
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def build_bolt_app(
             log.warning("could not mark the question answered: Slack asked to wait")
 
     @app.command(SLASH_COMMAND)
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         said: list[str] = []
 
@@ -153,8 +154,11 @@ def build_bolt_app(
                     raw=command,
                 )
             )
+        private = answer.private
+        if isinstance(private, FileMessage):
+            private = send_file(client, dm_channel(command["user_id"]), private)
         # A long report goes in several messages, in order; a response_url takes five.
-        parts = render_parts(answer.private)
+        parts = render_parts(private)
         room = RESPONSES - len(said)
         if len(parts) > room:
             parts = [*parts[: room - 1], (TOO_LONG, [])]
@@ -167,6 +171,23 @@ def build_bolt_app(
             )
 
     return app
+
+
+def send_file(client: WebClient, channel: str, file: FileMessage) -> OutboundMessage:
+    """A file (an export) uploaded to the person's direct messages with ExitBot; what to
+    tell them where it is. When Slack refuses the upload they get it shown instead."""
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            content=file.content,
+            filename=file.filename,
+            title=file.title,
+        )
+    except (SlackApiError, OSError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        log.warning("could not upload %s (needs files:write): %s", file.filename, error)
+        return file
+    return TextMessage(text=f"{file.title}: sent to you as {file.filename} in our direct messages.")
 
 
 @contextmanager

@@ -355,8 +355,14 @@ def test_hr_commands_over_a_finished_interview(server: Server) -> None:
     )
     digest = server.command("digest 7")
     assert "Career growth: 1" in digest and "*Response rate*\\n100%" in digest
+    # The CSV as a file in the asker's direct messages (files:write), not squeezed into a
+    # code block; the command's answer says where it went.
     export = server.command("export")
-    assert "interview_id,employee,user_id" in export and "career_growth" in export
+    assert "sent to you as exitbot-export-" in export and "in our direct messages" in export
+    [upload] = server.slack.uploads
+    assert b"interview_id,employee,user_id" in upload and b"career_growth" in upload
+    [(_, completed)] = [c for c in server.slack.calls if c[0] == "files.completeUploadExternal"]
+    assert completed["channel_id"] == f"D{HR}"
     assert "Erased everything ExitBot held about Jane Doe" in server.command("forget <@UJANE|jane>")
     assert "ExitBot has no exit interview for @UJANE" in server.command("status <@UJANE|jane>")
     assert "Ended in the last 30 days: none" in server.command("status")
