@@ -108,6 +108,12 @@ class Conversation:
 
         return self.transactions.once(event.platform, event.event_id, work) and own
 
+    def answer_label(self, question_id: str, value: str) -> str | None:
+        """How an answer reads back ("Pay & benefits", "4/5"), from the bank, not from what
+        the platform echoed (which it may have escaped)."""
+        bank = self.dialogue.bank
+        return bank.get(question_id).label_of(value) if question_id in bank else None
+
     def resume(self, platform: str, user_id: str, name: str | None = None) -> Interview | None:
         """Re-send what the person's open interview is waiting for (a terminal reattached:
         what was on its way to the one that went away is dropped, not printed late), under

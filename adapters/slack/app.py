@@ -123,7 +123,7 @@ def build_bolt_app(
         try:
             if channel != dm_channel(user):
                 return
-            label = (action.get("text") or {}).get("text") or value
+            label = conversation.answer_label(question_id, value) or value
             client.chat_update(
                 channel=channel,
                 ts=container["message_ts"],

@@ -446,3 +446,32 @@ def test_a_long_report_reaches_hr_whole_in_order_over_several_messages(server: S
         found = shown.find(" ".join(answer.split()), at)
         assert found >= 0, f"{question}'s answer is not whole in the report"
         at = found
+
+
+def test_a_label_with_an_ampersand_reads_right_on_the_answered_card(
+    slack: SlackStandIn, migrated_sqlite: str, tmp_path: Path
+) -> None:
+    bank = (Path(__file__).parents[2] / "core" / "banks" / "default.yaml").read_text()
+    (tmp_path / "bank.yaml").write_text(
+        bank.replace('label: "Pay or benefits"', 'label: "Pay & benefits"')
+    )
+
+    @dataclass(kw_only=True)
+    class WithBank(Server):
+        def settings(self) -> dict[str, str]:
+            return super().settings() | {"EXITBOT_QUESTIONS": str(tmp_path / "bank.yaml")}
+
+    server = WithBank(slack=slack, database_url=migrated_sqlite, log=tmp_path / "serve.log")
+    server.start()
+    try:
+        start_jane(server)
+        server.click("compensation")
+        [update] = wait_for(lambda: server.slack.updates(), what="the answered card")
+        blocks = (
+            update["blocks"] if isinstance(update["blocks"], list) else json.loads(update["blocks"])
+        )
+        shown = json.dumps(blocks)
+        # Escaped once for Slack (it shows "Pay & benefits"), never twice.
+        assert ":white_check_mark: *Pay &amp; benefits*" in shown and "&amp;amp;" not in shown
+    finally:
+        server.stop()

@@ -368,6 +368,10 @@ def command_body(user: str, text: str, response_url: str) -> str:
     )
 
 
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def action_body(user: str, button: Json, post: Json, message_ts: str, response_url: str) -> str:
     payload = {
         "type": "block_actions",
@@ -393,6 +397,8 @@ def action_body(user: str, button: Json, post: Json, message_ts: str, response_u
         "actions": [
             {
                 **button,
+                # Slack sends a button's text back HTML-escaped (&amp;, &lt;, &gt;).
+                "text": {**button["text"], "text": _escaped(button["text"]["text"])},
                 "block_id": "exitbot_choices",
                 "type": "button",
                 "action_ts": f"{time.time():.6f}",
