@@ -68,10 +68,28 @@ class QuestionBank(BaseModel):
         return None
 
     def progress(self, answers: Mapping[str, str | None]) -> tuple[int, int]:
-        """(number of the next question, how many this person will likely be asked)."""
+        """(number of the next question, how many this person may still be asked with those
+        done): a question counts until an answer rules it out, so the total only shrinks
+        and the progress shown never goes back ([4/13] after [3/12] did)."""
         done = sum(1 for q in self.questions if q.id in answers)
-        left = sum(1 for q in self.questions if q.id not in answers and self.applies(q, answers))
+        left = sum(1 for q in self.questions if q.id not in answers and self._may_apply(q, answers))
         return done + 1, done + left
+
+    def likely_total(self, answers: Mapping[str, str | None]) -> int:
+        """How many questions this person would be asked if they went on from here."""
+        done = sum(1 for q in self.questions if q.id in answers)
+        return done + sum(
+            1 for q in self.questions if q.id not in answers and self.applies(q, answers)
+        )
+
+    def _may_apply(self, question: Question, answers: Mapping[str, str | None]) -> bool:
+        when = question.when
+        if when is None:
+            return True
+        if when.question in answers:
+            return when.holds(answers[when.question])
+        # Undecided while the question it depends on may still be asked.
+        return when.question in self and self._may_apply(self.get(when.question), answers)
 
 
 def parse_bank(text: str, source: str) -> QuestionBank:

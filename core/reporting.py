@@ -165,7 +165,7 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         ended_at=interview.ended_at,
         answered=sum(1 for e in entries if e.value is not None),
         # Of all this person would have been asked, had they gone on to the end.
-        asked=bank.progress({qid: a.value for qid, a in interview.answers.items()})[1],
+        asked=bank.likely_total({qid: a.value for qid, a in interview.answers.items()}),
         primary_reason=analysis.primary_reason,
         secondary_reasons=[r for r in analysis.secondary_reasons if r != analysis.primary_reason],
         disclosures=analysis.disclosures,

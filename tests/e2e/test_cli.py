@@ -35,7 +35,7 @@ def test_a_scripted_demo_runs_a_whole_interview_and_prints_the_hr_summary(tmp_pa
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.startswith("Hi Alex, I'm ExitBot.")
-    assert "[1/12] What is the main reason you decided to leave?" in out
+    assert "[1/14] What is the main reason you decided to leave?" in out
     assert "[12/12] Last one." in out
     assert "That's everything. Thank you, Alex." in out
     summary = out[out.index("What HR would see") :]
@@ -102,7 +102,7 @@ def test_the_demo_never_writes_to_the_database_in_database_url(tmp_path: Path) -
 def test_fresh_starts_over(tmp_path: Path) -> None:
     run(["demo"], tmp_path, stdin="1\n")
     result = run(["demo", "--fresh"], tmp_path, stdin="")
-    assert "[1/12] What is the main reason" in result.stdout
+    assert "[1/14] What is the main reason" in result.stdout
     assert sorted(states(tmp_path)) == ["CANCELLED", "IN_PROGRESS"]
 
 

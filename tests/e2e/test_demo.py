@@ -77,7 +77,7 @@ def test_a_demo_after_a_killed_one_prints_nothing_stale_and_does_not_wait(
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 20
     assert "STALE" not in result.stdout
-    assert "[3/12] How would you rate the support you got from your manager?" in result.stdout
+    assert "[3/13] How would you rate the support you got from your manager?" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -115,14 +115,14 @@ def test_the_demo_in_a_terminal_edits_lines_and_resumes(tmp_path: Path) -> None:
 
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "50", command)
     try:
-        wait("[1/12] What is the main reason")
+        wait("[1/14] What is the main reason")
         tmux("send-keys", "-t", session, "1", "Enter")
-        wait("[2/12]")
+        wait("[2/13]")
         # Typed with a slip, mended with the arrow keys: the answer is the mended line.
         tmux("send-keys", "-t", session, "Passed over for promotion twice becase")
         tmux("send-keys", "-t", session, "Left", "Left", "u", "End")
         tmux("send-keys", "-t", session, " criteria were never written down.", "Enter")
-        wait("[3/12]")
+        wait("[3/13]")
         tmux("send-keys", "-t", session, "C-d")
         wait("Your answers so far are saved")
     finally:
@@ -136,7 +136,7 @@ def test_the_demo_in_a_terminal_edits_lines_and_resumes(tmp_path: Path) -> None:
         ).fetchall()
     assert answer == "Passed over for promotion twice because criteria were never written down."
     resumed = demo(tmp_path, stdin="\n".join(ANSWERS[2:]) + "\n")
-    assert "[3/12] How would you rate the support you got from your manager?" in resumed.stdout
+    assert "[3/13] How would you rate the support you got from your manager?" in resumed.stdout
     assert "That's everything." in resumed.stdout
 
 

@@ -64,12 +64,31 @@ def _walk(bank: QuestionBank, given: dict[str, str | None]) -> list[str]:
     return asked
 
 
-def test_progress_counts_only_questions_this_person_will_see(bank: QuestionBank) -> None:
+def test_progress_counts_the_questions_this_person_may_still_see(bank: QuestionBank) -> None:
     position, total = bank.progress({})
     assert position == 1
-    assert total == len([q for q in bank.questions if q.when is None or q.when.holds(None)])
+    assert total == len(bank.questions)  # nothing is ruled out before the first answer
     position, total_after = bank.progress({"primary_reason": "involuntary"})
     assert position == 2 and total_after < total
+    assert bank.likely_total({}) == len(
+        [q for q in bank.questions if q.when is None or q.when.holds(None)]
+    )
+
+
+@pytest.mark.parametrize("manager", ["1", "5"])
+def test_progress_never_goes_back(bank: QuestionBank, manager: str) -> None:
+    """[4/13] after [3/12] read as going backwards: the total now only shrinks."""
+    given = {"primary_reason": "career_growth", "manager_rating": manager}
+    answers: dict[str, str | None] = {}
+    shown = []
+    while (question := bank.next_question(answers)) is not None:
+        shown.append(bank.progress(answers))
+        choices = question.choices()
+        answers[question.id] = given.get(question.id) or (choices[0].value if choices else "x")
+    totals = [total for _, total in shown]
+    assert totals == sorted(totals, reverse=True)
+    assert [p / t for p, t in shown] == sorted(p / t for p, t in shown)
+    assert shown[-1][0] == shown[-1][1]  # the last question says so
 
 
 # -- typed answers -----------------------------------------------------------------------------
