@@ -112,8 +112,8 @@ class Dialogue:
         if question is None:
             return self._advance(interview, now)
         value = question.interpret(text)
-        if value is None:
-            return [self._did_not_fit(question), self._question(interview, question)]
+        if value is None:  # the question and its options are right above: not again
+            return [self._did_not_fit(question)]
         return self._answer(interview, question, value, now)
 
     def on_choice(self, interview: Interview, question_id: str, value: str, now: datetime) -> Reply:
@@ -122,7 +122,7 @@ class Dialogue:
         if question is None or question.id != question_id:
             return self._stale_click(interview, question_id, now)
         if value not in {c.value for c in question.choices()}:
-            return [self._did_not_fit(question), self._question(interview, question)]
+            return [self._did_not_fit(question)]
         return self._answer(interview, question, value, now)
 
     # -- the words ----------------------------------------------------------------------------
@@ -140,10 +140,20 @@ class Dialogue:
         return [TextMessage(text=wording.paused(when))]
 
     def _back(self, interview: Interview, now: datetime) -> Reply:
+        left_followup = interview.pending_followup is not None
         previous = interview.step_back()
         if previous is None:
             return [TextMessage(text=wording.NOTHING_BEFORE), *self.resume(interview, now)]
-        return [self._question(interview, self.bank.get(previous))]
+        # Said, never dropped silently: a follow-up left unanswered, or one answered that a
+        # new answer to this question would replace.
+        notes: Reply = []
+        if left_followup:
+            notes.append(TextMessage(text=wording.FOLLOW_UP_LEFT))
+        elif interview.answers[previous].followup_answer:
+            notes.append(TextMessage(text=wording.FOLLOW_UP_REPLACED))
+        if previous not in self.bank:
+            return [*notes, TextMessage(text=wording.QUESTION_GONE), *self._advance(interview, now)]
+        return [*notes, self._question(interview, self.bank.get(previous))]
 
     def _skip(self, interview: Interview, now: datetime) -> Reply:
         if interview.pending_followup:

@@ -93,6 +93,12 @@ QUESTION_GONE = (
 )
 
 
+FOLLOW_UP_LEFT = "Leaving that follow-up question unanswered. Back to the question it was about:"
+FOLLOW_UP_REPLACED = (
+    "What you added after this one goes with it if you change your answer (“skip” keeps both)."
+)
+
+
 def not_yet(due_at: datetime | None) -> str:
     when = f" on {due_at:%A %-d %B}" if due_at else " soon"
     return (

@@ -138,7 +138,7 @@ def test_opening_says_who_reads_how_long_and_the_words() -> None:
     assert all(f"“{w}”" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
     assert isinstance(first, QuestionMessage) and first.question_id == "reason"
     assert [ch.label for ch in first.choices] == ["Career growth", "Pay", "My job was ended"]
-    assert (first.position, first.total) == (1, 5)
+    assert (first.position, first.total) == (1, 6)  # at most six; fewer once answers rule some out
     assert c.interview.state is InterviewState.IN_PROGRESS
 
 
@@ -273,7 +273,9 @@ def test_an_answer_that_fits_no_option_gets_a_short_re_ask(
     waiting = c.last_question
     c.say(typed)
     assert c.texts[0] == f"Sorry, I didn't catch that. Please answer with {hint}"
-    assert c.last_question == waiting and waiting not in c.interview.answers
+    assert c.interview.pending_question == waiting and waiting not in c.interview.answers
+    # The question with all its options is right above: not printed again.
+    assert len(c.said) == 1 and c.last_question is None
 
 
 @pytest.mark.parametrize(
@@ -331,6 +333,26 @@ def test_follow_up_is_asked_and_its_answer_kept_with_the_question() -> None:
         "Rent went up 20%.",
     )
     assert c.last_question == "manager"
+
+
+def test_back_from_a_follow_up_says_it_is_left() -> None:
+    c = chat(followup="What made the freeze hurt most?")
+    c.say("pay", "Salary froze.", "back")
+    note, question = c.said
+    assert isinstance(note, TextMessage) and note.text == (
+        "Leaving that follow-up question unanswered. Back to the question it was about:"
+    )
+    assert isinstance(question, QuestionMessage) and question.question_id == "why"
+
+
+def test_back_to_an_answer_with_a_follow_up_says_a_new_answer_replaces_both() -> None:
+    c = chat(followup="What made the freeze hurt most?")
+    c.say("pay", "Salary froze.", "Rent went up 20%.", "back")
+    note, question = c.said
+    assert isinstance(note, TextMessage) and "goes with it if you change your answer" in note.text
+    assert isinstance(question, QuestionMessage) and question.question_id == "why"
+    c.say("skip")  # keeps both
+    assert c.interview.answers["why"].followup_answer == "Rent went up 20%."
 
 
 def test_follow_ups_stop_at_the_cap_and_never_follow_buttons() -> None:
