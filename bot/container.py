@@ -21,6 +21,7 @@ from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine, make_sessions
 from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
+from adapters.timephrases import read_time
 from bot.clock import SystemClock
 from bot.extras import require
 from bot.platform import Platform
@@ -181,7 +182,7 @@ def build_app(
         review_every=review_every(settings.digest_cron),
     )
     transactions = Transactions(uow=uow, clock=clock, on_handler_error=_after_commit_failed)
-    dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy)
+    dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy, reader=read_time)
     endings = Endings(transactions=transactions, bank=bank, analyst=analyst)
     transactions.on_ended.append(endings.on_ended)
     read = partial(SqlUnitOfWork, sessions, clock, read_only=True)

@@ -17,7 +17,7 @@ from core.messages import ChoiceItem, QuestionMessage, TextMessage
 from core.ports import Advisor, Usage
 from core.questions import Question, QuestionBank
 from core.reporting import transcript
-from core.snooze import describe, parse_later
+from core.snooze import TimeReader, Unclear, describe, parse_later
 from core.wording import CONTROLS
 
 Reply = list[TextMessage | QuestionMessage]
@@ -59,6 +59,8 @@ class Dialogue:
     # Decides on follow-ups (the analyst, or what it decided: core.advice).
     analyst: Advisor
     policy: DialoguePolicy = DialoguePolicy()
+    # Reads the times people give `later` beyond the core's own rules (dateparser).
+    reader: TimeReader | None = None
 
     # -- entry points ---------------------------------------------------------------------
     def open(self, interview: Interview, now: datetime, reason: str) -> Reply:
@@ -87,7 +89,10 @@ class Dialogue:
         return []
 
     def on_text(self, interview: Interview, text: str, now: datetime) -> Reply:
-        snooze = parse_later(text, now, interview.employee.timezone, self.policy.send_time)
+        zone = interview.employee.timezone
+        snooze = parse_later(text, now, zone, self.policy.send_time, self.reader)
+        if isinstance(snooze, Unclear):  # never taken as an answer
+            return [TextMessage(text=wording.WHEN_TO_CHECK_BACK)]
         if snooze is not None:
             return self._later(interview, now, snooze)
         word = control_word(text)

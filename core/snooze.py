@@ -1,9 +1,13 @@
 """`later`, with or without a time the employee picks: `later`, `later 2h`, `later in 3 hours`,
-`later tomorrow`, `later monday`, `later 15:00`. Times are the employee's own."""
+`later tomorrow`, `later monday`, `later 15:00`, and through a TimeReader (dateparser) the
+rest of how people say it: `later tomorrow 3pm`, `later friday 2pm`, `later at noon`. Times
+are the employee's own. A short `later ...` whose time is unclear is never an answer: it is
+UNCLEAR, and they are asked when."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from core.localtime import zone
@@ -24,19 +28,49 @@ UNITS = {
     "day": 1440,
     "days": 1440,
 }
-_AMOUNT = re.compile(r"^(?:in\s+)?(\d{1,3}|an?|one)\s*([a-z]+)$")
+_AMOUNT = re.compile(r"^(?:in\s+)?(\d{1,3}|an?|one|half an?)\s*([a-z]+)$")
 _CLOCK = re.compile(r"^(?:at\s+)?([01]?\d|2[0-3])(?::([0-5]\d))?\s*(am|pm)?$")
 MAX_SNOOZE = timedelta(days=14)
+# `later` and at most this many words: a pause, its time clear or not. Longer, a sentence
+# that starts with "later" ("later in my career I'd like to lead") is an answer.
+SHORT = 5
 
 
-def parse_later(text: str, now: datetime, timezone: str | None, send_time: time) -> datetime | None:
-    """When to check back, if `text` is `later` with a time we understand; else None (then
-    `later in my career...` is an answer, not a pause)."""
+class Unclear:
+    """`later` with a time that cannot be read (or is past, or too far): ask when."""
+
+
+UNCLEAR = Unclear()
+# Reads a time phrase ("friday 2pm") at a local moment: the moment meant, or None.
+TimeReader = Callable[[str, datetime], datetime | None]
+
+
+def parse_later(
+    text: str,
+    now: datetime,
+    timezone: str | None,
+    send_time: time,
+    reader: TimeReader | None = None,
+) -> datetime | Unclear | None:
+    """When to check back if `text` is `later` with a time; UNCLEAR when it is a short
+    `later ...` whose time is not clear; None when it is not a pause (an answer)."""
     folded = " ".join(re.sub(r"[.!?,]+", " ", text.casefold()).split())
     if folded != "later" and not folded.startswith("later "):
         return None
     when = folded.removeprefix("later").strip()
     local_now = now.astimezone(zone(timezone))
+    moment = _by_rule(when, now, local_now, send_time)
+    if moment is None and reader is not None and when:
+        read = reader(when, local_now)
+        if read is not None and read.time() == time(0) and not re.search(r"\d|noon|midnight", when):
+            read = _at(read, send_time)  # a day without a time: at the usual hour
+        moment = read
+    if moment is not None:
+        return moment if now < moment <= now + MAX_SNOOZE else UNCLEAR
+    return UNCLEAR if len(when.split()) < SHORT else None
+
+
+def _by_rule(when: str, now: datetime, local_now: datetime, send_time: time) -> datetime | None:
     if when in ("", "please", "pls"):
         return _at(local_now + timedelta(days=1), send_time)
     if when in ("tomorrow", "tmrw"):
@@ -51,9 +85,11 @@ def parse_later(text: str, now: datetime, timezone: str | None, send_time: time)
         return _at(local_now + timedelta(days=ahead), send_time)
     if (match := _AMOUNT.match(when)) and match.group(2) in UNITS:
         count, unit = match.groups()
-        amount = 1 if count in ("a", "an", "one") else int(count)
+        amount = (
+            1 if count in ("a", "an", "one") else 0.5 if count.startswith("half") else int(count)
+        )
         delta = timedelta(minutes=amount * UNITS[unit])
-        return now + delta if timedelta(0) < delta <= MAX_SNOOZE else None
+        return now + delta if timedelta(0) < delta else None
     if match := _CLOCK.match(when):
         hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
         if half:

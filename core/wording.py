@@ -93,6 +93,10 @@ QUESTION_GONE = (
 )
 
 
+WHEN_TO_CHECK_BACK = (
+    "When should I check back? Say “later” with a time, for example “later in an hour”, "
+    "“later tomorrow 3pm” or “later monday”."
+)
 FOLLOW_UP_LEFT = "Leaving that follow-up question unanswered. Back to the question it was about:"
 FOLLOW_UP_REPLACED = (
     "What you added after this one goes with it if you change your answer (“skip” keeps both)."

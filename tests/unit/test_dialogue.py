@@ -9,6 +9,7 @@ from textwrap import dedent
 
 import pytest
 
+from adapters.timephrases import read_time
 from core import wording
 from core.analysis import Analysis
 from core.dialogue import CONTROLS, Dialogue, DialoguePolicy, control_word, privacy_notice
@@ -431,3 +432,17 @@ def test_later_in_a_sentence_is_an_answer() -> None:
     c.say("pay", "later in my career I want to lead a team")
     assert c.answer("why") == "later in my career I want to lead a team"
     assert c.interview.paused_until is None
+
+
+def test_a_later_with_an_unclear_time_on_a_text_question_is_never_the_answer() -> None:
+    c = chat()
+    c.dialogue.reader = read_time
+    c.say("pay")  # now at the free-text "why"
+    c.say("later after lunch")
+    assert c.texts == [
+        "When should I check back? Say “later” with a time, for example “later in an hour”, "
+        "“later tomorrow 3pm” or “later monday”."
+    ]
+    assert "why" not in c.interview.answers and c.interview.pending_question == "why"
+    c.say("later tomorrow 3pm")
+    assert c.interview.paused_until is not None and "why" not in c.interview.answers

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from core.snooze import describe, parse_later
+from adapters.timephrases import read_time
+from core.snooze import UNCLEAR, describe, parse_later
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # a Wednesday; 18:00 in Tokyo
 TEN = time(10, 0)
@@ -43,13 +44,41 @@ def test_when_to_check_back(text: str, tz: str | None, expected: datetime) -> No
         "later in my career I'd like to lead",
         "latery",
         "I'll answer later",
-        "later 99 days",
-        "later 13pm",
         "skip",
     ],
 )
 def test_not_a_pause(text: str) -> None:
-    assert parse_later(text, NOW, None, TEN) is None
+    assert parse_later(text, NOW, None, TEN, read_time) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tz", "expected"),
+    [
+        # How people say it, read by dateparser in their zone (18:00 on Wednesday in Tokyo).
+        ("later tomorrow 3pm", "Asia/Tokyo", datetime(2026, 3, 5, 6, 0, tzinfo=UTC)),
+        ("later friday 2pm", None, datetime(2026, 3, 6, 14, 0, tzinfo=UTC)),
+        ("later at noon", None, datetime(2026, 3, 4, 12, 0, tzinfo=UTC)),
+        ("later this afternoon", None, datetime(2026, 3, 4, 15, 0, tzinfo=UTC)),
+        ("later in half an hour", None, datetime(2026, 3, 4, 9, 30, tzinfo=UTC)),
+        ("later on friday", "Asia/Tokyo", datetime(2026, 3, 6, 1, 0, tzinfo=UTC)),
+    ],
+)
+def test_how_people_say_when(text: str, tz: str | None, expected: datetime) -> None:
+    assert parse_later(text, NOW, tz, TEN, read_time) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "later 99 days",  # too far
+        "later 13pm",
+        "later this afternoon please",  # 15:00 has passed in Tokyo
+        "later when I can",
+        "later after lunch",
+    ],
+)
+def test_a_short_later_with_an_unclear_time_is_asked_about_not_answered(text: str) -> None:
+    assert parse_later(text, NOW, "Asia/Tokyo", TEN, read_time) is UNCLEAR
 
 
 def test_describe_in_their_words() -> None:
