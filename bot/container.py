@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
+from adapters.holidays import public_holidays
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.resilience import CallObserver, CircuitBreaker, Guard
 from adapters.storage.crypto import Cipher, KeyMismatch
@@ -39,6 +40,7 @@ from core.ports import Analyst, ChatPort, Clock, Directory
 from core.questions import BankError, QuestionBank, parse_bank
 from core.transactions import Transactions
 from core.views import Views
+from core.working_hours import WorkingHours, no_holidays
 
 # Where the openai package sends requests when OPENAI_BASE_URL is not set.
 OPENAI_API = "https://api.openai.com/v1"
@@ -89,6 +91,16 @@ def make_analyst(settings: Settings, observe: CallObserver | None = None) -> Ana
 
 def _after_commit_failed(exc: Exception) -> None:
     log.warning("an ended interview could not be summarised yet (%s); the sweep tries again", exc)
+
+
+def working_hours(settings: Settings) -> WorkingHours:
+    """When reminders may go out, and which days are public holidays, from the settings."""
+    holiday = public_holidays(settings.holiday_country) if settings.holiday_country else no_holidays
+    if settings.working_hours == "always":
+        return WorkingHours(time.min, time.max, holiday, weekdays=frozenset(range(7)))
+    start, end = settings.working_hours.split("-")
+    until = time.max if end == "24:00" else time.fromisoformat(end)
+    return WorkingHours(time.fromisoformat(start), until, holiday)
 
 
 def review_every(digest_cron: str) -> str:
@@ -190,6 +202,7 @@ def build_app(
         uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group
     )
     hr = HrActions(transactions=transactions, dialogue=dialogue)
+    working = working_hours(settings)
     jobs = Jobs(
         transactions=transactions,
         bank=bank,
@@ -198,6 +211,7 @@ def build_app(
         views=views,
         remind_after=timedelta(hours=settings.reminder_hours),
         abandon_after=timedelta(hours=settings.abandon_hours),
+        working=working,
     )
     delivery = Delivery(
         uow=uow, ports=dict(ports or {}), clock=clock, on_unreachable=jobs.mark_unreachable
@@ -210,6 +224,7 @@ def build_app(
         hr_users=frozenset(settings.hr_users),
         send_time=time.fromisoformat(settings.send_time),
         lead_days=settings.lead_days,
+        working=working,
     )
     return App(
         settings=settings,

@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError
 
 from adapters.storage.crypto import Cipher
 
+# EXITBOT_WORKING_HOURS: from-to, in the employee's own time.
+HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 # Where the Teams app package points until the company says where its own pages are.
 EXAMPLE_SITE = "https://exitbot.example.com"
 
@@ -91,6 +93,10 @@ class Settings(BaseSettings):
     digest_cron: str = Field("0 9 * * mon", validation_alias="EXITBOT_DIGEST_CRON")
     digest_days: int = Field(7, ge=1, le=366, validation_alias="EXITBOT_DIGEST_DAYS")
     min_group: int = Field(3, ge=1, le=100, validation_alias="EXITBOT_MIN_GROUP")
+    # When reminders may go out, Monday to Friday in the employee's own time; "always".
+    working_hours: str = Field("09:00-18:00", validation_alias="EXITBOT_WORKING_HOURS")
+    # Public holidays (ISO 3166 country code, e.g. DE, US, GB): no invitation or reminder.
+    holiday_country: str | None = Field(None, validation_alias="EXITBOT_HOLIDAY_COUNTRY")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="EXITBOT_LOG_LEVEL"
@@ -115,6 +121,28 @@ class Settings(BaseSettings):
     @classmethod
     def _log_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "always" and not re.fullmatch(
+            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d", value
+        ):
+            raise ValueError("must be HH:MM-HH:MM (e.g. 09:00-18:00) or always")
+        return value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from adapters.holidays import supported
+
+        code = value.strip().upper()
+        if not supported(code):
+            raise ValueError("is not a country the holidays package knows, e.g. DE, US or GB")
+        return code
 
     @field_validator("default_timezone")
     @classmethod

@@ -16,6 +16,7 @@ from core.localtime import local, moment_on, working_days_before
 from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import BulkDirectory, Clock, Directory, DirectoryRefused, UnknownPerson
 from core.views import Views, where
+from core.working_hours import WorkingHours
 
 REFUSED = (CommandError, ServiceError, UnknownPerson)
 # An exit date further back than this is refused when scheduling one person (a typo?).
@@ -99,6 +100,8 @@ class HrDesk:
     hr_users: frozenset[str]
     send_time: time = time(10, 0)
     lead_days: int = 0
+    # Working days: an invitation never goes out on a public holiday.
+    working: WorkingHours = field(default_factory=WorkingHours)
     # How people type a command on each platform, when not just the words: {"slack": "/exitbot "}.
     invocations: dict[str, str] = field(default_factory=dict)
 
@@ -245,17 +248,20 @@ class HrDesk:
             )
         person = self._profile(platform, ref)
         due = self.plan(person, exit_date, at, department, manager).due_at
-        send_day = working_days_before(exit_date, self.lead_days)
+        send_day = working_days_before(exit_date, self.lead_days, self.working.holiday)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
         self.actions.schedule(person, due, by=actor, exit_date=exit_date)
         when = local(due, person.timezone)
-        lead = (
-            f", {self.lead_days} working day{'s' if self.lead_days > 1 else ''} before their "
-            f"exit date ({exit_date:%a %d %b})"
-            if send_day != exit_date
-            else ""
-        )
+        if send_day == exit_date:
+            lead = ""
+        elif self.lead_days:
+            days = f"{self.lead_days} working day{'s' if self.lead_days > 1 else ''}"
+            lead = f", {days} before their exit date ({exit_date:%a %d %b})"
+        else:
+            lead = (
+                f", the working day before their exit date ({exit_date:%a %d %b}, a public holiday)"
+            )
         passed = (
             " That time has already passed, so it goes out within a minute."
             if due <= self.clock.now()
@@ -277,7 +283,7 @@ class HrDesk:
         date, at `at` or the default send time, in their own zone."""
         person.department = department or person.department
         person.manager = manager or person.manager
-        send_day = working_days_before(exit_date, self.lead_days)
+        send_day = working_days_before(exit_date, self.lead_days, self.working.holiday)
         return Planned(
             person, moment_on(send_day, at or self.send_time, person.timezone), exit_date
         )

@@ -6,7 +6,7 @@ processes at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.conversation import tell
@@ -18,6 +18,7 @@ from core.ports import UnitOfWork
 from core.questions import QuestionBank
 from core.transactions import Transactions
 from core.views import Views
+from core.working_hours import WorkingHours
 
 # People with invitations (or other bulk messages) still on their way, beyond which no more
 # interviews are opened for now: a few seconds of sending at the platform's pace.
@@ -43,6 +44,8 @@ class Jobs:
     # Silence: one reminder after `remind_after`, ABANDONED `abandon_after` later.
     remind_after: timedelta = timedelta(hours=48)
     abandon_after: timedelta = timedelta(hours=72)
+    # A reminder (and the goodbye after the silence) waits for the person's working hours.
+    working: WorkingHours = field(default_factory=WorkingHours)
 
     def open_due(self, batch: int = 50, backlog: int = BULK_BACKLOG) -> Opening:
         """Open the next due interviews, as many as the bulk lane has room for: a layoff of
@@ -89,6 +92,8 @@ class Jobs:
             reply = self.dialogue.check_in(interview, now)
         else:
             quiet = interview.last_activity_at or interview.created_at
+            if not self.working.open_at(now, interview.employee.timezone):
+                return False  # due, but not at night, at the weekend or on a holiday
             if interview.reminded_at is None:
                 if now - quiet < self.remind_after:
                     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,10 +25,18 @@ def moment_on(day: date, at: time, timezone: str | None) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(timezone))
 
 
-def working_days_before(day: date, count: int) -> date:
-    """`count` working days (Monday to Friday) before `day`; `day` itself when count is 0."""
+def working_days_before(
+    day: date, count: int, holiday: Callable[[date], bool] = lambda day: False
+) -> date:
+    """`count` working days (Monday to Friday, public holidays not counted) before `day`;
+    `day` itself when count is 0, unless it is a public holiday (then the working day
+    before it)."""
     while count > 0:
         day -= timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not holiday(day):
             count -= 1
+    while holiday(day):
+        day -= timedelta(days=1)
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
     return day

@@ -3,13 +3,15 @@ honoured and ends with a check-in. A controllable clock stands in for the days p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from bot.container import App
+from core.commands import PersonRef
 from core.events import UserMessage
 from core.interview import InterviewState, Person
 from core.messages import SummaryMessage, TextMessage
-from tests.conftest import PLATFORM, FakeChat, FakeClock
+from tests.conftest import PLATFORM, AppFactory, FakeChat, FakeClock
 
 JANE = Person(PLATFORM, "UJANE", "Jane Doe", timezone="Asia/Tokyo")
 
@@ -29,8 +31,9 @@ def state(app: App) -> InterviewState:
 
 
 def test_one_reminder_then_abandoned_and_hr_told(
-    app: App, chat: FakeChat, clock: FakeClock
+    make_app: AppFactory, chat: FakeChat, clock: FakeClock
 ) -> None:
+    app = make_app(EXITBOT_WORKING_HOURS="always")  # counting hours, not minding the clock
     app.hr.start_now(JANE, by="UHR")
     say(app, "1")
     clock.advance(hours=47)
@@ -52,7 +55,10 @@ def test_one_reminder_then_abandoned_and_hr_told(
     assert app.jobs.nudge_silent() == 0
 
 
-def test_answering_after_the_reminder_restarts_the_clock(app: App, clock: FakeClock) -> None:
+def test_answering_after_the_reminder_restarts_the_clock(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app(EXITBOT_WORKING_HOURS="always")
     app.hr.start_now(JANE, by="UHR")
     clock.advance(hours=48)
     assert app.jobs.nudge_silent() == 1
@@ -97,3 +103,44 @@ def test_downtime_is_caught_up_in_order(app: App, chat: FakeChat, clock: FakeClo
     assert first_contact == ["U0", "U1", "U2"]  # oldest due first
     assert all(len(chat.to_user(f"U{n}")) == 4 for n in range(3))
     assert app.jobs.open_due().opened == 0
+
+
+def test_a_reminder_waits_for_working_hours_and_skips_public_holidays(
+    make_app: AppFactory, chat: FakeChat, clock: FakeClock
+) -> None:
+    """The reminder was due exactly 48 h after the silence, at any hour and on weekends."""
+    app = make_app(EXITBOT_HOLIDAY_COUNTRY="JP")
+    clock.current = datetime(2026, 4, 27, 11, 0, tzinfo=UTC)  # Monday 20:00 in Tokyo
+    app.hr.start_now(JANE, by="UHR")
+    say(app, "1")
+    clock.current = datetime(2026, 4, 29, 11, 0, tzinfo=UTC)  # 48 h: Wednesday 20:00 there
+    assert app.jobs.nudge_silent() == 0  # evening: not now
+    clock.current = datetime(2026, 4, 30, 0, 0, tzinfo=UTC)  # Thursday 09:00 there
+    assert app.jobs.nudge_silent() == 1
+    app.delivery.drain()
+    assert texts(chat)[-1].startswith("Hi Jane, just a gentle nudge")
+    # Its goodbye after 72 h more (Sunday 09:00) waits too: past the weekend and Golden
+    # Week's holidays (Monday 4 May to Wednesday 6 May in Japan), to Thursday.
+    for local_day in (3, 4, 5, 6):
+        clock.current = datetime(2026, 5, local_day, 1, 0, tzinfo=UTC)  # 10:00 there
+        assert app.jobs.nudge_silent() == 0, local_day
+    clock.current = datetime(2026, 5, 7, 1, 0, tzinfo=UTC)
+    assert app.jobs.nudge_silent() == 1 and state(app) is InterviewState.ABANDONED
+
+
+class JaneOnly:
+    def lookup(self, user_id: str | None = None, email: str | None = None) -> Person:
+        return replace(JANE)
+
+
+def test_an_invitation_on_a_public_holiday_goes_the_working_day_before(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app(EXITBOT_HOLIDAY_COUNTRY="JP")
+    ref = PersonRef(user_id="UJANE")
+    app.desk.directories[PLATFORM] = JaneOnly()
+    said = app.desk.schedule(PLATFORM, "UHR", ref, date(2026, 5, 5))  # Children's Day
+    assert said == (
+        "Scheduled Jane Doe's exit interview for Fri 01 May 2026 10:00 (Asia/Tokyo), the working "
+        "day before their exit date (Tue 05 May, a public holiday)."
+    )
