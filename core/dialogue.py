@@ -25,6 +25,16 @@ Reply = list[TextMessage | QuestionMessage]
 CONTROL_WORDS = frozenset({"skip", "later", "back", "stop", "help"})
 
 
+# The question asked when `later`'s time was unclear, with three times to pick (each also
+# typed as it reads); outside the bank.
+CHECK_BACK = "check_back"
+CHECK_BACK_CHOICES = {
+    "in an hour": "Later in an hour",
+    "tomorrow": "Later tomorrow",
+    "next week": "Later next week",
+}
+
+
 @dataclass(frozen=True)
 class DialoguePolicy:
     max_followups: int = 2
@@ -92,7 +102,7 @@ class Dialogue:
         zone = interview.employee.timezone
         snooze = parse_later(text, now, zone, self.policy.send_time, self.reader)
         if isinstance(snooze, Unclear):  # never taken as an answer
-            return [TextMessage(text=wording.WHEN_TO_CHECK_BACK)]
+            return [self._when_to_check_back(interview)]
         if snooze is not None:
             return self._later(interview, now, snooze)
         word = control_word(text)
@@ -122,6 +132,12 @@ class Dialogue:
         return self._answer(interview, question, value, now)
 
     def on_choice(self, interview: Interview, question_id: str, value: str, now: datetime) -> Reply:
+        if question_id == CHECK_BACK and value in CHECK_BACK_CHOICES:
+            until = parse_later(
+                f"later {value}", now, interview.employee.timezone, self.policy.send_time
+            )
+            assert isinstance(until, datetime)  # each choice is one of the rules' own
+            return self._later(interview, now, until)
         interview.unpause()
         question = self._pending(interview)
         if question is None or question.id != question_id:
@@ -245,6 +261,16 @@ class Dialogue:
             previous_answer=(
                 question.label_of(earlier.value) if earlier and earlier.value is not None else None
             ),
+        )
+
+    def _when_to_check_back(self, interview: Interview) -> QuestionMessage:
+        return QuestionMessage(
+            interview_id=interview.id,
+            question_id=CHECK_BACK,
+            text=wording.WHEN_TO_CHECK_BACK,
+            choices=[ChoiceItem(value=v, label=label) for v, label in CHECK_BACK_CHOICES.items()],
+            position=0,
+            total=0,
         )
 
     def _did_not_fit(self, question: Question) -> TextMessage:

@@ -62,6 +62,11 @@ class QuestionMessage(_Message):
     # Set when revisiting a question: how it was answered before.
     previous_answer: str | None = None
 
+    @property
+    def counter(self) -> str | None:
+        """ "4/12", or None for a question outside the bank (when to check back)."""
+        return f"{self.position}/{self.total}" if self.total else None
+
 
 class SummaryMessage(_Message):
     """The HR summary card posted when an interview ends."""

@@ -94,8 +94,7 @@ QUESTION_GONE = (
 
 
 WHEN_TO_CHECK_BACK = (
-    "When should I check back? Say “later” with a time, for example “later in an hour”, "
-    "“later tomorrow 3pm” or “later monday”."
+    "When should I check back? Pick one, or say “later” with a time (“later tomorrow 3pm”)."
 )
 FOLLOW_UP_LEFT = "Leaving that follow-up question unanswered. Back to the question it was about:"
 FOLLOW_UP_REPLACED = (

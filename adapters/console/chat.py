@@ -65,11 +65,14 @@ def _wrap(text: str, indent: str = "") -> str:
 
 
 def render_question(message: QuestionMessage) -> str:
-    lines = [_wrap(f"[{message.position}/{message.total}] {message.text}")]
+    counter = f"[{message.counter}] " if message.counter else ""
+    lines = [_wrap(f"{counter}{message.text}")]
     if message.previous_answer:
         lines.append(f"  (you answered: {message.previous_answer}; “skip” keeps it)")
     choices = message.choices
-    if choices and all(c.value.isdigit() for c in choices):
+    if choices and not message.counter:  # not the bank's: what to type, as it is
+        lines.append("  " + " / ".join(f"“{c.label.lower()}”" for c in choices))
+    elif choices and all(c.value.isdigit() for c in choices):
         lines.append("  " + "   ".join(c.label for c in choices))
         lines.append(f"  (type a number from {choices[0].value} to {choices[-1].value})")
     elif choices:

@@ -126,7 +126,8 @@ def choice_value(interview_id: str, question_id: str, value: str) -> str:
 
 
 def question_blocks(message: QuestionMessage) -> list[Block]:
-    blocks = [section(f"*{message.position}/{message.total}*  {escape(message.text)}")]
+    counter = f"*{message.counter}*  " if message.counter else ""
+    blocks = [section(f"{counter}{escape(message.text)}")]
     blocks[0]["block_id"] = f"exitbot_q_{message.question_id}"
     if message.previous_answer is not None:
         before = clip(escape(message.previous_answer), 500, "…")

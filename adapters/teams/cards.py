@@ -146,7 +146,7 @@ def choice_data(message: QuestionMessage, value: str | None = None) -> Json:
 
 def question_card(message: QuestionMessage) -> Attachment:
     body = [
-        block(f"{message.position}/{message.total}", isSubtle=True, spacing="None"),
+        *([block(message.counter, isSubtle=True, spacing="None")] if message.counter else []),
         block(escape(message.text), weight="Bolder", id=f"exitbot_q_{message.question_id}"),
     ]
     if message.previous_answer is not None:

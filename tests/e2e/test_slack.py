@@ -475,3 +475,19 @@ def test_a_label_with_an_ampersand_reads_right_on_the_answered_card(
         assert ":white_check_mark: *Pay &amp; benefits*" in shown and "&amp;amp;" not in shown
     finally:
         server.stop()
+
+
+def test_later_with_an_unclear_time_asks_when_with_buttons(server: Server) -> None:
+    start_jane(server)
+    server.say(ANSWERS["primary_reason"])
+    server.say("later after lunch")  # a text question: never stored as the answer
+    buttons = wait_for(lambda: server.slack.buttons(JANE), what="the buttons")
+    assert [b["text"]["text"] for b in buttons] == [
+        "Later in an hour",
+        "Later tomorrow",
+        "Later next week",
+    ]
+    server.click("tomorrow")
+    assert "I'll check back tomorrow at 10:00" in server.slack.posts(f"D{JANE}")[-1]["text"]
+    server.say("I'm back")
+    assert server.slack.waiting_for(JANE) == "trigger"  # picked up where we were

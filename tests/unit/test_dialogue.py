@@ -439,10 +439,22 @@ def test_a_later_with_an_unclear_time_on_a_text_question_is_never_the_answer() -
     c.dialogue.reader = read_time
     c.say("pay")  # now at the free-text "why"
     c.say("later after lunch")
-    assert c.texts == [
-        "When should I check back? Say “later” with a time, for example “later in an hour”, "
-        "“later tomorrow 3pm” or “later monday”."
+    [ask] = c.said
+    assert isinstance(ask, QuestionMessage) and ask.counter is None
+    assert ask.text.startswith("When should I check back?")
+    assert [choice.label for choice in ask.choices] == [
+        "Later in an hour",
+        "Later tomorrow",
+        "Later next week",
     ]
     assert "why" not in c.interview.answers and c.interview.pending_question == "why"
     c.say("later tomorrow 3pm")
+    assert c.interview.paused_until is not None and "why" not in c.interview.answers
+
+
+def test_a_time_to_check_back_can_be_picked_from_the_buttons() -> None:
+    c = chat()
+    c.say("pay", "later whenever")
+    c.click("check_back", "tomorrow")
+    assert c.texts[0].startswith("No problem, your answers so far are saved. I'll check back")
     assert c.interview.paused_until is not None and "why" not in c.interview.answers
