@@ -21,6 +21,10 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     return exitbot(*args, cwd=tmp_path, timeout=60, **env)
 
 
+def serve_slack(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run(tmp_path, "serve", SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", **env)
+
+
 def one_line(result: subprocess.CompletedProcess[str], code: int, starts: str) -> None:
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
@@ -86,13 +90,8 @@ def test_serve_with_slack_unreachable_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    result = run(
-        tmp_path,
-        "serve",
-        SLACK_BOT_TOKEN="xoxb-1",
-        SLACK_SIGNING_SECRET="s",
-        SLACK_API_URL=f"http://127.0.0.1:{port}/api/",
-        EXITBOT_PORT=str(free_port()),
+    result = serve_slack(
+        tmp_path, SLACK_API_URL=f"http://127.0.0.1:{port}/api/", EXITBOT_PORT=str(free_port())
     )
     one_line(result, 1, f"exitbot: cannot reach Slack at http://127.0.0.1:{port}/api/")
 
@@ -102,12 +101,6 @@ def test_serve_on_a_port_in_use_stops_before_it_migrates_or_sends(tmp_path: Path
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = run(
-            tmp_path,
-            "serve",
-            SLACK_BOT_TOKEN="xoxb-1",
-            SLACK_SIGNING_SECRET="s",
-            EXITBOT_PORT=str(port),
-        )
+        result = serve_slack(tmp_path, EXITBOT_PORT=str(port))
     one_line(result, 2, f"exitbot: EXITBOT_PORT: cannot listen on 127.0.0.1:{port}: Address")
     assert not (tmp_path / "x.db").exists()  # no migration, no sweep, nothing sent
