@@ -27,6 +27,7 @@ from bot.clock import SystemClock
 from bot.extras import require
 from bot.platform import Platform
 from bot.settings import Settings, SettingsError
+from core import wording
 from core.conversation import Conversation
 from core.delivery import Delivery, SendNow
 from core.dialogue import Dialogue, DialoguePolicy
@@ -108,10 +109,10 @@ def review_every(digest_cron: str) -> str:
     digest's schedule (minute hour day-of-month month day-of-week)."""
     _, _, day, month, weekday = digest_cron.split()
     if day == "*" and weekday == "*":
-        return "each day"
+        return wording.EACH_DAY
     if day == "*":
-        return "each week" if not any(c in weekday for c in ",-/") else "every few days"
-    return "each month" if month == "*" else "every few months"
+        return wording.EACH_WEEK if not any(c in weekday for c in ",-/") else wording.EVERY_FEW_DAYS
+    return wording.EACH_MONTH if month == "*" else wording.EVERY_FEW_MONTHS
 
 
 def model_host(settings: Settings) -> str | None:

@@ -12,6 +12,7 @@ from core.advice import advised
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
+from core.layout import disclosure_alert
 from core.messages import Address, Lane, OutboundMessage, TextMessage
 from core.ports import UnitOfWork
 from core.transactions import Transactions
@@ -63,21 +64,25 @@ class Conversation:
             if interview is None:
                 self._to_stranger(uow, event.platform, event.user_id)
                 return
+            speaks = dialogue.languages.supported(event.locale)
+            if interview.language is None and speaks and speaks != dialogue.languages.default:
+                interview.language = speaks  # nobody chose: their client's language
             if interview.state is InterviewState.IN_PROGRESS:
                 now = self.transactions.clock.now()
+                asked_before = interview.pending_followup == wording.DISCLOSURE_FOLLOW_UP
                 reply = dialogue.on_text(interview, event.text, now)
-                if any(
-                    isinstance(m, TextMessage) and m.text == wording.DISCLOSURE_FOLLOW_UP
-                    for m in reply
-                ):  # HR hear of it now, in the same commit, not at the end
-                    alert = wording.disclosure_alert(interview.employee.name, interview.id)
+                if interview.pending_followup == wording.DISCLOSURE_FOLLOW_UP and not asked_before:
+                    # HR hear of it now, in the same commit, not at the end
+                    alert = disclosure_alert(interview.employee.name, interview.id)
                     uow.outbox.add(
                         Address.hr(event.platform), TextMessage(text=alert), interview.id
                     )
             elif interview.state is InterviewState.SCHEDULED:
-                reply = [TextMessage(text=wording.not_yet(interview.due_at))]
+                reply = dialogue.on_text_before_start(
+                    interview, event.text, self.transactions.clock.now()
+                )
             else:
-                reply = [TextMessage(text=wording.CLOSED)]
+                reply = dialogue.say(interview, wording.CLOSED)
             tell(uow, interview, reply)
 
         return self.transactions.once(event.platform, event.event_id, work)
@@ -100,7 +105,7 @@ class Conversation:
             trace.note(interview_id=interview.id)
             own = True
             if interview.state is not InterviewState.IN_PROGRESS:
-                tell(uow, interview, [TextMessage(text=wording.CLOSED)])
+                tell(uow, interview, dialogue.say(interview, wording.CLOSED))
                 return
             now = self.transactions.clock.now()
             reply = dialogue.on_choice(interview, event.question_id, event.value, now)
@@ -108,10 +113,12 @@ class Conversation:
 
         return self.transactions.once(event.platform, event.event_id, work) and own
 
-    def answer_label(self, question_id: str, value: str) -> str | None:
-        """How an answer reads back ("Pay & benefits", "4/5"), from the bank, not from what
-        the platform echoed (which it may have escaped)."""
-        bank = self.dialogue.bank
+    def answer_label(self, question_id: str, value: str, language: str | None = None) -> str | None:
+        """How an answer reads back ("Pay & benefits", "4/5"), from the bank in the language
+        the question was asked in, not from what the platform echoed (it may escape it)."""
+        dialogue = self.dialogue
+        code = dialogue.languages.effective(language)
+        bank = dialogue.bank.in_language(code).spoken(dialogue.languages.speech(code))
         return bank.get(question_id).label_of(value) if question_id in bank else None
 
     def resume(self, platform: str, user_id: str, name: str | None = None) -> Interview | None:
@@ -127,7 +134,7 @@ class Conversation:
             if name:
                 interview.employee.display_name = name
             interview.unpause()
-            reply: Reply = [TextMessage(text=wording.WELCOME_BACK)]
+            reply: Reply = self.dialogue.say(interview, wording.WELCOME_BACK)
             now = self.transactions.clock.now()
             tell(uow, interview, reply + self.dialogue.resume(interview, now))
             return interview
@@ -139,5 +146,9 @@ class Conversation:
         with self.transactions.uow() as uow:
             return interview_of(uow, platform, user_id)
 
-    def _to_stranger(self, uow: UnitOfWork, platform: str, user_id: str) -> None:
-        uow.outbox.add(Address(platform=platform, id=user_id), TextMessage(text=wording.STRANGER))
+    def _to_stranger(
+        self, uow: UnitOfWork, platform: str, user_id: str, locale: str | None = None
+    ) -> None:
+        speech = self.dialogue.languages.speech(locale)
+        stranger = TextMessage(text=speech.gettext(wording.STRANGER))
+        uow.outbox.add(Address(platform=platform, id=user_id), stranger)

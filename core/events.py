@@ -24,6 +24,8 @@ class Event:
     platform: str
     user_id: str
     event_id: str | None = field(default=None, kw_only=True)
+    # The language the sender's client is set to ("de-DE"), where the platform says (Teams).
+    locale: str | None = field(default=None, kw_only=True)
     raw: Any = field(default=None, compare=False, repr=False, kw_only=True)
 
 

@@ -11,7 +11,6 @@ from core import wording
 from core.conversation import tell
 from core.dialogue import Dialogue
 from core.interview import Interview, InterviewState, Person, Trigger
-from core.messages import TextMessage
 from core.ports import UnitOfWork
 from core.transactions import Transactions
 
@@ -148,7 +147,7 @@ class HrActions:
         was_running = interview.state is InterviewState.IN_PROGRESS
         interview.fire(Trigger.CANCEL, self.transactions.clock.now(), f"cancelled by {by}")
         if was_running:
-            tell(uow, interview, [TextMessage(text=wording.CANCELLED_BY_HR)])
+            tell(uow, interview, self.dialogue.say(interview, wording.CANCELLED_BY_HR))
 
     def forget(self, person: Person, by: str) -> None:
         """Erase the person, their interviews, answers and messages; an audit line stays."""

@@ -119,6 +119,8 @@ class Person:
     department: str | None = None
     manager: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The language their platform is set to ("es-ES"), from the directory; not stored.
+    locale: str | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -190,6 +192,9 @@ class Interview:
     # What the LLM analyst cost for this interview.
     llm_calls: int = 0
     llm_tokens: int = 0
+    # The language the interview is held in (a code: "es"); None until someone says which
+    # (HR, the employee, their platform), when the default language is used.
+    language: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # What happened in this unit of work that others act on once it is committed.
     events: list[InterviewEnded] = field(default_factory=list, compare=False, repr=False)

@@ -96,6 +96,16 @@ OUTCOME_LABELS = {
 }
 
 
+def disclosure_alert(name: str, interview_id: str) -> str:
+    """HR's own post, sent as it happens, not only in the summary at the end."""
+    return (
+        f"{name} has told ExitBot, in their exit interview, of something HR must act on "
+        "(harassment, discrimination, retaliation, a danger at work, unpaid work or being "
+        "pushed out). They are being asked whether they want HR to contact them. Ask ExitBot "
+        f"for the report on them to read it (id {interview_id})."
+    )
+
+
 def outcome_label(outcome: str) -> str:
     return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
 

@@ -61,6 +61,8 @@ class QuestionMessage(_Message):
     total: int
     # Set when revisiting a question: how it was answered before.
     previous_answer: str | None = None
+    # The language its words are in: the platform says what goes around them in it too.
+    language: str = "en"
 
     @property
     def counter(self) -> str | None:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator
 
+from core import wording
+from core.speech import English, Speech, words
 from core.taxonomy import Reason
 
 # A role tells the summary which question carries what, whatever HR call the question.
@@ -111,6 +113,15 @@ class BaseQuestion(_Strict):
 
     # Whether answers are the employee's own words (erased by the retention policy).
     free_text: ClassVar[bool] = False
+    # The language its words (Yes, hints) and what people type back are in: the bank's
+    # copy in each language sets it (core/questions.py).
+    _speech: Speech = PrivateAttr(default_factory=English)
+
+    def spoken(self, speech: Speech) -> BaseQuestion:
+        """This question, its own words and what it reads typed in `speech`'s language."""
+        copy = self.model_copy()
+        copy._speech = speech
+        return copy
 
     @field_validator("text")
     @classmethod
@@ -133,7 +144,7 @@ class BaseQuestion(_Strict):
 
     def hint(self) -> str:
         """What to answer with, when an answer did not fit."""
-        return "one of the options (its number or its name)"
+        return self._speech.gettext("one of the options (its number or its name)")
 
     def scale(self) -> Scale | None:
         """The number line answers sit on, for kinds whose answers are numbers."""
@@ -208,8 +219,9 @@ class YesNoQuestion(BaseQuestion):
     unsure: bool = False
 
     def choices(self) -> list[Choice]:
-        maybe = [Choice(MAYBE, "Maybe")] if self.unsure else []
-        return [Choice(YES, "Yes"), *maybe, Choice(NO, "No")]
+        _ = self._speech.gettext
+        maybe = [Choice(MAYBE, _("Maybe"))] if self.unsure else []
+        return [Choice(YES, _("Yes")), *maybe, Choice(NO, _("No"))]
 
     def interpret(self, typed: str) -> str | None:
         folded = _fold(typed)
@@ -217,16 +229,21 @@ class YesNoQuestion(BaseQuestion):
             index = int(folded) - 1
             values = [choice.value for choice in self.choices()]
             return values[index] if 0 <= index < len(values) else None
-        if folded in _YES:
+        speech = self._speech
+        if folded in words(speech, wording.WORDS_YES):
             return YES
-        if folded in _NO:
+        if folded in words(speech, wording.WORDS_NO):
             return NO
-        if self.unsure and folded in _MAYBE:
+        if self.unsure and folded in words(speech, wording.WORDS_MAYBE):
             return MAYBE
+        for choice in self.choices():  # the button's own word, typed
+            if folded == _fold(choice.label):
+                return choice.value
         return None
 
     def hint(self) -> str:
-        return "yes, maybe or no" if self.unsure else "yes or no"
+        _ = self._speech.gettext
+        return _("yes, maybe or no") if self.unsure else _("yes or no")
 
 
 class _Numbered(BaseQuestion):
@@ -240,14 +257,17 @@ class _Numbered(BaseQuestion):
         ]
 
     def interpret(self, typed: str) -> str | None:
-        return _read_number(typed, self._scale())
+        out_of = words(self._speech, wording.WORDS_OUT_OF)
+        return _read_number(typed, self._scale(), out_of)
 
     def label_of(self, value: str) -> str:
         return f"{value}/{self._scale().max}"
 
     def hint(self) -> str:
         scale = self._scale()
-        return f"a number from {scale.min} to {scale.max}"
+        return self._speech.gettext("a number from {min} to {max}").format(
+            min=scale.min, max=scale.max
+        )
 
     def scale(self) -> Scale:
         return self._scale()
@@ -306,10 +326,7 @@ _NUMBER_WORDS = {
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
     )
 }
-_NUMBER = re.compile(r"^(\d{1,2})(?:\s*(?:/|out of|of)\s*\d{1,2})?$")
-_YES = {"yes", "y", "yeah", "yep", "yup", "sure", "definitely", "absolutely", "of course", "ok"}
-_NO = {"no", "n", "nope", "nah", "never", "no way", "not really", "definitely not"}
-_MAYBE = {"maybe", "perhaps", "possibly", "not sure", "unsure", "depends", "it depends", "idk"}
+_NUMBER = re.compile(r"^(\d{1,2})(?:\s*(?:/|([^\W\d]+(?: [^\W\d]+)?))\s*\d{1,2})?$")
 
 
 def _fold(text: str) -> str:
@@ -317,12 +334,12 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w/]+", " ", text.casefold()).split())
 
 
-def _read_number(text: str, scale: Scale) -> str | None:
+def _read_number(text: str, scale: Scale, out_of: frozenset[str]) -> str | None:
     if text.strip().startswith("-"):
         return None  # folding would read "-1" as 1
     folded = _fold(text)
     number: int | None = None
-    if match := _NUMBER.match(folded):
+    if (match := _NUMBER.match(folded)) and (match.group(2) is None or match.group(2) in out_of):
         number = int(match.group(1))
     elif folded in _NUMBER_WORDS:
         number = _NUMBER_WORDS[folded]

@@ -4,6 +4,12 @@ core/question_kinds.py.
 
 A bank is YAML text; `parse_bank` turns it into a `QuestionBank` or raises `BankError` with
 one line per problem, each naming the file, the question and the field.
+
+A bank speaks its `language` (English by default) and may carry translations: any text a
+person reads (intro, closing, a question's text, an option's label, a scale's labels) is
+either a string or a mapping from language to string (`text: {en: ..., es: ...}`). The
+bank in one language (`in_language`) uses the source text where a translation is missing;
+`missing_translations` lists those gaps for `exitbot questions`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from core.question_kinds import (
     KINDS,
@@ -25,6 +31,7 @@ from core.question_kinds import (
     Question,
     Role,
 )
+from core.speech import ENGLISH, Speech
 
 __all__ = ["NO", "YES", "BankError", "Choice", "Question", "QuestionBank", "Role", "parse_bank"]
 
@@ -38,9 +45,33 @@ class BankError(ValueError):
 class QuestionBank(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = ENGLISH
     intro: Annotated[str, Field(min_length=1, max_length=2000)]
     closing: Annotated[str, Field(min_length=1, max_length=2000)]
     questions: Annotated[list[Question], Field(min_length=1, max_length=40)]
+
+    # The same bank in each language it has translations for (by parse_bank), and for
+    # each language the texts it lacks.
+    _translations: dict[str, QuestionBank] = PrivateAttr(default_factory=dict)
+    _missing: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def languages(self) -> list[str]:
+        """Every language the bank has text in, its own first."""
+        return [self.language, *sorted(set(self._translations) - {self.language})]
+
+    def in_language(self, language: str) -> QuestionBank:
+        """The bank as someone speaking `language` reads it (its own where there is none)."""
+        return self._translations.get(language, self)
+
+    def missing_translations(self) -> dict[str, list[str]]:
+        """Per language, where a text has no translation (it is shown in the bank's own)."""
+        return {lang: list(gaps) for lang, gaps in self._missing.items() if gaps}
+
+    def spoken(self, speech: Speech) -> QuestionBank:
+        """This bank with each question's own words (Yes, No, hints) in `speech`."""
+        copy = self.model_copy(update={"questions": [q.spoken(speech) for q in self.questions]})
+        return copy
 
     def get(self, question_id: str) -> Question:
         for question in self.questions:
@@ -103,14 +134,108 @@ def parse_bank(text: str, source: str) -> QuestionBank:
         raise BankError(f"{source}{line}: {problem}") from None
     if not isinstance(data, dict):
         raise BankError(f"{source}: expected a mapping with intro, closing and questions")
-    try:
-        bank = QuestionBank.model_validate(data)
-    except ValidationError as exc:
-        raise BankError(_describe(exc, data, source)) from None
+    own = data.get("language", ENGLISH)
+    texts = list(_texts(data))
+    problems = [
+        f"{source}: {where}: a translation must be text, not {type(value).__name__}"
+        for where, mapping in texts
+        for value in mapping.values()
+        if not isinstance(value, str)
+    ]
+    problems += [
+        f"{source}: {where}: has no {own!r} text (the bank's language)"
+        for where, mapping in texts
+        if own not in mapping and isinstance(own, str)
+    ]
+    if problems:
+        raise BankError("\n".join(problems))
+    others = sorted({str(lang) for _, mapping in texts for lang in mapping} - {own})
+    bank = _validated(_resolved(data, own, own, []), data, source)
     problems = _cross_check(bank)
     if problems:
         raise BankError("\n".join(f"{source}: {p}" for p in problems))
+    for lang in others:
+        gaps: list[str] = []
+        translated = _validated(_resolved(data, lang, own, gaps), data, source)
+        bank._translations[lang] = translated
+        bank._missing[lang] = gaps
     return bank
+
+
+def _validated(data: dict[str, Any], raw: dict[str, Any], source: str) -> QuestionBank:
+    try:
+        return QuestionBank.model_validate(data)
+    except ValidationError as exc:
+        raise BankError(_describe(exc, raw, source)) from None
+
+
+def _texts(data: dict[str, Any]) -> Any:
+    """(where, {language: text}) for every text given in more than one language."""
+    for name in ("intro", "closing"):
+        if isinstance(data.get(name), dict):
+            yield f"field {name!r}", data[name]
+    questions = data.get("questions")
+    for number, question in enumerate(questions if isinstance(questions, list) else [], 1):
+        if not isinstance(question, dict):
+            continue
+        where = f"question {question.get('id')!r} (#{number}) field"
+        if isinstance(question.get("text"), dict):
+            yield f"{where} 'text'", question["text"]
+        options = question.get("options")
+        for index, option in enumerate(options if isinstance(options, list) else []):
+            if isinstance(option, dict) and isinstance(option.get("label"), dict):
+                yield f"{where} 'options.{index}.label'", option["label"]
+        scale = question.get("scale")
+        labels = scale.get("labels") if isinstance(scale, dict) else None
+        for point, label in (labels if isinstance(labels, dict) else {}).items():
+            if isinstance(label, dict):
+                yield f"{where} 'scale.labels.{point}'", label
+
+
+def _resolved(data: Any, language: str, own: str, gaps: list[str]) -> Any:
+    """`data` with every multilingual text in `language` (else the bank's own), noting gaps.
+    A text given only as a plain string is the bank's own and counts as a gap elsewhere."""
+    translated = {"language": language} if language != own else {}
+
+    def say(where: str, value: Any) -> Any:
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            if language not in value:
+                gaps.append(where)
+            return value.get(language, value.get(own))
+        if isinstance(value, str) and language != own:
+            gaps.append(where)
+        return value
+
+    out = {**data, **translated}
+    for name in ("intro", "closing"):
+        if name in out:
+            out[name] = say(f"field {name!r}", out[name])
+    questions = out.get("questions")
+    if isinstance(questions, list):
+        out["questions"] = [
+            _question_in(q, n, say) if isinstance(q, dict) else q
+            for n, q in enumerate(questions, 1)
+        ]
+    return out
+
+
+def _question_in(question: dict[str, Any], number: int, say: Any) -> dict[str, Any]:
+    where = f"question {question.get('id')!r} (#{number}) field"
+    out = dict(question)
+    if "text" in out:
+        out["text"] = say(f"{where} 'text'", out["text"])
+    if isinstance(out.get("options"), list):
+        out["options"] = [
+            {**o, "label": say(f"{where} 'options.{i}.label'", o["label"])}
+            if isinstance(o, dict) and "label" in o
+            else o
+            for i, o in enumerate(out["options"])
+        ]
+    scale = out.get("scale")
+    if isinstance(scale, dict) and isinstance(scale.get("labels"), dict):
+        labels = {p: say(f"{where} 'scale.labels.{p}'", v) for p, v in scale["labels"].items()}
+        out["scale"] = {**scale, "labels": labels}
+    return out
 
 
 def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:

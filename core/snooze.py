@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+from core import wording
 from core.localtime import zone
+from core.speech import English, Speech, words
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = {
@@ -41,8 +43,10 @@ class Unclear:
 
 
 UNCLEAR = Unclear()
-# Reads a time phrase ("friday 2pm") at a local moment: the moment meant, or None.
-TimeReader = Callable[[str, datetime], datetime | None]
+# Reads a time phrase ("friday 2pm") in a language at a local moment: the moment meant, or
+# None.
+TimeReader = Callable[[str, datetime, str], datetime | None]
+ENGLISH = English()
 
 
 def parse_later(
@@ -51,17 +55,21 @@ def parse_later(
     timezone: str | None,
     send_time: time,
     reader: TimeReader | None = None,
+    speech: Speech = ENGLISH,
 ) -> datetime | Unclear | None:
-    """When to check back if `text` is `later` with a time; UNCLEAR when it is a short
-    `later ...` whose time is not clear; None when it is not a pause (an answer)."""
+    """When to check back if `text` is `later` (in the employee's language or English) with
+    a time; UNCLEAR when it is a short `later ...` whose time is not clear; None when it is
+    not a pause (an answer)."""
     folded = " ".join(re.sub(r"[.!?,]+", " ", text.casefold()).split())
-    if folded != "later" and not folded.startswith("later "):
+    later = sorted(words(speech, wording.WORDS_LATER), key=len, reverse=True)
+    head = next((w for w in later if folded == w or folded.startswith(w + " ")), None)
+    if head is None:
         return None
-    when = folded.removeprefix("later").strip()
+    when = folded.removeprefix(head).strip()
     local_now = now.astimezone(zone(timezone))
     moment = _by_rule(when, now, local_now, send_time)
     if moment is None and reader is not None and when:
-        read = reader(when, local_now)
+        read = reader(when, local_now, speech.language)
         if read is not None and read.time() == time(0) and not re.search(r"\d|noon|midnight", when):
             read = _at(read, send_time)  # a day without a time: at the usual hour
         moment = read
@@ -108,14 +116,10 @@ def _future(moment: datetime, now: datetime) -> datetime:
     return moment if moment > now else moment + timedelta(days=1)
 
 
-def describe(moment: datetime, now: datetime, timezone: str | None) -> str:
-    """`today at 15:00`, `tomorrow at 10:00`, `on Monday at 10:00`, in the employee's time."""
+def describe(
+    moment: datetime, now: datetime, timezone: str | None, speech: Speech = ENGLISH
+) -> str:
+    """`today at 15:00`, `tomorrow at 10:00`, `on Monday at 10:00`, in the employee's time
+    and language."""
     local, today = moment.astimezone(zone(timezone)), now.astimezone(zone(timezone)).date()
-    days = (local.date() - today).days
-    if days == 0:
-        day = "today"
-    elif days == 1:
-        day = "tomorrow"
-    else:
-        day = f"on {local:%A}" if days < 7 else f"on {local:%A %-d %B}"
-    return f"{day} at {local:%H:%M}"
+    return wording.when_later(speech, (local.date() - today).days, local)

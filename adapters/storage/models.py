@@ -154,6 +154,8 @@ class InterviewRow(Base):
     purged_at: Mapped[datetime | None]
     llm_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     llm_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interview's language code ("es"); NULL: the default language.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Optimistic lock: each write says which version it read; a stale write fails.
     version: Mapped[int] = mapped_column(Integer)
 

@@ -75,6 +75,7 @@ INTERVIEW_FIELDS = (
     "purged_at",
     "llm_calls",
     "llm_tokens",
+    "language",
 )
 
 

@@ -16,7 +16,7 @@ from core.analysis import Analysis
 from core.events import ChoicePicked, UserMessage
 from core.hr_actions import ServiceError
 from core.interview import InterviewState, Person
-from core.layout import Note, document
+from core.layout import Note, disclosure_alert, document
 from core.messages import Address, OutboundMessage, QuestionMessage, SummaryMessage, TextMessage
 from core.ports import DeliveryError, RecipientUnreachable, Throttled, Undeliverable
 from core.reporting import TranscriptEntry
@@ -362,7 +362,7 @@ def test_a_serious_disclosure_reaches_hr_at_once_and_heads_the_summary(
     say(app, "My supervisor kept touching my back at the warehouse and I reported it twice.")
     alert = chat.to_hr()[before:]
     assert len(alert) == 1 and isinstance(alert[0], TextMessage)
-    assert alert[0].text == wording.disclosure_alert("Jane Doe", interview.id)
+    assert alert[0].text == disclosure_alert("Jane Doe", interview.id)
     assert chat.to_user("UJANE")[-1].text == wording.DISCLOSURE_FOLLOW_UP  # type: ignore[union-attr]
     say(app, "yes please")
     say(app, "stop")

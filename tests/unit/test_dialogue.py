@@ -18,6 +18,7 @@ from core.messages import QuestionMessage, TextMessage
 from core.ports import Usage
 from core.questions import Question, parse_bank
 from core.reporting import TranscriptEntry
+from core.speech import English
 
 BANK = parse_bank(
     dedent("""\
@@ -134,7 +135,7 @@ def test_opening_says_who_reads_how_long_and_the_words() -> None:
         isinstance(intro, TextMessage)
         and intro.text == "Hi Jane, answers are kept for 90 days (then your own words are deleted)."
     )
-    assert notice == TextMessage(text=privacy_notice(c.dialogue.policy))
+    assert notice == TextMessage(text=privacy_notice(c.dialogue.policy, English()))
     assert controls == TextMessage(text=CONTROLS)
     assert all(f"“{w}”" in CONTROLS for w in ("skip", "back", "later", "stop", "help"))
     assert isinstance(first, QuestionMessage) and first.question_id == "reason"
@@ -315,7 +316,7 @@ def test_an_answer_that_fits_no_option_gets_a_short_re_ask(
 def test_the_notice_says_what_is_configured(
     policy: DialoguePolicy, says: list[str], never_says: list[str]
 ) -> None:
-    notice = privacy_notice(policy)
+    notice = privacy_notice(policy, English())
     for words in says:
         assert words in notice
     for words in never_says:
@@ -415,7 +416,7 @@ def test_a_forged_button_value_is_refused() -> None:
     ],
 )
 def test_control_words(text: str, word: str | None) -> None:
-    assert control_word(text) == word
+    assert control_word(text, English()) == word
 
 
 def test_later_with_a_time_they_pick_in_their_own_zone() -> None:
