@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
+from adapters.catalogs import languages
 from adapters.holidays import public_holidays
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.resilience import CallObserver, CircuitBreaker, Guard
@@ -195,7 +196,13 @@ def build_app(
         review_every=review_every(settings.digest_cron),
     )
     transactions = Transactions(uow=uow, clock=clock, on_handler_error=_after_commit_failed)
-    dialogue = Dialogue(bank=bank, analyst=analyst, policy=policy, reader=read_time)
+    dialogue = Dialogue(
+        bank=bank,
+        analyst=analyst,
+        policy=policy,
+        reader=read_time,
+        languages=languages(settings.default_language),
+    )
     endings = Endings(transactions=transactions, bank=bank, analyst=analyst)
     transactions.on_ended.append(endings.on_ended)
     read = partial(SqlUnitOfWork, sessions, clock, read_only=True)

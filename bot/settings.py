@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     working_hours: str = Field("09:00-18:00", validation_alias="EXITBOT_WORKING_HOURS")
     # Public holidays (ISO 3166 country code, e.g. DE, US, GB): no invitation or reminder.
     holiday_country: str | None = Field(None, validation_alias="EXITBOT_HOLIDAY_COUNTRY")
+    # The language an interview is held in when nobody said which (HR, the employee, their
+    # Slack or Teams settings): one with a catalog (en, de, es, fr, pt).
+    default_language: str = Field("en", validation_alias="EXITBOT_DEFAULT_LANGUAGE")
+    # The language HR read in: a model, when configured, translates answers given in
+    # another language into it, shown beside the employee's own words.
+    hr_language: str = Field("en", validation_alias="EXITBOT_HR_LANGUAGE")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias="EXITBOT_LOG_LEVEL"
@@ -131,6 +137,27 @@ class Settings(BaseSettings):
         ):
             raise ValueError("must be HH:MM-HH:MM (e.g. 09:00-18:00) or always")
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        from adapters.catalogs import shipped
+        from core.speech import base_language
+
+        code = base_language(value)
+        if code not in shipped():
+            raise ValueError(f"must be one of {', '.join(shipped())}, the languages ExitBot speaks")
+        return code
+
+    @field_validator("hr_language")
+    @classmethod
+    def _hr_language(cls, value: str) -> str:
+        from core.speech import base_language
+
+        code = base_language(value)
+        if code is None:
+            raise ValueError("must be a language code such as en, de or es")
+        return code
 
     @field_validator("holiday_country")
     @classmethod

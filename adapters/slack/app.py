@@ -123,7 +123,8 @@ def build_bolt_app(
         try:
             if channel != dm_channel(user):
                 return
-            label = conversation.answer_label(question_id, value) or value
+            language = picked.get("g") if isinstance(picked.get("g"), str) else None
+            label = conversation.answer_label(question_id, value, language) or value
             client.chat_update(
                 channel=channel,
                 ts=container["message_ts"],

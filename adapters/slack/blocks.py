@@ -9,6 +9,8 @@ import json
 import re
 from typing import Any
 
+from adapters.catalogs import speech_for
+from core import wording
 from core.layout import Document, Facts, Note, Section, draw, draw_parts
 from core.messages import FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
@@ -121,17 +123,23 @@ def _paragraphs(text: str) -> list[str]:
     return [p for p in pieces if p.strip()][:MAX_BLOCKS] or [" "]
 
 
-def choice_value(interview_id: str, question_id: str, value: str) -> str:
-    return json.dumps({"i": interview_id, "q": question_id, "v": value}, separators=(",", ":"))
+def choice_value(interview_id: str, question_id: str, value: str, language: str = "en") -> str:
+    """A button's value: its interview, question and answer, and the language its label is
+    in (to show the answer by once clicked)."""
+    picked = {"i": interview_id, "q": question_id, "v": value}
+    if language != "en":
+        picked["g"] = language
+    return json.dumps(picked, separators=(",", ":"))
 
 
 def question_blocks(message: QuestionMessage) -> list[Block]:
     counter = f"*{message.counter}*  " if message.counter else ""
     blocks = [section(f"{counter}{escape(message.text)}")]
     blocks[0]["block_id"] = f"exitbot_q_{message.question_id}"
+    speech = speech_for(message.language)
     if message.previous_answer is not None:
-        before = clip(escape(message.previous_answer), 500, "…")
-        blocks.append(context(f"You answered: {before}. Send a new answer, or *skip* to keep it."))
+        before = clip(message.previous_answer, 500, "…")
+        blocks.append(context(escape(wording.answered_before(speech, before))))
     if message.choices:
         blocks.append(
             {
@@ -146,14 +154,17 @@ def question_blocks(message: QuestionMessage) -> list[Block]:
                             "text": clip(choice.label, BUTTON_LIMIT, "…"),
                         },
                         "value": choice_value(
-                            message.interview_id, message.question_id, choice.value
+                            message.interview_id,
+                            message.question_id,
+                            choice.value,
+                            message.language,
                         ),
                     }
                     for n, choice in enumerate(message.choices)
                 ],
             }
         )
-        blocks.append(context("Tap a button, or type the answer or its number."))
+        blocks.append(context(escape(speech.gettext(wording.TAP_OR_TYPE))))
     return blocks
 
 

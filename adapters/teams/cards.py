@@ -11,6 +11,8 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
+from adapters.catalogs import speech_for
+from core import wording
 from core.layout import (
     Document,
     Facts,
@@ -149,14 +151,10 @@ def question_card(message: QuestionMessage) -> Attachment:
         *([block(message.counter, isSubtle=True, spacing="None")] if message.counter else []),
         block(escape(message.text), weight="Bolder", id=f"exitbot_q_{message.question_id}"),
     ]
+    speech = speech_for(message.language)
     if message.previous_answer is not None:
-        body.append(
-            block(
-                f"You answered: {escape(clip(message.previous_answer, 500))}. "
-                "Send a new answer, or skip to keep it.",
-                isSubtle=True,
-            )
-        )
+        before = wording.answered_before(speech, clip(message.previous_answer, 500))
+        body.append(block(escape(before), isSubtle=True))
     actions: list[Json] = []
     buttons = [
         {"type": "Action.Submit", "title": clip(c.label, 60), "data": choice_data(message, c.value)}
@@ -183,9 +181,11 @@ def question_card(message: QuestionMessage) -> Attachment:
                 ],
             }
         )
-        actions = [{"type": "Action.Submit", "title": "Answer", "data": choice_data(message)}]
+        submit = speech.gettext(wording.SUBMIT)
+        actions = [{"type": "Action.Submit", "title": submit, "data": choice_data(message)}]
     if message.choices:
-        body.append(block("Or type the answer or its number.", isSubtle=True, size="Small"))
+        or_type = speech.gettext(wording.OR_TYPE)
+        body.append(block(escape(or_type), isSubtle=True, size="Small"))
     return card(body, actions)
 
 
