@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.settings import EXAMPLE_SITE, Settings, SettingsError, load_settings
 from core.api_keys import BadScopes
 from core.hr import PAST_DAYS, REFUSED
-from core.questions import BankError
+from core.questions import BankError, QuestionBank
 
 # The demo's own database, in the working directory.
 DEMO_DATABASE = "sqlite:///exitbot-demo.db"
@@ -274,7 +274,27 @@ def _check_questions(file: str | None, settings: Settings) -> int:
         condition = f"  [only when {question.when.question} …]" if question.when else ""
         print(f"{number:2}. {question.id} ({question.kind}){condition}\n    {question.text}")
     print(f"\n{len(bank.questions)} questions, all valid.")
-    return 0
+    return _check_translations(bank)
+
+
+def _check_translations(bank: QuestionBank) -> int:
+    """1 when a language the bank speaks lacks a text (people would read it in the bank's
+    own language), or has no catalog (ExitBot's own words would be in English)."""
+    from adapters.catalogs import shipped
+
+    print(f"Languages: {', '.join(bank.languages)} (ExitBot speaks {', '.join(shipped())}).")
+    missing = bank.missing_translations()
+    uncatalogued = [lang for lang in bank.languages if lang not in shipped()]
+    for language, gaps in missing.items():
+        print(f"\nMissing in {language!r} ({len(gaps)}; shown in {bank.language!r} instead):")
+        for gap in gaps:
+            print(f"  {gap}")
+    for language in uncatalogued:
+        print(
+            f"\n{language!r}: ExitBot has no catalog for it, so its own words (controls, "
+            "hints, reminders) would be in English; see the README's 'Adding a language'."
+        )
+    return 1 if missing or uncatalogued else 0
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ class HrCommand:
     day: date | None = None
     at: time | None = None
     days: int | None = None
+    # `--lang es`: the language to interview in.
+    language: str | None = None
 
 
 _USER = re.compile(r"^@([A-Za-z0-9][A-Za-z0-9_.:-]{1,127})$")
@@ -97,6 +99,28 @@ _READERS: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+# An option a usage line may end with: the language to interview in.
+LANG_OPTION = "[--lang LANG]"
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
+
+
+def _language_option(args: list[str], usage: str) -> tuple[list[str], str | None]:
+    """`args` without `--lang es` (or `--lang=es`), and the language it names."""
+    rest: list[str] = []
+    language: str | None = None
+    words = iter(args)
+    for word in words:
+        flag, equals, value = word.partition("=")
+        if flag.casefold() not in ("--lang", "--language"):
+            rest.append(word)
+            continue
+        value = value if equals else next(words, "")
+        if not LANGUAGE_CODE.match(value):
+            raise CommandError(
+                f"“{value or flag}” is not a language: give its code, e.g. --lang es. {usage}"
+            )
+        language = value
+    return rest, language
 
 
 @dataclass(frozen=True)
@@ -109,12 +133,16 @@ class Verb:
     handler: Callable[..., Any]
 
     def parse(self, args: list[str], invocation: str) -> HrCommand:
-        slots = self.usage.split()
-        required = sum(1 for slot in slots if not slot.startswith("["))
         shown = f"Usage: {invocation}{self.name} {self.usage}".rstrip()
+        values: dict[str, Any] = {}
+        usage = self.usage
+        if LANG_OPTION in usage:
+            usage = usage.replace(LANG_OPTION, "")
+            args, values["language"] = _language_option(args, shown)
+        slots = usage.split()
+        required = sum(1 for slot in slots if not slot.startswith("["))
         if not required <= len(args) <= len(slots):
             raise CommandError(shown)
-        values: dict[str, Any] = {}
         for slot, word in zip(slots, args, strict=False):
             field, read = _READERS[slot.strip("[]")]
             values[field] = read(word, shown) if read is parse_person else read(word)
@@ -132,7 +160,8 @@ class CommandSet:
 
         def register(handler: Handler) -> Handler:
             name, _, rest = usage.partition(" ")
-            unknown = [s for s in rest.split() if s.strip("[]") not in _READERS]
+            slots = rest.replace(LANG_OPTION, "").split()
+            unknown = [s for s in slots if s.strip("[]") not in _READERS]
             if unknown or name in self._verbs:
                 raise ValueError(f"cannot declare {usage!r}: {unknown or 'declared twice'}")
             self._verbs[name] = Verb(name, rest, help, handler)

@@ -1,7 +1,7 @@
 """A departures file HR export from their HR system: one row per leaver, with an e-mail
-address or a user id, the exit date, and optionally department, manager and platform (slack
-or teams, for a company on both). Good rows are kept; every bad row is reported with its
-line number."""
+address or a user id, the exit date, and optionally department, manager, platform (slack
+or teams, for a company on both) and language (the code of the one to interview in). Good
+rows are kept; every bad row is reported with its line number."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 
-from core.commands import CommandError, PersonRef, parse_date, parse_person
+from core.commands import LANGUAGE_CODE, CommandError, PersonRef, parse_date, parse_person
 
 PERSON_COLUMNS = ("email", "user_id", "user", "person")
-COLUMNS = ("person", "exit_date", "department", "manager", "platform")
+COLUMNS = ("person", "exit_date", "department", "manager", "platform", "language")
 PLATFORMS = ("slack", "teams")
 
 
@@ -27,6 +27,7 @@ class Departure:
     manager: str | None = None
     platform: str | None = None  # None: the one the import was asked for
     at: time | None = None  # when on the send day; None: the default send time
+    language: str | None = None  # "es"; None: their platform's, else the default
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ def _departure(line: int, row: list[str], at: dict[str, int]) -> Departure:
     platform = cell("platform").casefold() or None
     if platform is not None and platform not in PLATFORMS:
         raise CommandError(f"“{cell('platform')}” is not a platform: write slack or teams")
+    language = cell("language") or None
+    if language is not None and not LANGUAGE_CODE.match(language):
+        raise CommandError(f"“{language}” is not a language: write its code, e.g. es or de")
     return Departure(
         line,
         ref,
@@ -114,4 +118,5 @@ def _departure(line: int, row: list[str], at: dict[str, int]) -> Departure:
         cell("department") or None,
         cell("manager") or None,
         platform,
+        language=language,
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
-from core.commands import CommandError, CommandSet, HrCommand, PersonRef
+from core.commands import LANG_OPTION, CommandError, CommandSet, HrCommand, PersonRef
 from core.departures import Departure, Problem
 from core.events import Command
 from core.hr_actions import HrActions, Planned, ServiceError
@@ -155,23 +155,34 @@ class HrDesk:
         return person
 
     # -- commands, in the order help lists them --------------------------------------------
-    @command("start @person", "interview them now, in a direct message")
+    @command(
+        f"start @person {LANG_OPTION}",
+        "interview them now, in a direct message (in that language: en, es, de, ...)",
+    )
     def _start(self, asked: Asked) -> OutboundMessage:
         person = self._profile(asked.platform, asked.person)
-        self.actions.start_now(person, by=asked.actor)
+        interview = self.actions.start_now(person, by=asked.actor, language=asked.command.language)
         return TextMessage(
-            text=f"Started {person.name}'s exit interview: ExitBot has messaged them directly."
+            text=f"Started {person.name}'s exit interview{self._in_language(interview.language)}: "
+            "ExitBot has messaged them directly."
         )
 
     @command(
-        "schedule @person YYYY-MM-DD [HH:MM]",
+        f"schedule @person YYYY-MM-DD [HH:MM] {LANG_OPTION}",
         "interview them on that day (their time zone; default time from settings)",
     )
     def _schedule(self, asked: Asked) -> OutboundMessage:
         day = asked.command.day
         assert day is not None  # the usage line makes it required
         return TextMessage(
-            text=self.schedule(asked.platform, asked.actor, asked.person, day, asked.command.at)
+            text=self.schedule(
+                asked.platform,
+                asked.actor,
+                asked.person,
+                day,
+                asked.command.at,
+                language=asked.command.language,
+            )
         )
 
     @command("cancel @person", "cancel their scheduled or running interview")
@@ -237,6 +248,7 @@ class HrDesk:
         manager: str | None = None,
         *,
         long_past: bool = False,
+        language: str | None = None,
     ) -> str:
         """Schedule (or move) someone's interview for their exit date, `lead_days` working
         days earlier, at `at` or the default send time in their own zone. An exit date more
@@ -251,7 +263,9 @@ class HrDesk:
         send_day = working_days_before(exit_date, self.lead_days, self.working.holiday)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
-        self.actions.schedule(person, due, by=actor, exit_date=exit_date)
+        interview = self.actions.schedule(
+            person, due, by=actor, exit_date=exit_date, language=language
+        )
         when = local(due, person.timezone)
         if send_day == exit_date:
             lead = ""
@@ -269,7 +283,13 @@ class HrDesk:
         )
         verb = "Moved" if moved else "Scheduled"
         preposition = "to" if moved else "for"
-        return f"{verb} {person.name}'s exit interview {preposition} {when}{lead}.{passed}"
+        spoken = self._in_language(interview.language)
+        return f"{verb} {person.name}'s exit interview{spoken} {preposition} {when}{lead}.{passed}"
+
+    def _in_language(self, language: str | None) -> str:
+        """ " (in es)" for HR's confirmation, when the interview is not in the default."""
+        default = self.actions.dialogue.languages.default
+        return f" (in {language})" if language and language != default else ""
 
     def plan(
         self,
@@ -321,7 +341,7 @@ class HrDesk:
                 department=departure.department,
                 manager=departure.manager,
             )
-            plans.append((departure, plan))
+            plans.append((departure, replace(plan, language=departure.language)))
         for start in range(0, len(plans), chunk):
             batch = plans[start : start + chunk]
             done = self.actions.schedule_many([plan for _, plan in batch], by=actor)

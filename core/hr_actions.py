@@ -26,6 +26,8 @@ class Planned:
     person: Person
     due_at: datetime
     exit_date: date | None = None
+    # The language HR asked for ("es"); None: the person's platform's, else the default.
+    language: str | None = None
 
 
 # Where a planned interview ended up.
@@ -43,8 +45,26 @@ class HrActions:
     transactions: Transactions
     dialogue: Dialogue
 
-    def start_now(self, person: Person, by: str | None = None) -> Interview:
-        """Open an interview with this person now (a SCHEDULED one is brought forward)."""
+    def language_for(self, person: Person, asked: str | None = None) -> str | None:
+        """The interview's language: the one HR asked for (ServiceError when ExitBot does
+        not speak it), else the one the person's platform is set to, if spoken."""
+        languages = self.dialogue.languages
+        if asked:
+            code = languages.supported(asked)
+            if code is None:
+                raise ServiceError(
+                    f"ExitBot cannot interview in {asked!r}: it speaks "
+                    f"{', '.join(languages.codes)}."
+                )
+            return code
+        return languages.supported(person.locale)
+
+    def start_now(
+        self, person: Person, by: str | None = None, language: str | None = None
+    ) -> Interview:
+        """Open an interview with this person now (a SCHEDULED one is brought forward), in
+        `language` when HR name one."""
+        spoken = self.language_for(person, language)
 
         def work(uow: UnitOfWork) -> Interview:
             now = self.transactions.clock.now()
@@ -55,6 +75,7 @@ class HrActions:
             if interview is None or not interview.state.is_open:
                 interview = Interview(employee=known, created_at=now, created_by=by)
                 uow.interviews.add(interview)
+            interview.language = spoken or interview.language
             reason = f"started by {by}" if by else "started"
             tell(uow, interview, self.dialogue.open(interview, now, reason))
             return interview
@@ -62,13 +83,19 @@ class HrActions:
         return self.transactions.run(work)
 
     def schedule(
-        self, person: Person, due_at: datetime, by: str | None = None, exit_date: date | None = None
+        self,
+        person: Person,
+        due_at: datetime,
+        by: str | None = None,
+        exit_date: date | None = None,
+        language: str | None = None,
     ) -> Interview:
         """Interview this person at `due_at`; a SCHEDULED interview is moved there."""
+        spoken = self.language_for(person, language)
 
         def work(uow: UnitOfWork) -> Interview:
             known = _remember(uow, person)
-            plan = Planned(known, due_at, exit_date)
+            plan = Planned(known, due_at, exit_date, spoken)
             return self._place(uow, plan, uow.interviews.current_for(known), by).interview
 
         return self.transactions.run(work)
@@ -82,9 +109,12 @@ class HrActions:
             raise ServiceError(f"{plan.person.name} already has an interview in progress.")
         if current is not None and current.state is InterviewState.SCHEDULED:
             exit_date = plan.exit_date or current.exit_date
-            if (current.due_at, current.exit_date) == (plan.due_at, exit_date):
+            language = plan.language or current.language
+            before = (current.due_at, current.exit_date, current.language)
+            if before == (plan.due_at, exit_date, language):
                 return Placed(current, UNCHANGED)
             current.due_at, current.exit_date = plan.due_at, exit_date
+            current.language = language
             return Placed(current, MOVED)
         interview = Interview(
             employee=plan.person,
@@ -92,6 +122,7 @@ class HrActions:
             created_by=by,
             due_at=plan.due_at,
             exit_date=plan.exit_date,
+            language=plan.language,
         )
         uow.interviews.add(interview)
         return Placed(interview, SCHEDULED)
@@ -119,8 +150,12 @@ class HrActions:
                 else:
                     _update(known, plan.person)
                 try:
+                    spoken = self.language_for(plan.person, plan.language)
                     placed = self._place(
-                        uow, replace(plan, person=known), current.get(known.id), by
+                        uow,
+                        replace(plan, person=known, language=spoken),
+                        current.get(known.id),
+                        by,
                     )
                 except ServiceError as refused:
                     outcomes.append(refused)

@@ -399,6 +399,7 @@ def _departures_out(
             manager=item.manager,
             platform=item.platform or default_platform,
             at=time.fromisoformat(item.send_time) if item.send_time else None,
+            language=item.language,
         )
         for n, item in enumerate(items)
     ]
@@ -471,6 +472,7 @@ def _out(listed: Listed) -> InterviewOut:
         manager=person.manager,
         exit_date=i.exit_date,
         due_at=i.due_at,
+        language=i.language,
         created_at=i.created_at,
         started_at=i.started_at,
         ended_at=i.ended_at,

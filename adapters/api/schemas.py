@@ -45,6 +45,7 @@ class DepartureIn(BaseModel):
                     "send_time": "14:00",
                     "department": "Support",
                     "manager": "Sam Lee",
+                    "language": "es",
                 }
             ],
             "anyOf": [{"required": ["email"]}, {"required": ["user_id"]}],
@@ -68,6 +69,12 @@ class DepartureIn(BaseModel):
     )
     department: str | None = Field(None, max_length=200, pattern=TEXT)
     manager: str | None = Field(None, max_length=200, pattern=TEXT)
+    language: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$",
+        description="the language to interview in (en, de, es, fr, pt); default: the one "
+        "their Slack or Teams is set to, else EXITBOT_DEFAULT_LANGUAGE",
+    )
 
     @model_validator(mode="after")
     def _someone(self) -> Self:
@@ -109,6 +116,7 @@ class InterviewOut(BaseModel):
     manager: str | None
     exit_date: date | None
     due_at: datetime | None
+    language: str | None = Field(description="the interview's language; null: the default")
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None

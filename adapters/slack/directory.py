@@ -41,8 +41,9 @@ class SlackDirectory:
         try:
             if email:
                 user: dict[str, Any] = self.client.users_lookupByEmail(email=email)["user"]
+                user = self._with_locale(user)
             elif user_id:
-                user = self.client.users_info(user=user_id)["user"]
+                user = self.client.users_info(user=user_id, include_locale=True)["user"]
             else:
                 raise UnknownPerson("Name a person with an @mention or an e-mail address.")
         except SlackApiError as exc:
@@ -57,13 +58,24 @@ class SlackDirectory:
             ) from exc
         return person_of(user)
 
+    def _with_locale(self, user: dict[str, Any]) -> dict[str, Any]:
+        """users.lookupByEmail says no locale: users.info does when asked; without it the
+        person is interviewed in the default language."""
+        try:
+            found: dict[str, Any] = self.client.users_info(user=user["id"], include_locale=True)[
+                "user"
+            ]
+            return found
+        except (SlackApiError, Paced, KeyError):
+            return user
+
     def everyone(self, progress: Callable[[int], None] = lambda n: None) -> list[Person]:
         """Every active person in the workspace, a page of users.list (Tier 2) at a time."""
         people: list[Person] = []
         cursor: str | None = None
         while True:
             try:
-                page = self.client.users_list(limit=PAGE, cursor=cursor)
+                page = self.client.users_list(limit=PAGE, cursor=cursor, include_locale=True)
             except Paced as exc:  # a batch job: wait out Slack's pause, then go on
                 time.sleep(exc.wait)
                 continue
@@ -106,4 +118,5 @@ def person_of(user: dict[str, Any]) -> Person:
         display_name=name,
         email=profile.get("email"),
         timezone=user.get("tz"),
+        locale=user.get("locale"),
     )

@@ -124,7 +124,12 @@ class TeamsBot(ActivityHandler):
             await self._command(turn_context, user, text, personal)
             return
         event = UserMessage(
-            PLATFORM, user, (activity.text or "").strip(), event_id=activity.id, raw=activity
+            PLATFORM,
+            user,
+            (activity.text or "").strip(),
+            event_id=activity.id,
+            locale=activity.locale,
+            raw=activity,
         )
         await asyncio.to_thread(self.conversation.handle_message, event)
 

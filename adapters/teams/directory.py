@@ -71,4 +71,5 @@ class TeamsDirectory:
             timezone=graph.time_zone(found.id) or self.default_timezone,
             department=found.department,
             manager=graph.manager(found.id),
+            locale=graph.locale(found.id),
         )

@@ -120,6 +120,14 @@ class Graph:
             return None
         return iana_zone(response.json().get("value"))
 
+    def locale(self, user_id: str) -> str | None:
+        """Their mailbox's language ("es-ES"); None without MailboxSettings.Read."""
+        response = self._call("GET", f"/users/{_segment(user_id)}/mailboxSettings/language")
+        if response.status_code != 200:
+            return None
+        locale = response.json().get("locale")
+        return locale if isinstance(locale, str) and locale else None
+
     def install_app(self, user_id: str, catalog_app_id: str) -> None:
         """Install the Teams app in the person's personal scope; already there is fine.
         Raises GraphError when Teams refuses (a policy blocks the app, no Teams licence)."""

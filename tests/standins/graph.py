@@ -6,6 +6,8 @@ chat there). What the real Graph does, from its v1.0 reference and reported beha
 - GET /users/{id}/manager: 404 when none is set.
 - GET /users/{id}/mailboxSettings/timeZone: a Windows zone name by default ("W. Europe
   Standard Time"); 403 ErrorAccessDenied without MailboxSettings.Read.
+- GET /users/{id}/mailboxSettings/language: a localeInfo, {"locale": "en-US", "displayName":
+  "English (United States)"} (Graph's mailboxSettings reference); the same 403.
 - POST /users/{id}/teamwork/installedApps: 201; 409 when already installed; 403 Forbidden
   "App is blocked by app permission policy. TenantId: ..., UserObjectId: ..." when a Teams
   app permission policy blocks it (seen in Company Communicator's issues #889, #1537).
@@ -42,6 +44,7 @@ class GraphStandIn(Loopback):
     teams: TeamsStandIn
     token: str | None = None
     timezones: dict[str, str] = field(default_factory=dict)  # aad id -> Windows zone name
+    locales: dict[str, str] = field(default_factory=dict)  # aad id -> "es-ES"
     departments: dict[str, str] = field(default_factory=dict)
     managers: dict[str, str] = field(default_factory=dict)  # aad id -> manager's name
     disabled: set[str] = field(default_factory=set)
@@ -105,7 +108,11 @@ class GraphStandIn(Loopback):
         if verb == "GET" and rest == ["manager"]:
             manager = self.managers.get(aad)
             return (200, {"displayName": manager}) if manager else not_found("manager")
-        if verb == "GET" and rest == ["mailboxSettings", "timeZone"]:
+        if (
+            verb == "GET"
+            and rest[:1] == ["mailboxSettings"]
+            and rest[1:] in (["timeZone"], ["language"])
+        ):
             if not self.mailbox_readable:
                 return 403, {
                     "error": {
@@ -113,6 +120,9 @@ class GraphStandIn(Loopback):
                         "message": "Access is denied. Check credentials and try again.",
                     }
                 }
+            if rest[1] == "language":
+                locale = self.locales.get(aad, "en-US")
+                return 200, {"locale": locale, "displayName": locale}
             return 200, {"value": self.timezones.get(aad, "Pacific Standard Time")}
         if rest[:2] == ["teamwork", "installedApps"]:
             return self._installed_apps(verb, aad, member, rest[2:], query, body)

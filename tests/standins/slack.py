@@ -228,9 +228,11 @@ class SlackStandIn(Loopback):
             return {"ok": True, "files": [{"id": "F1", "title": "chart"}]}
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": _localised(user, params)}
         if method == "users.list":
-            everyone = list(self.users.values())
+            everyone = [_localised(u, params) for u in self.users.values()]
             start = int(params.get("cursor") or 0)
             limit = min(int(params.get("limit") or 200), 1000)
             end = start + limit
@@ -240,8 +242,9 @@ class SlackStandIn(Loopback):
             found = [
                 u for u in self.users.values() if u["profile"].get("email") == params.get("email")
             ]
+            # users.lookupByEmail takes no include_locale: never a locale (Slack's reference).
             return (
-                {"ok": True, "user": found[0]}
+                {"ok": True, "user": _localised(found[0], {})}
                 if found
                 else {"ok": False, "error": "users_not_found"}
             )
@@ -273,6 +276,14 @@ class SlackStandIn(Loopback):
     def buttons(self, user: str) -> list[Json]:
         posts = self.posts(f"D{user}")
         return [e for b in _blocks(posts[-1]) if b.get("type") == "actions" for e in b["elements"]]
+
+
+def _localised(user: Json, params: Json) -> Json:
+    """A user as Slack returns them: `locale` ("es-ES") only when the call asked for it with
+    include_locale=true (users.info and users.list take it; it defaults to false)."""
+    if str(params.get("include_locale")).casefold() in ("true", "1"):
+        return user
+    return {k: v for k, v in user.items() if k != "locale"}
 
 
 def _blocks(post: Json) -> list[Json]:
