@@ -88,7 +88,13 @@ def make_analyst(settings: Settings, observe: CallObserver | None = None) -> Ana
     guard = Guard(settings.llm_timeout, settings.llm_concurrency, CircuitBreaker())
     if observe is not None:
         guard.observe = observe
-    return LLMAnalyst(client, settings.llm_model, guard, redact_pii=settings.redact_pii)
+    return LLMAnalyst(
+        client,
+        settings.llm_model,
+        guard,
+        redact_pii=settings.redact_pii,
+        hr_language=settings.hr_language,
+    )
 
 
 def _after_commit_failed(exc: Exception) -> None:
@@ -203,7 +209,12 @@ def build_app(
         reader=read_time,
         languages=languages(settings.default_language),
     )
-    endings = Endings(transactions=transactions, bank=bank, analyst=analyst)
+    endings = Endings(
+        transactions=transactions,
+        bank=bank,
+        analyst=analyst,
+        default_language=settings.default_language,
+    )
     transactions.on_ended.append(endings.on_ended)
     read = partial(SqlUnitOfWork, sessions, clock, read_only=True)
     views = Views(

@@ -23,11 +23,18 @@ T = TypeVar("T")
 class AdviceWanted(Exception):
     """Raised inside the unit of work: a follow-up decision is needed first."""
 
-    def __init__(self, question: Question, answer: str, earlier: Sequence[TranscriptEntry]):
+    def __init__(
+        self,
+        question: Question,
+        answer: str,
+        earlier: Sequence[TranscriptEntry],
+        language: str | None = None,
+    ):
         super().__init__(question.id)
         self.question = question
         self.answer = answer
         self.earlier = list(earlier)
+        self.language = language
 
 
 class Deferred:
@@ -39,8 +46,9 @@ class Deferred:
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
-        raise AdviceWanted(question, answer, earlier)
+        raise AdviceWanted(question, answer, earlier, language)
 
 
 @dataclass
@@ -57,6 +65,7 @@ class Decided:
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
         if (question.id, answer) != (self.asked.question.id, self.asked.answer):
             return None  # the interview moved on meanwhile: no follow-up, no second call
@@ -74,6 +83,6 @@ def advised(dialogue: Dialogue, handle: Callable[[Dialogue], T]) -> T:
     except AdviceWanted as asked:
         spent = Usage()
         followup = dialogue.analyst.follow_up(
-            asked.question, asked.answer, asked.earlier, usage=spent
+            asked.question, asked.answer, asked.earlier, usage=spent, language=asked.language
         )
         return handle(replace(dialogue, analyst=Decided(asked, followup, spent)))

@@ -12,7 +12,7 @@ from core.taxonomy import Reason
 Sentiment = Literal["positive", "mixed", "neutral", "negative"]
 
 # Fields that may carry the employee's words (verbatim or paraphrased by a model).
-QUOTING_FIELDS = frozenset({"quotes", "kept_by", "signals", "suggested_action"})
+QUOTING_FIELDS = frozenset({"quotes", "kept_by", "signals", "suggested_action", "translations"})
 
 
 Disclosure = Literal[
@@ -46,6 +46,9 @@ class Analysis(BaseModel):
     regrettable_loss: bool | None = None
     signals: Annotated[list[str], Field(max_length=5)] = []
     suggested_action: str | None = None
+    # The employee's words (an answer, exactly) -> the same in HR's language, when a model
+    # read an interview held in another language.
+    translations: dict[str, str] = {}
 
     def without_words(self) -> Analysis:
         """The reading with whatever may quote the employee taken out; the coded reasons

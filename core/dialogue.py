@@ -301,7 +301,8 @@ class Dialogue:
         bank = self.bank_for(interview)
         earlier = [e for e in transcript(interview, bank) if e.question_id != question.id]
         usage = Usage()
-        text = self.analyst.follow_up(question, value, earlier, usage=usage)
+        language = self.languages.effective(interview.language)
+        text = self.analyst.follow_up(question, value, earlier, usage=usage, language=language)
         interview.charge(usage)
         text = text.strip() if text else ""
         if text != wording.DISCLOSURE_FOLLOW_UP and (

@@ -21,6 +21,8 @@ class Endings:
     transactions: Transactions
     bank: QuestionBank
     analyst: Analyst
+    # The language of an interview nobody chose one for (EXITBOT_DEFAULT_LANGUAGE).
+    default_language: str = "en"
 
     def on_ended(self, event: InterviewEnded) -> None:
         self.report(event.interview_id)
@@ -32,8 +34,9 @@ class Endings:
             if interview is None or not interview.awaits_summary:
                 return False
             entries = transcript(interview, self.bank)
+            language = interview.language or self.default_language
         usage = Usage()
-        analysis = self.analyst.summarize(entries, usage=usage)
+        analysis = self.analyst.summarize(entries, usage=usage, language=language)
 
         def work(uow: UnitOfWork) -> bool:
             interview = uow.interviews.get(interview_id)

@@ -234,16 +234,16 @@ def _summary_blocks(summary: InterviewSummary) -> list[Block]:
             )
         )
     blocks.append(Facts(facts=[Fact(label=k, value=v) for k, v in summary_facts(summary)]))
+    said = summary.translations
     if summary.kept_by:
         blocks.append(
-            Section(
-                title="What would have kept them", lines=[Line(text=summary.kept_by, style="quote")]
-            )
+            Section(title="What would have kept them", lines=_quoted(summary.kept_by, said))
         )
     if summary.quotes:
         blocks.append(
             Section(
-                title="In their words", lines=[Line(text=q, style="quote") for q in summary.quotes]
+                title="In their words",
+                lines=[line for q in summary.quotes for line in _quoted(q, said)],
             )
         )
     if summary.followups:
@@ -253,7 +253,7 @@ def _summary_blocks(summary: InterviewSummary) -> list[Block]:
                 lines=[
                     line
                     for question, answer in summary.followups
-                    for line in (Line(text=question), Line(text=answer, style="quote"))
+                    for line in (Line(text=question), *_quoted(answer, said))
                 ],
             )
         )
@@ -275,12 +275,13 @@ def report_document(report: InterviewReport) -> Document:
     ]
     if report.summary:
         blocks += _summary_blocks(report.summary)
+    said = report.summary.translations if report.summary else {}
     for entry in report.lines:
-        lines = [_said(entry.answer)]
+        lines = _said(entry.answer, said)
         if entry.followup_question:
             lines += [
                 Line(text=entry.followup_question, style="subtle"),
-                _said(entry.followup_answer),
+                *_said(entry.followup_answer, said),
             ]
         blocks.append(Section(title=entry.question, lines=lines))
     if not report.lines:
@@ -295,12 +296,20 @@ def report_document(report: InterviewReport) -> Document:
     return Document(title=f"Exit interview report: {report.employee}", blocks=blocks)
 
 
-def _said(answer: str | None) -> Line:
-    return (
-        Line(text="(skipped)", style="subtle")
-        if answer is None
-        else Line(text=answer, style="quote")
-    )
+def _said(answer: str | None, translations: dict[str, str]) -> list[Line]:
+    if answer is None:
+        return [Line(text="(skipped)", style="subtle")]
+    return _quoted(answer, translations)
+
+
+def _quoted(words: str, translations: dict[str, str]) -> list[Line]:
+    """The employee's words as they wrote them, and beside them their translation into
+    HR's language when a model made one."""
+    translated = translations.get(words)
+    lines = [Line(text=words, style="quote")]
+    if translated:
+        lines.append(Line(text=f"Translation: {translated}", style="subtle"))
+    return lines
 
 
 def digest_document(digest: Digest) -> Document:

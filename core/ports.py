@@ -75,15 +75,22 @@ class Advisor(Protocol):
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
-        """One short follow-up question about this answer, or None when it needs none."""
+        """One short follow-up question about this answer (in `language`, the interview's,
+        "en" when None), or None when it needs none."""
         ...
 
 
 class Analyst(Advisor, Protocol):
     def summarize(
-        self, entries: Sequence[TranscriptEntry], usage: Usage | None = None
-    ) -> Analysis: ...
+        self,
+        entries: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
+        language: str | None = None,
+    ) -> Analysis:
+        """The interview read for HR; `language` is the one it was held in."""
+        ...
 
     def themes(
         self, interviews: Sequence[Sequence[TranscriptEntry]], usage: Usage | None = None

@@ -127,6 +127,9 @@ class InterviewSummary(BaseModel):
     regrettable_loss: bool | None = None
     signals: list[str] = []
     suggested_action: str | None = None
+    # The employee's words shown here -> the same in HR's language (a model's), when the
+    # interview was held in another language.
+    translations: dict[str, str] = {}
 
 
 def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) -> InterviewSummary:
@@ -195,6 +198,7 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         regrettable_loss=analysis.regrettable_loss,
         signals=analysis.signals,
         suggested_action=analysis.suggested_action,
+        translations={k: v for k, v in analysis.translations.items() if k in written},
     )
 
 

@@ -1,6 +1,11 @@
 """The offline analyst: rules and lexicons, no network. It codes reasons for leaving into the
 taxonomy, reads the sentiment, picks verbatim quotes and decides on follow-up questions well
-enough that a team without an LLM still gets useful summaries."""
+enough that a team without an LLM still gets useful summaries.
+
+Its lexicons are English (LANGUAGES). An interview in another language is read only where no
+words are needed: the reason the employee picked leads, low ratings add reasons, the
+sentiment comes from the ratings, and nothing is coded, flagged or probed from the words
+(a model reads any language: configure one for that)."""
 
 from __future__ import annotations
 
@@ -44,6 +49,15 @@ from core.reporting import TranscriptEntry
 from core.taxonomy import Reason
 
 REASONS_BY_ID = {reason.value: reason for reason in Reason}
+# The languages whose words the rules can read.
+LANGUAGES = frozenset({"en"})
+
+
+def reads(language: str | None) -> bool:
+    """Whether the rules can read answers in `language` (None: English)."""
+    return language is None or language in LANGUAGES
+
+
 _TOKEN = re.compile(r"[\w'\u2019:/-]+|\$+|[.,;!?]")
 # A sentence ends at . ! or ? followed by a space or the end: `<!channel>` and `e.g.x` stay whole.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
@@ -241,7 +255,10 @@ class OfflineAnalyst:
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
+        if not reads(language):
+            return None  # the rules cannot tell a vague answer from a clear one in it
         text = evidence(answer)
         folded = _folded(text)
         words = folded.split()
@@ -281,8 +298,15 @@ class OfflineAnalyst:
                 return asked
         return None
 
-    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
+    def summarize(
+        self,
+        entries: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
+        language: str | None = None,
+    ) -> Analysis:
         written = [text for entry in entries for text in entry.written()]
+        if not reads(language):
+            return self._unread(entries, written)
         scores: Counter[Reason] = Counter()
         for text in written:
             scores.update(reason_scores(text))
@@ -296,6 +320,19 @@ class OfflineAnalyst:
             disclosures=list(dict.fromkeys(disclosures)),
             sentiment=self._sentiment(entries, written),
             quotes=self._quotes(written),
+            kept_by=self._answer_of(entries, "retention"),
+            would_return=self._would_return(entries),
+            suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
+        )
+
+    def _unread(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Analysis:
+        """An interview in a language the rules cannot read: what needs no words."""
+        primary = self._primary(entries, Counter())
+        return Analysis(
+            primary_reason=primary,
+            secondary_reasons=[r for r in self._low_rated(entries) if r != primary][:5],
+            sentiment=self._sentiment(entries, []),
+            quotes=[],
             kept_by=self._answer_of(entries, "retention"),
             would_return=self._would_return(entries),
             suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,

@@ -87,6 +87,18 @@ class ModelSummary(_Shape):
     suggested_action: Annotated[str, Field(max_length=300), Unlinked] | None = None
 
 
+class Translation(_Shape):
+    # Which answer ([n] in the prompt), whether its follow-up answer rather than the answer
+    # itself, and it in HR's language.
+    answer: int
+    followup: bool
+    translation: Annotated[str, Field(max_length=4000), Unlinked]
+
+
+class ModelSummaryTranslated(ModelSummary):
+    translations: Annotated[list[Translation], Field(max_length=40)] = []
+
+
 class ModelThemes(_Shape):
     themes: Annotated[list[Annotated[str, Field(max_length=160), Unlinked]], Field(max_length=6)]
 
@@ -95,8 +107,20 @@ class ModelThemes(_Shape):
 MAX_TOKENS: dict[type[BaseModel], int] = {
     FollowUpDecision: 200,
     ModelSummary: 900,
+    # Every answer again, in HR's language.
+    ModelSummaryTranslated: 4000,
     ModelThemes: 500,
 }
+
+
+def language_name(code: str) -> str:
+    """ "German" for "de", for a prompt (the code itself when Babel does not know it)."""
+    try:
+        from babel import Locale
+
+        return Locale.parse(code).get_display_name("en") or code
+    except (ValueError, LookupError):
+        return code
 
 
 class LLMAnalyst:
@@ -107,12 +131,15 @@ class LLMAnalyst:
         guard: Guard,
         fallback: OfflineAnalyst | None = None,
         redact_pii: bool = False,
+        hr_language: str = "en",
     ) -> None:
         self.client = client
         self.model = model
         self.guard = guard
         self.fallback = fallback or OfflineAnalyst()
         self.redact_pii = redact_pii
+        # HR read in it: answers in another language come with a translation into it.
+        self.hr_language = hr_language
         # Until the server says it takes no JSON schema.
         self.structured = True
 
@@ -127,13 +154,14 @@ class LLMAnalyst:
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
         # What the rules are sure of costs no call: a refusal is kept, a disclosure they see
         # gets the careful question (the model may find more, never fewer).
         if refused(answer):
             return None
         if serious_disclosure(answer) is not None:
-            return self.fallback.follow_up(question, answer, earlier)
+            return self.fallback.follow_up(question, answer, earlier, language=language)
         system = (
             "You help run a short, kind exit interview. Decide whether ONE follow-up question "
             "would help HR understand this answer: ask when it is vague, very short, or names a "
@@ -153,7 +181,7 @@ class LLMAnalyst:
         )
         decision = self._ask(system, user, FollowUpDecision, usage)
         if decision is None:
-            return self.fallback.follow_up(question, answer, earlier)
+            return self.fallback.follow_up(question, answer, earlier, language=language)
         if decision.serious:
             return careful_question(earlier)
         if not decision.ask or not decision.question:
@@ -161,11 +189,17 @@ class LLMAnalyst:
         text = " ".join(decision.question.split())
         return text if text.endswith("?") else None
 
-    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
-        offline = self.fallback.summarize(entries)
+    def summarize(
+        self,
+        entries: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
+        language: str | None = None,
+    ) -> Analysis:
+        offline = self.fallback.summarize(entries, language=language)
         written = [text for entry in entries for text in entry.written()]
         if not entries:
             return offline
+        translate = bool(written) and (language or "en") != self.hr_language
         system = (
             "You summarise one exit interview for HR. Code the reasons for leaving with these "
             f"ids only:\n{TAXONOMY}\nBoundaries: compensation only if matching pay would have "
@@ -188,12 +222,19 @@ class LLMAnalyst:
             'HR would regret losing them], "suggested_action": one sentence for HR or null, '
             '"disclosures": the serious matters HR must act on that the answers tell of, from '
             '"harassment", "discrimination", "retaliation", "safety", "wage_hour", '
-            '"pushed_out" (or [])}. ' + DATA_RULE
+            '"pushed_out" (or [])}. The answers may be in any language: code them all the '
+            "same. " + (self._translating() if translate else "") + DATA_RULE
         )
-        user = "<data>\n" + "\n\n".join(self._entry(e) for e in entries) + "\n</data>"
-        summary = self._ask(system, user, ModelSummary, usage)
+        user = (
+            "<data>\n"
+            + "\n\n".join(f"[{n}] {self._entry(e)}" for n, e in enumerate(entries))
+            + "\n</data>"
+        )
+        shape = ModelSummaryTranslated if translate else ModelSummary
+        summary = self._ask(system, user, shape, usage)
         if summary is None:
             return offline
+        translations = self._translations(entries, getattr(summary, "translations", []))
         # Quotes reach HR as the employee's words: keep only those that are.
         quotes = [q for q in summary.quotes if q.strip() and any(q in text for text in written)]
         primary, secondary = self._reasons(entries, summary, offline)
@@ -211,7 +252,32 @@ class LLMAnalyst:
             disclosures=list(dict.fromkeys([*offline.disclosures, *summary.disclosures])),
             signals=summary.signals,
             suggested_action=summary.suggested_action,
+            translations=translations,
         )
+
+    def _translating(self) -> str:
+        hr = language_name(self.hr_language)
+        return (
+            f'Write kept_by, signals and suggested_action in {hr}, and add "translations": '
+            'one for each free-text answer and each follow-up answer, {"answer": its [n], '
+            '"followup": true for the follow-up answer, "translation": the words in '
+            f"{hr}, faithful, nothing added}}. "
+        )
+
+    @staticmethod
+    def _translations(
+        entries: Sequence[TranscriptEntry], given: Sequence[Translation]
+    ) -> dict[str, str]:
+        """The employee's own words -> their translation, for words they wrote."""
+        out: dict[str, str] = {}
+        for t in given:
+            if not 0 <= t.answer < len(entries) or not t.translation.strip():
+                continue
+            entry = entries[t.answer]
+            text = entry.followup_answer if t.followup else entry.answer
+            if text and (t.followup or entry.free_text) and t.translation.strip() != text:
+                out[text] = t.translation.strip()
+        return out
 
     @staticmethod
     def _reasons(

@@ -35,7 +35,12 @@ class Analyst(OfflineAnalyst):
         self.while_summarising = while_summarising
         self.summaries = 0
 
-    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
+    def summarize(
+        self,
+        entries: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
+        language: str | None = None,
+    ) -> Analysis:
         self.summaries += 1
         self.while_summarising()
         return super().summarize(entries, usage)

@@ -73,11 +73,17 @@ class ScriptedAnalyst:
         answer: str,
         earlier: Sequence[TranscriptEntry],
         usage: Usage | None = None,
+        language: str | None = None,
     ) -> str | None:
         self.asked_about.append(question.id)
         return self.followup
 
-    def summarize(self, entries: Sequence[TranscriptEntry], usage: Usage | None = None) -> Analysis:
+    def summarize(
+        self,
+        entries: Sequence[TranscriptEntry],
+        usage: Usage | None = None,
+        language: str | None = None,
+    ) -> Analysis:
         return Analysis()
 
     def themes(
