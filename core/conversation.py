@@ -13,7 +13,7 @@ from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
 from core.layout import disclosure_alert
-from core.messages import Address, Lane, OutboundMessage, TextMessage
+from core.messages import Address, Lane, OutboundMessage, QuestionMessage, TextMessage
 from core.ports import UnitOfWork
 from core.transactions import Transactions
 
@@ -65,12 +65,19 @@ class Conversation:
                 self._to_stranger(uow, event.platform, event.user_id)
                 return
             speaks = dialogue.languages.supported(event.locale)
-            if interview.language is None and speaks and speaks != dialogue.languages.default:
+            switched = interview.language is None and speaks not in (
+                None,
+                dialogue.languages.default,
+            )
+            if switched:
                 interview.language = speaks  # nobody chose: their client's language
             if interview.state is InterviewState.IN_PROGRESS:
                 now = self.transactions.clock.now()
                 asked_before = interview.pending_followup == wording.DISCLOSURE_FOLLOW_UP
                 reply = dialogue.on_text(interview, event.text, now)
+                if switched and not any(isinstance(m, QuestionMessage) for m in reply):
+                    # What they were asked, again, in the language they read.
+                    reply += dialogue.resume(interview, now)
                 if interview.pending_followup == wording.DISCLOSURE_FOLLOW_UP and not asked_before:
                     # HR hear of it now, in the same commit, not at the end
                     alert = disclosure_alert(interview.employee.name, interview.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,8 @@ def schema_problem(node: Any, where: str = "root") -> str | None:
 @dataclass
 class OpenAIStandIn(Loopback):
     answers: list[Answer] = field(default_factory=list)
+    # Answers a request when no queued answer is left: a model that reads the prompt.
+    respond: Callable[[Json], Answer] | None = None
     requests: list[Json] = field(default_factory=list)
     structured: bool = True  # takes response_format json_schema
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -118,9 +121,12 @@ class OpenAIStandIn(Loopback):
                     return
                 with standin._lock:
                     standin.requests.append(body)
-                    answer = (
-                        standin.answers.pop(0) if standin.answers else model_says({"ask": False})
-                    )
+                    if standin.answers:
+                        answer = standin.answers.pop(0)
+                    elif standin.respond is not None:
+                        answer = standin.respond(body)
+                    else:
+                        answer = model_says({"ask": False})
                 time.sleep(answer.delay)
                 if answer.hold is not None:
                     answer.hold.wait(timeout=30)

@@ -141,10 +141,13 @@ def activity(
     *,
     kind: str = "message",
     conversation_type: str = "personal",
+    locale: str = "en-US",
     **fields: Any,
 ) -> Json:
+    # Teams names the sender's client language on every activity (`locale`, BCP-47).
     return {
         "type": kind,
+        "locale": locale,
         "id": uuid.uuid4().hex,
         "timestamp": datetime.now(UTC).isoformat(),
         "serviceUrl": service_url,
