@@ -110,7 +110,7 @@ class Languages:
 
     @property
     def codes(self) -> list[str]:
-        return sorted(self.speeches)
+        return list(self.speeches)
 
     def supported(self, tag: str | None) -> str | None:
         """The code of a language ExitBot speaks for a tag such as "de-AT", or None."""

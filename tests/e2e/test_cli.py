@@ -148,6 +148,12 @@ def test_migrate_on_postgres(tmp_path: Path, empty_postgres: str) -> None:
         (["dance"], {}, "exitbot: argument command: invalid choice: 'dance'"),
         (["demo", "--nmae", "x"], {}, "exitbot: unrecognized arguments: --nmae x"),
         (["questions", "nope.yaml"], {}, "exitbot: nope.yaml: no such file"),
+        (
+            ["demo"],
+            {"EXITBOT_DEFAULT_LANGUAGE": "klingon"},
+            "exitbot: EXITBOT_DEFAULT_LANGUAGE: must be one of en, de, es, fr, pt, the languages "
+            "ExitBot speaks",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(
@@ -201,7 +207,23 @@ def test_questions_lists_a_valid_bank(tmp_path: Path) -> None:
     result = run(["questions"], tmp_path)
     assert result.returncode == 0
     assert " 1. primary_reason (choice)" in result.stdout
-    assert result.stdout.strip().endswith("14 questions, all valid.")
+    assert "14 questions, all valid." in result.stdout
+    assert result.stdout.strip().endswith(
+        "Languages: en, de, es, fr, pt (ExitBot speaks en, de, es, fr, pt)."
+    )
+
+
+def test_questions_catches_a_missing_translation(tmp_path: Path) -> None:
+    (tmp_path / "bank.yaml").write_text(
+        "intro: {en: Hi, es: Hola, it: Ciao}\nclosing: {en: Bye, es: Adiós, it: Ciao}\n"
+        "questions:\n  - {id: why, text: {en: Why, it: Perché}, kind: text}\n"
+    )
+    result = run(["questions", "bank.yaml"], tmp_path)
+    assert result.returncode == 1
+    assert "Missing in 'es' (1; shown in 'en' instead):\n  question 'why' (#1) field 'text'" in (
+        result.stdout
+    )
+    assert "'it': ExitBot has no catalog for it" in result.stdout
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:

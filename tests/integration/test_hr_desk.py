@@ -18,7 +18,7 @@ from core.departures import read_departures
 from core.events import Command, UserMessage
 from core.hr import REFUSAL, HrDesk, Progress
 from core.interview import Person
-from core.messages import DigestMessage, FileMessage, ReportMessage, TextMessage
+from core.messages import DigestMessage, FileMessage, QuestionMessage, ReportMessage, TextMessage
 from core.ports import RecipientUnreachable, UnknownPerson
 from tests.conftest import PLATFORM, FakeChat, FakeClock
 
@@ -289,3 +289,39 @@ def test_the_same_leaver_twice_in_one_file_gets_one_interview_at_the_later_date(
     assert (outcome.scheduled, outcome.moved, outcome.problems) == (1, 0, [])
     [interview] = app.views.open_interviews()
     assert interview.exit_date is not None and interview.exit_date.day == 8
+
+
+def test_hr_start_an_interview_in_a_language_and_the_employee_reads_it(
+    desk: HrDesk, app: App, chat: FakeChat
+) -> None:
+    assert text_of(hr(desk, "start @UJANE --lang es")).startswith(
+        "Started Jane Doe's exit interview (in es)"
+    )
+    app.delivery.drain()
+    intro, notice, _, question = chat.to_user("UJANE")[:4]
+    assert isinstance(intro, TextMessage) and intro.text.startswith("Hola, Jane: soy ExitBot.")
+    assert isinstance(notice, TextMessage) and "RR. HH." in notice.text
+    assert isinstance(question, QuestionMessage) and question.language == "es"
+    assert question.text == "¿Cuál es el motivo principal por el que decidiste irte?"
+    refused = text_of(hr(desk, "start @ULEO --lang it"))
+    assert refused == "ExitBot cannot interview in 'it': it speaks en, de, es, fr, pt."
+
+
+def test_a_leavers_file_names_each_interviews_language(desk: HrDesk, app: App) -> None:
+    departures, problems = read_departures(
+        "email,exit_date,language\n"
+        "jane@acme.test,2030-03-01,es\n"
+        "leo@acme.test,2030-03-01,it\n"
+        "mia@acme.test,2030-03-01,DE-at\n"
+        "tom@acme.test,2030-03-01,\n"
+        "ghost@acme.test,2030-03-01,español\n"
+    )
+    assert [str(p) for p in problems] == [
+        "line 6: “español” is not a language: write its code, e.g. es or de"
+    ]
+    outcome = desk.schedule_departures(PLATFORM, "UHR", departures)
+    assert [str(p) for p in outcome.problems] == [
+        "line 3: ExitBot cannot interview in 'it': it speaks en, de, es, fr, pt."
+    ]
+    spoken = {i.employee.user_id: i.language for i in app.views.open_interviews()}
+    assert spoken == {"UJANE": "es", "UMIA": "de", "UTOM": None}

@@ -65,3 +65,25 @@ def test_a_command_with_an_argument_nobody_can_read_is_refused_when_declared() -
     commands.command("ping", "answers")(lambda desk, asked: None)
     with pytest.raises(ValueError, match="declared twice"):
         commands.command("ping", "again")(lambda desk, asked: None)
+
+
+def test_a_language_to_interview_in_is_read_where_the_usage_offers_it() -> None:
+    assert COMMANDS.parse("start @U1 --lang es")[1].language == "es"
+    assert COMMANDS.parse("start --lang=de-AT @U1")[1].language == "de-AT"
+    _, scheduled = COMMANDS.parse("schedule @U1 2026-03-27 09:30 --language fr")
+    assert (scheduled.at, scheduled.language) == (time(9, 30), "fr")
+    assert COMMANDS.parse("start @U1")[1].language is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("start @U1 --lang 12", "“12” is not a language: give its code, e.g. --lang es."),
+        ("start @U1 --lang", "“--lang” is not a language"),
+        ("cancel @U1 --lang es", "Usage: /exitbot cancel @person"),
+    ],
+)
+def test_a_wrong_language_option_says_what_to_type(typed: str, says: str) -> None:
+    with pytest.raises(CommandError) as raised:
+        COMMANDS.parse(typed, "/exitbot ")
+    assert str(raised.value).startswith(says)
