@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"an exit date more than {PAST_DAYS} days ago is meant: interview them at once",
     )
+    schedule.add_argument(
+        "--lang", help="the language to interview in (en, de, es, fr, pt; default: theirs)"
+    )
 
     export = commands.add_parser("export", help="interviews that ended recently, as CSV (audited)")
     export.add_argument("days", nargs="?", type=int, help="how many days back (default 30)")
@@ -198,7 +201,13 @@ def _run(args: argparse.Namespace) -> int:
         from bot.shell import run_schedule
 
         return run_schedule(
-            settings, args.person, args.exit_date, args.time, args.platform, now=args.now
+            settings,
+            args.person,
+            args.exit_date,
+            args.time,
+            args.platform,
+            now=args.now,
+            language=args.lang,
         )
     if args.command == "export":
         from bot.shell import run_export

@@ -78,17 +78,22 @@ def run_schedule(
     at: str | None,
     platform: str | None = None,
     now: bool = False,
+    language: str | None = None,
 ) -> int:
-    """`now`: an exit date long past is meant, and the interview goes out at once."""
+    """`now`: an exit date long past is meant, and the interview goes out at once;
+    `language`: the one to interview in."""
     chosen = platform_for(settings, platform)
     app = shell_app(settings, [chosen])
     try:
         if now:
             ref, day = parse_person(as_mention(person)), parse_date(exit_date)
             when = parse_time(at) if at else None
-            text = app.desk.schedule(chosen, actor(), ref, day, when, long_past=True)
+            text = app.desk.schedule(
+                chosen, actor(), ref, day, when, long_past=True, language=language
+            )
         else:
-            words = f"schedule {as_mention(person)} {exit_date} {at or ''}"
+            lang = f" --lang {language}" if language is not None else ""
+            words = f"schedule {as_mention(person)} {exit_date} {at or ''}{lang}"
             reply = app.desk.run(Command(chosen, actor(), words.strip()))
             assert isinstance(reply, TextMessage)
             text = reply.text

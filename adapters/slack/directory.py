@@ -56,6 +56,9 @@ class SlackDirectory:
             raise UnknownPerson(
                 f"Slack is busy: try again in {max(1, round(exc.wait))} seconds."
             ) from exc
+        except OSError as exc:  # no answer at all (URLError is one): down, or a wrong URL
+            reason = getattr(exc, "reason", exc)
+            raise UnknownPerson(f"Slack could not be reached ({reason}); try again.") from exc
         return person_of(user)
 
     def _with_locale(self, user: dict[str, Any]) -> dict[str, Any]:

@@ -149,6 +149,11 @@ def test_migrate_on_postgres(tmp_path: Path, empty_postgres: str) -> None:
         (["demo", "--nmae", "x"], {}, "exitbot: unrecognized arguments: --nmae x"),
         (["questions", "nope.yaml"], {}, "exitbot: nope.yaml: no such file"),
         (
+            ["schedule", "U123", "2030-01-01"],
+            {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": "http://127.0.0.1:9/"},
+            "exitbot: Slack could not be reached ([Errno 111] Connection refused); try again.",
+        ),
+        (
             ["demo"],
             {"EXITBOT_DEFAULT_LANGUAGE": "klingon"},
             "exitbot: EXITBOT_DEFAULT_LANGUAGE: must be one of en, de, es, fr, pt, the languages "
