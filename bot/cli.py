@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         "--name", help="the employee's name in the demo (default Alex; renames a resumed one)"
     )
     demo.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    demo.add_argument("--lang", help="the language to be interviewed in (en, de, es, fr, pt)")
     demo.add_argument(
         "--database",
         metavar="URL",
@@ -196,7 +197,14 @@ def _run(args: argparse.Namespace) -> int:
 
         # A demo's made-up answers never land in the production database.
         settings = load_settings(DATABASE_URL=args.database or DEMO_DATABASE)
-        return run_demo(settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh)
+        from adapters.catalogs import shipped
+        from core.speech import base_language
+
+        if args.lang is not None and base_language(args.lang) not in shipped():
+            raise UsageError(f"--lang: ExitBot speaks {', '.join(shipped())}, not {args.lang!r}")
+        return run_demo(
+            settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh, language=args.lang
+        )
     if args.command == "schedule":
         from bot.shell import run_schedule
 

@@ -29,9 +29,15 @@ def _read(stdin: TextIO, stdout: TextIO, interactive: bool) -> str:
 
 
 def run_demo(
-    settings: Settings, stdin: TextIO, stdout: TextIO, name: str | None, fresh: bool
+    settings: Settings,
+    stdin: TextIO,
+    stdout: TextIO,
+    name: str | None,
+    fresh: bool,
+    language: str | None = None,
 ) -> int:
-    """`name` None: the demo's own (a new interview), or the one already used (resuming)."""
+    """`name` None: the demo's own (a new interview), or the one already used (resuming);
+    `language`: the one a new interview is held in."""
     upgrade_with(settings)
     app = build_app(settings, {PLATFORM: ConsoleChat(stdout)})
     conversation = app.conversation
@@ -49,7 +55,7 @@ def run_demo(
                 conversation.resume(PLATFORM, DEMO_USER, name)
         if current is None or fresh or current.state is not InterviewState.IN_PROGRESS:
             person = Person(platform=PLATFORM, user_id=DEMO_USER, display_name=name or NAME)
-            app.hr.start_now(person, by="exitbot demo")
+            app.hr.start_now(person, by="exitbot demo", language=language)
         app.delivery.drain()
         interactive = stdin.isatty()
         if interactive:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
+from adapters.catalogs import speech_for
+from core import wording
 from core.layout import Document, Facts, Line, Note, Section, draw, draw_parts
 from core.messages import Address, FileMessage, OutboundMessage, QuestionMessage, TextMessage
 
@@ -65,19 +67,21 @@ def _wrap(text: str, indent: str = "") -> str:
 
 
 def render_question(message: QuestionMessage) -> str:
+    speech = speech_for(message.language)
     counter = f"[{message.counter}] " if message.counter else ""
     lines = [_wrap(f"{counter}{message.text}")]
     if message.previous_answer:
-        lines.append(f"  (you answered: {message.previous_answer}; “skip” keeps it)")
+        lines.append(_wrap(wording.answered_before(speech, message.previous_answer), "  "))
     choices = message.choices
     if choices and not message.counter:  # not the bank's: what to type, as it is
         lines.append("  " + " / ".join(f"“{c.label.lower()}”" for c in choices))
     elif choices and all(c.value.isdigit() for c in choices):
         lines.append("  " + "   ".join(c.label for c in choices))
-        lines.append(f"  (type a number from {choices[0].value} to {choices[-1].value})")
+        typed = speech.gettext("(type a number from {min} to {max})")
+        lines.append("  " + typed.format(min=choices[0].value, max=choices[-1].value))
     elif choices:
         lines.extend(f"  {n}) {c.label}" for n, c in enumerate(choices, start=1))
-        lines.append("  (type a number or the answer)")
+        lines.append("  " + speech.gettext("(type a number or the answer)"))
     return "\n".join(lines)
 
 

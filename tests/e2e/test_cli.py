@@ -76,7 +76,7 @@ def test_demo_words_work_from_a_script(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "This one matters most for the interview, so I can't skip it." in out
-    assert "(you answered: Pay or benefits; “skip” keeps it)" in out
+    assert "You answered: Pay or benefits. Send a new answer, or “skip” to keep it." in out
     assert "Primary reason: Health and wellbeing\nAlso: Pay and benefits" in out
     # Of the twelve they would have been asked: not "2 of 2".
     assert (

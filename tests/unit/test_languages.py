@@ -29,7 +29,7 @@ from core.taxonomy import Reason
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where employee-facing sentences are written (Babel extracts the marked ones).
-SOURCES = [ROOT / "core", ROOT / "adapters" / "slack", ROOT / "adapters" / "teams"]
+SOURCES = [ROOT / "core", *(ROOT / "adapters" / p for p in ("slack", "teams", "console"))]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 OTHERS = [code for code in shipped() if code != "en"]
 
