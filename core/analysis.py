@@ -49,6 +49,9 @@ class Analysis(BaseModel):
     # The employee's words (an answer, exactly) -> the same in HR's language, when a model
     # read an interview held in another language.
     translations: dict[str, str] = {}
+    # The language of words this reader could not read (the offline analyst reads English):
+    # nothing above was coded from them.
+    unread_language: str | None = None
 
     def without_words(self) -> Analysis:
         """The reading with whatever may quote the employee taken out; the coded reasons

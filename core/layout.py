@@ -234,6 +234,14 @@ def _summary_blocks(summary: InterviewSummary) -> list[Block]:
             )
         )
     blocks.append(Facts(facts=[Fact(label=k, value=v) for k, v in summary_facts(summary)]))
+    if summary.unread_language:
+        blocks.append(
+            Note(
+                text=f"Answered in {summary.unread_language}: the offline analyst reads English "
+                "only, so the reasons come from their pick and ratings, not their words "
+                "(quoted in the report). A model reads any language."
+            )
+        )
     said = summary.translations
     if summary.kept_by:
         blocks.append(

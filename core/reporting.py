@@ -130,6 +130,8 @@ class InterviewSummary(BaseModel):
     # The employee's words shown here -> the same in HR's language (a model's), when the
     # interview was held in another language.
     translations: dict[str, str] = {}
+    # The language of answers nobody could read (no model configured): see Analysis.
+    unread_language: str | None = None
 
 
 def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) -> InterviewSummary:
@@ -199,6 +201,7 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         signals=analysis.signals,
         suggested_action=analysis.suggested_action,
         translations={k: v for k, v in analysis.translations.items() if k in written},
+        unread_language=analysis.unread_language,
     )
 
 

@@ -305,8 +305,8 @@ class OfflineAnalyst:
         language: str | None = None,
     ) -> Analysis:
         written = [text for entry in entries for text in entry.written()]
-        if not reads(language):
-            return self._unread(entries, written)
+        if language is not None and not reads(language):
+            return self._unread(entries, written, language)
         scores: Counter[Reason] = Counter()
         for text in written:
             scores.update(reason_scores(text))
@@ -325,10 +325,13 @@ class OfflineAnalyst:
             suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
         )
 
-    def _unread(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Analysis:
+    def _unread(
+        self, entries: Sequence[TranscriptEntry], written: Sequence[str], language: str
+    ) -> Analysis:
         """An interview in a language the rules cannot read: what needs no words."""
         primary = self._primary(entries, Counter())
         return Analysis(
+            unread_language=language if written else None,
             primary_reason=primary,
             secondary_reasons=[r for r in self._low_rated(entries) if r != primary][:5],
             sentiment=self._sentiment(entries, []),

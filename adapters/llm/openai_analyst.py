@@ -300,9 +300,10 @@ class LLMAnalyst:
         if not interviews:
             return []
         system = (
-            "You read the free-text answers of several exit interviews and name the themes "
-            "that come up in more than one, most common first, each one short line with how "
-            'many interviews raise it. Shape: {"themes": ["...", ...]} (at most 5). ' + DATA_RULE
+            "You read the free-text answers of several exit interviews, in any language, and "
+            "name the themes that come up in more than one, most common first, each one short "
+            f"line in {language_name(self.hr_language)} with how many interviews raise it. "
+            'Shape: {"themes": ["...", ...]} (at most 5). ' + DATA_RULE
         )
         blocks = []
         for n, entries in enumerate(interviews, start=1):

@@ -20,9 +20,10 @@ from core import wording
 from core.analysis import Analysis
 from core.dialogue import Dialogue, DialoguePolicy, control_word
 from core.interview import Interview, InterviewState, Person
+from core.layout import Note, summary_document
 from core.messages import QuestionMessage, TextMessage
 from core.questions import BankError, parse_bank
-from core.reporting import TranscriptEntry
+from core.reporting import InterviewSummary, TranscriptEntry
 from core.snooze import parse_later
 from core.speech import English
 from core.taxonomy import Reason
@@ -379,6 +380,23 @@ def test_the_offline_analyst_codes_other_languages_only_from_picks_and_ratings()
     assert analysis.primary_reason is Reason.COMPENSATION
     assert analysis.secondary_reasons == [Reason.CAREER_GROWTH]
     assert analysis.quotes == [] and analysis.disclosures == []
+    assert analysis.unread_language == "es"
+    assert analyst.summarize(entries, language="en").unread_language is None
+    # HR are told, in the summary, why nothing came from the words.
+    summary = InterviewSummary(
+        interview_id="i1",
+        employee="Ana Ruiz",
+        platform="test",
+        employee_user_id="U1",
+        outcome="COMPLETED",
+        answered=3,
+        asked=3,
+        unread_language=analysis.unread_language,
+    )
+    notes = [b.text for b in summary_document(summary).blocks if isinstance(b, Note)]
+    assert any(
+        n.startswith("Answered in es: the offline analyst reads English only") for n in notes
+    )
     assert analyst.follow_up(BANK.get("why"), "No sé", [], language="es") is None
     assert analyst.follow_up(BANK.get("why"), "Stuff.", [], language="en") is not None
 
