@@ -160,13 +160,21 @@ def model_settings(llm: OpenAIStandIn) -> dict[str, str]:
     return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": llm.url, "EXITBOT_HR_LANGUAGE": "en"}
 
 
-# -- Slack --------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
-class SlackWithModel(Server):
-    model: dict[str, str]
+class WithModel:
+    """A serve process that also talks to the model stand-in."""
+
+    model: dict[str, str] = field(default_factory=dict)
 
     def settings(self) -> dict[str, str]:
-        return super().settings() | self.model
+        platform: dict[str, str] = super().settings()  # type: ignore[misc]
+        return platform | self.model
+
+
+# -- Slack --------------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class SlackWithModel(WithModel, Server):
+    pass
 
 
 @pytest.fixture(params=["es", "de"])
@@ -280,11 +288,8 @@ def test_a_whole_interview_in_spanish_and_german_over_slack(
 
 # -- Teams --------------------------------------------------------------------------------------
 @dataclass(kw_only=True)
-class TeamsWithModel(TeamsServer):
-    model: dict[str, str]
-
-    def settings(self) -> dict[str, str]:
-        return super().settings() | self.model
+class TeamsWithModel(WithModel, TeamsServer):
+    pass
 
 
 @pytest.fixture(params=["es", "de"])
