@@ -123,9 +123,7 @@ class Conversation:
     def answer_label(self, question_id: str, value: str, language: str | None = None) -> str | None:
         """How an answer reads back ("Pay & benefits", "4/5"), from the bank in the language
         the question was asked in, not from what the platform echoed (it may escape it)."""
-        dialogue = self.dialogue
-        code = dialogue.languages.effective(language)
-        bank = dialogue.bank.in_language(code).spoken(dialogue.languages.speech(code))
+        bank = self.dialogue.bank_in(language)
         return bank.get(question_id).label_of(value) if question_id in bank else None
 
     def resume(self, platform: str, user_id: str, name: str | None = None) -> Interview | None:

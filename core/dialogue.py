@@ -77,20 +77,24 @@ class Dialogue:
     reader: TimeReader | None = None
     # The languages interviews can be in, and the one used when nobody said which.
     languages: Languages = field(default_factory=Languages)
-
-    def __post_init__(self) -> None:
-        self._banks: dict[str, QuestionBank] = {}
+    # The bank in each language, made once (and shared by copies: core.advice makes some).
+    _banks: dict[str, QuestionBank] = field(default_factory=dict, repr=False, compare=False)
 
     def speech(self, interview: Interview) -> Speech:
         return self.languages.speech(interview.language)
 
     def bank_for(self, interview: Interview) -> QuestionBank:
         """The bank in the interview's language, its questions' own words too."""
-        language = self.languages.effective(interview.language)
-        bank = self._banks.get(language)
+        return self.bank_in(interview.language)
+
+    def bank_in(self, language: str | None) -> QuestionBank:
+        """The bank as someone speaking `language` reads it (the default language's for
+        one ExitBot does not speak)."""
+        code = self.languages.effective(language)
+        bank = self._banks.get(code)
         if bank is None:
-            speech = self.languages.speech(language)
-            bank = self._banks[language] = self.bank.in_language(language).spoken(speech)
+            speech = self.languages.speech(code)
+            bank = self._banks[code] = self.bank.in_language(code).spoken(speech)
         return bank
 
     def say(self, interview: Interview, *messages: str) -> Reply:
