@@ -9,6 +9,7 @@ The English words always work as well, because people mix them in."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -72,6 +73,13 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def plain(text: str) -> str:
+    """`text` without its accents ("espanol" for "español"): how people type on a keyboard
+    that lacks them."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def words(speech: Speech, english: str) -> frozenset[str]:
     """The words that mean what `english` lists, in the speech's language and in English:
     each such catalog entry is a comma-separated list."""
@@ -126,7 +134,9 @@ class Languages:
     def named(self, text: str) -> str | None:
         """The code for a language as someone names it ("Deutsch", "es", "French")."""
         folded = fold(text).strip(" .!")
-        return self.supported(folded) if len(folded) <= 3 else self.names.get(folded)
+        if len(folded) <= 3:
+            return self.supported(folded)
+        return self.names.get(folded) or self.names.get(plain(folded))
 
     def described(self, codes: Iterable[str] | None = None) -> str:
         return ", ".join(codes or self.codes)

@@ -17,7 +17,7 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from core.speech import ENGLISH, English, Languages, Speech
+from core.speech import ENGLISH, English, Languages, Speech, plain
 
 LOCALES = Path(__file__).with_name("locales")
 TEMPLATE = LOCALES / "messages.pot"
@@ -88,7 +88,8 @@ def languages(default: str = ENGLISH) -> Languages:
         for other in codes:
             name = locale.get_display_name(other)
             if name:
-                names[" ".join(name.casefold().split())] = code
+                folded = " ".join(name.casefold().split())
+                names[folded] = names[plain(folded)] = code
     return Languages(
         speeches={code: speech_for(code) for code in codes},
         default=default,

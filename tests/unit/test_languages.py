@@ -279,8 +279,10 @@ def test_the_employee_changes_language_and_is_asked_again_in_it() -> None:
     # In the language's own word, and the language named in another one.
     talk.on_text(i, "Sprache: spanisch", NOW)
     assert i.language == "es"
-    talk.on_text(i, "idioma: inglés", NOW)
+    talk.on_text(i, "idioma: ingles", NOW)  # without its accent, as keyboards often are
     assert i.language == "en"
+    talk.on_text(i, "language: FRANÇAIS", NOW)
+    assert i.language == "fr"
 
 
 def test_a_language_exitbot_does_not_speak_gets_the_ones_it_does() -> None:
