@@ -453,7 +453,7 @@ def test_a_label_with_an_ampersand_reads_right_on_the_answered_card(
 ) -> None:
     bank = (Path(__file__).parents[2] / "core" / "banks" / "default.yaml").read_text()
     (tmp_path / "bank.yaml").write_text(
-        bank.replace('label: "Pay or benefits"', 'label: "Pay & benefits"')
+        bank.replace('{en: "Pay or benefits"', '{en: "Pay & benefits"')
     )
 
     @dataclass(kw_only=True)
