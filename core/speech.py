@@ -10,7 +10,7 @@ The English words always work as well, because people mix them in."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Protocol
@@ -137,6 +137,3 @@ class Languages:
         if len(folded) <= 3:
             return self.supported(folded)
         return self.names.get(folded) or self.names.get(plain(folded))
-
-    def described(self, codes: Iterable[str] | None = None) -> str:
-        return ", ".join(codes or self.codes)

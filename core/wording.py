@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.speech import N_, Speech
+from core.speech import N_, Speech, words
 
 CONTROLS = N_(
     "You can type “skip” to pass on a question, “back” to change your last answer, "
@@ -100,8 +100,6 @@ WORDS_LANGUAGE = N_("language")
 
 def control_words(speech: Speech) -> dict[str, frozenset[str]]:
     """skip, back, later, stop and help, as the employee may type each."""
-    from core.speech import words
-
     return {
         english: words(speech, english)
         for english in (WORDS_SKIP, WORDS_BACK, WORDS_LATER, WORDS_STOP, WORDS_HELP)
