@@ -261,7 +261,7 @@ def _summary_blocks(summary: InterviewSummary) -> list[Block]:
                 lines=[
                     line
                     for question, answer in summary.followups
-                    for line in (Line(text=question), *_quoted(answer, said))
+                    for line in (*_asked(question, said), *_quoted(answer, said))
                 ],
             )
         )
@@ -288,7 +288,7 @@ def report_document(report: InterviewReport) -> Document:
         lines = _said(entry.answer, said)
         if entry.followup_question:
             lines += [
-                Line(text=entry.followup_question, style="subtle"),
+                *_asked(entry.followup_question, said, style="subtle"),
                 *_said(entry.followup_answer, said),
             ]
         blocks.append(Section(title=entry.question, lines=lines))
@@ -308,6 +308,15 @@ def _said(answer: str | None, translations: dict[str, str]) -> list[Line]:
     if answer is None:
         return [Line(text="(skipped)", style="subtle")]
     return _quoted(answer, translations)
+
+
+def _asked(question: str, translations: dict[str, str], style: Style = "plain") -> list[Line]:
+    """A follow-up question as it was asked, and in HR's language when it was not."""
+    translated = translations.get(question)
+    lines = [Line(text=question, style=style)]
+    if translated:
+        lines.append(Line(text=f"Translation: {translated}", style="subtle"))
+    return lines
 
 
 def _quoted(words: str, translations: dict[str, str]) -> list[Line]:

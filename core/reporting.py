@@ -200,7 +200,11 @@ def build_summary(interview: Interview, bank: QuestionBank, analysis: Analysis) 
         regrettable_loss=analysis.regrettable_loss,
         signals=analysis.signals,
         suggested_action=analysis.suggested_action,
-        translations={k: v for k, v in analysis.translations.items() if k in written},
+        translations={
+            k: v
+            for k, v in analysis.translations.items()
+            if k in written or any(k == e.followup_question for e in entries)
+        },
         unread_language=analysis.unread_language,
     )
 

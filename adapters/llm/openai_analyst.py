@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from openai import BadRequestError, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
@@ -88,10 +88,9 @@ class ModelSummary(_Shape):
 
 
 class Translation(_Shape):
-    # Which answer ([n] in the prompt), whether its follow-up answer rather than the answer
-    # itself, and it in HR's language.
+    # Which answer ([n] in the prompt), which part of it, and that in HR's language.
     answer: int
-    followup: bool
+    part: Literal["answer", "followup_question", "followup_answer"]
     translation: Annotated[str, Field(max_length=4000), Unlinked]
 
 
@@ -259,8 +258,9 @@ class LLMAnalyst:
         hr = language_name(self.hr_language)
         return (
             f'Write kept_by, signals and suggested_action in {hr}, and add "translations": '
-            'one for each free-text answer and each follow-up answer, {"answer": its [n], '
-            '"followup": true for the follow-up answer, "translation": the words in '
+            "one for each free-text answer, each follow-up question and each follow-up "
+            'answer not already in that language, {"answer": its [n], "part": "answer", '
+            '"followup_question" or "followup_answer", "translation": the words in '
             f"{hr}, faithful, nothing added}}. "
         )
 
@@ -268,14 +268,19 @@ class LLMAnalyst:
     def _translations(
         entries: Sequence[TranscriptEntry], given: Sequence[Translation]
     ) -> dict[str, str]:
-        """The employee's own words -> their translation, for words they wrote."""
+        """Words of the interview -> their translation: the employee's own (free text,
+        follow-up answers) and the follow-up questions they were asked."""
         out: dict[str, str] = {}
         for t in given:
             if not 0 <= t.answer < len(entries) or not t.translation.strip():
                 continue
             entry = entries[t.answer]
-            text = entry.followup_answer if t.followup else entry.answer
-            if text and (t.followup or entry.free_text) and t.translation.strip() != text:
+            text = {
+                "answer": entry.answer if entry.free_text else None,
+                "followup_question": entry.followup_question,
+                "followup_answer": entry.followup_answer,
+            }[t.part]
+            if text and t.translation.strip() != text:
                 out[text] = t.translation.strip()
         return out
 

@@ -407,3 +407,50 @@ def test_the_follow_up_decision_sees_the_earlier_answers(llm: OpenAIStandIn) -> 
     earlier = [entry("manager_detail", "She cancelled every one-on-one for a year.")]
     analyst(llm).follow_up(PROBE, "My manager.", earlier)
     assert "She cancelled every one-on-one for a year." in llm.prompt()
+
+
+# -- other languages ---------------------------------------------------------------------------
+def test_answers_in_another_language_come_back_translated_for_hr(llm: OpenAIStandIn) -> None:
+    said = TranscriptEntry(
+        question_id="why",
+        question="Question why?",
+        category=None,
+        role=None,
+        value="Mi jefe nunca me escuchaba.",
+        answer="Mi jefe nunca me escuchaba.",
+        followup_question="¿Puedes dar un ejemplo?",
+        followup_answer="Pedí formación tres veces.",
+    )
+    picked = entry("reason", "Pay", kind="choice", role="primary_reason", value="compensation")
+    llm.answers.append(
+        model_says(
+            {
+                "primary_reason": "compensation",
+                "translations": [
+                    {"answer": 1, "part": "answer", "translation": "My boss never listened."},
+                    {"answer": 1, "part": "followup_question", "translation": "An example?"},
+                    {"answer": 1, "part": "followup_answer", "translation": "I asked thrice."},
+                    # Not the employee's words (a pick), out of range, or not translated:
+                    {"answer": 0, "part": "answer", "translation": "Salary"},
+                    {"answer": 7, "part": "answer", "translation": "Made up"},
+                    {"answer": 1, "part": "answer", "translation": "Mi jefe nunca me escuchaba."},
+                ],
+            }
+        )
+    )
+    analysis = analyst(llm).summarize([picked, said], language="es")
+    assert analysis.translations == {
+        "Mi jefe nunca me escuchaba.": "My boss never listened.",
+        "¿Puedes dar un ejemplo?": "An example?",
+        "Pedí formación tres veces.": "I asked thrice.",
+    }
+    schema = llm.requests[-1]["response_format"]["json_schema"]["schema"]
+    assert "translations" in schema["properties"]  # asked for, in the strict schema
+    assert "[1] Q: Question why?" in llm.prompt()
+    # In HR's own language nothing is asked to be translated.
+    llm.answers.append(model_says({"primary_reason": "compensation"}))
+    assert analyst(llm).summarize([picked, said], language="en").translations == {}
+    assert (
+        "translations"
+        not in llm.requests[-1]["response_format"]["json_schema"]["schema"]["properties"]
+    )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ class Script:
     welcome_back: str
     before: str  # a piece of the note under a question revisited
     closing: str
+    # The follow-up the model asks after the first open answer, and what is said to it.
+    followup: str
+    followup_answer: str
     # What the model stand-in gives as each answer's English.
     english: dict[str, str] = field(default_factory=dict)
 
@@ -75,7 +79,12 @@ SPANISH = Script(
     welcome_back="¡Hola de nuevo! Aquí es donde lo dejamos:",
     before="Respondiste: 2/5.",
     closing="Eso es todo. Gracias, José.",
+    followup="¿Qué criterios te habría gustado ver por escrito?",
+    followup_answer="Los años de experiencia y los proyectos que se esperan para cada nivel.",
     english={
+        "¿Qué criterios te habría gustado ver por escrito?": (
+            "Which criteria would you have liked to see in writing?"
+        ),
         "Un camino claro hacia ingeniero sénior, porque es lo que pedí en cada revisión.": (
             "A clear path to senior engineer, because that is what I asked for at every review."
         ),
@@ -110,7 +119,12 @@ GERMAN = Script(
     welcome_back="Schön, dass du wieder da bist! Hier waren wir stehen geblieben:",
     before="Deine Antwort war: 2/5.",
     closing="Das war alles. Danke, Jonas.",
+    followup="Welche Kriterien hättest du gern schriftlich gesehen?",
+    followup_answer="Die Berufsjahre und die Projekte, die für jede Stufe erwartet werden.",
     english={
+        "Welche Kriterien hättest du gern schriftlich gesehen?": (
+            "Which criteria would you have liked to see in writing?"
+        ),
         "Ein klarer Weg zum Senior-Ingenieur, denn darum habe ich in jedem Gespräch gebeten.": (
             "A clear path to senior engineer, because that is what I asked for in every talk."
         ),
@@ -121,15 +135,22 @@ _ENTRY = re.compile(r"^\[(\d+)\] Q: .*\nA: (.*)$", re.MULTILINE)
 
 
 def translating_model(script: Script) -> Any:
-    """A model that decides no follow-up is needed and, asked for a summary, quotes the
-    first answer and translates each one (with the script's English, else marked)."""
+    """A model that asks one follow-up (in the employee's language) after the first open
+    answer and, asked for a summary, quotes that answer and translates each answer and the
+    follow-up (with the script's English, else marked)."""
+    decisions = 0
 
     def respond(body: dict[str, Any]) -> Answer:
+        nonlocal decisions
         schema = body.get("response_format", {}).get("json_schema", {}).get("schema", {})
         if "translations" not in schema.get("properties", {}):
-            return model_says({"ask": False, "question": None, "serious": False})
+            decisions += 1
+            ask = decisions == 1
+            question = script.followup if ask else None
+            return model_says({"ask": ask, "question": question, "serious": False})
         prompt = body["messages"][-1]["content"]
         entries = [(int(n), text) for n, text in _ENTRY.findall(prompt)]
+        followup = next(int(n) for n, text in entries if text == script.answers["trigger"])
         return model_says(
             {
                 "primary_reason": "career_growth",
@@ -143,17 +164,38 @@ def translating_model(script: Script) -> Any:
                 "signals": [],
                 "suggested_action": None,
                 "translations": [
+                    *(
+                        {
+                            "answer": n,
+                            "part": "answer",
+                            "translation": script.english.get(text, f"(in English) {text}"),
+                        }
+                        for n, text in entries
+                    ),
                     {
-                        "answer": n,
-                        "followup": False,
-                        "translation": script.english.get(text, f"(in English) {text}"),
-                    }
-                    for n, text in entries
+                        "answer": followup,
+                        "part": "followup_question",
+                        "translation": script.english[script.followup],
+                    },
+                    {
+                        "answer": followup,
+                        "part": "followup_answer",
+                        "translation": f"(in English) {script.followup_answer}",
+                    },
                 ],
             }
         )
 
     return respond
+
+
+def settled(count: Callable[[], int], quiet: float = 0.3) -> None:
+    """Wait until no message has come for `quiet` seconds: the whole of a reply is in."""
+    seen, since = count(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        if count() != seen:
+            seen, since = count(), time.monotonic()
 
 
 def model_settings(llm: OpenAIStandIn) -> dict[str, str]:
@@ -232,12 +274,14 @@ def test_a_whole_interview_in_spanish_and_german_over_slack(
     )
 
     def say(text: str) -> str:
-        """What ExitBot answered to `text` (the say waits for the first reply)."""
+        """Everything ExitBot answered to `text` (a reply may be several messages)."""
         before = len(slack.posts("DUEMP"))
         server.say(text, "UEMP")
+        settled(lambda: len(slack.posts("DUEMP")))
         return "\n".join(slack_texts(slack, before))
 
     server.click(CHOSEN["primary_reason"], user="UEMP")
+    settled(lambda: len(slack.posts("DUEMP")))
     # The answered card shows the answer as the Spanish or German button read.
     assert labels[0] in json.dumps(slack.updates()[-1])
     asked = ["primary_reason"]
@@ -254,7 +298,10 @@ def test_a_whole_interview_in_spanish_and_german_over_slack(
         if question == "tools_rating":
             say(script.skip)
             continue
-        say(script.answers[question])
+        reply = say(script.answers[question])
+        if question == "trigger":  # the model's follow-up, in their language
+            assert script.followup in reply
+            say(script.followup_answer)
     assert script.closing in slack_texts(slack)[-1]
     assert asked == [
         "primary_reason",
@@ -284,6 +331,9 @@ def test_a_whole_interview_in_spanish_and_german_over_slack(
     assert retention in shown and f"Translation: {script.english[retention]}" in shown
     assert script.answers["trigger"] in shown
     assert f"Translation: (in English) {script.answers['trigger']}" in shown
+    # The follow-up as it was asked and answered, each with its English.
+    assert script.followup in shown and f"Translation: {script.english[script.followup]}" in shown
+    assert f"Translation: (in English) {script.followup_answer}" in shown
 
 
 # -- Teams --------------------------------------------------------------------------------------
@@ -335,10 +385,19 @@ def test_a_whole_interview_in_spanish_and_german_over_teams(
     script, server = teams_run
     locale = {"es": "es-ES", "de": "de-DE"}[script.language]
 
+    def sent() -> int:
+        return len(teams.to("a:jane", "send"))
+
     def say(text: str) -> str:
-        before = len(teams.to("a:jane", "send"))
+        """Everything ExitBot answered to `text` (a reply may be several messages)."""
+        before = sent()
         server.say("a:jane", "jane", "Jane Doe", text, locale=locale)
+        settled(sent)
         return "\n".join(teams_texts(teams, before))
+
+    def submit(value: str) -> None:
+        server.submit("jane", "Jane Doe", value, "a:jane")
+        settled(sent)
 
     server.say("a:hr", "hr", "Harriet Rowe", "start jane@acme.test")
     wait_for(lambda: teams.waiting_for("a:jane") == "primary_reason", what="the first question")
@@ -353,7 +412,7 @@ def test_a_whole_interview_in_spanish_and_german_over_teams(
         assert script.welcome_back not in reply  # no pause to come back from
         assert "Bitte antworte mit einer der Optionen" in reply
         assert "Was ist der Hauptgrund" in reply  # the question again, in German
-    server.submit("jane", "Jane Doe", CHOSEN["primary_reason"], "a:jane")
+    submit(CHOSEN["primary_reason"])
     answered = teams.to("a:jane", "update")[-1]
     label = "Crecimiento profesional" if script.language == "es" else "Berufliche Entwicklung"
     assert label in json.dumps(answered, ensure_ascii=False)
@@ -367,9 +426,12 @@ def test_a_whole_interview_in_spanish_and_german_over_teams(
             say(script.skip)
             continue
         if question == "workload":  # a button, as it reads in their language
-            server.submit("jane", "Jane Doe", "about_right", "a:jane")
+            submit("about_right")
             continue
-        say(script.answers[question])
+        reply = say(script.answers[question])
+        if question == "trigger":
+            assert script.followup in reply
+            say(script.followup_answer)
     closing = teams_texts(teams)[-1]
     assert script.closing.replace("José", "Jane").replace("Jonas", "Jane") in closing
     summary = wait_for(
@@ -383,3 +445,4 @@ def test_a_whole_interview_in_spanish_and_german_over_teams(
     shown = json.dumps(summary, ensure_ascii=False)
     retention = script.answers["retention"]
     assert retention in shown and script.english[retention] in shown
+    assert script.english[script.followup] in shown
