@@ -15,7 +15,7 @@ bank in one language (`in_language`) uses the source text where a translation is
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import yaml
@@ -135,7 +135,14 @@ def parse_bank(text: str, source: str) -> QuestionBank:
     if not isinstance(data, dict):
         raise BankError(f"{source}: expected a mapping with intro, closing and questions")
     own = data.get("language", ENGLISH)
-    texts = list(_texts(data))
+    texts: list[tuple[str, dict[Any, Any]]] = []
+
+    def note(where: str, value: Any) -> Any:
+        if isinstance(value, dict):
+            texts.append((where, value))
+        return value
+
+    _with_texts(data, note)
     problems = [
         f"{source}: {where}: a translation must be text, not {type(value).__name__}"
         for where, mapping in texts
@@ -169,29 +176,6 @@ def _validated(data: dict[str, Any], raw: dict[str, Any], source: str) -> Questi
         raise BankError(_describe(exc, raw, source)) from None
 
 
-def _texts(data: dict[str, Any]) -> Any:
-    """(where, {language: text}) for every text given in more than one language."""
-    for name in ("intro", "closing"):
-        if isinstance(data.get(name), dict):
-            yield f"field {name!r}", data[name]
-    questions = data.get("questions")
-    for number, question in enumerate(questions if isinstance(questions, list) else [], 1):
-        if not isinstance(question, dict):
-            continue
-        where = f"question {question.get('id')!r} (#{number}) field"
-        if isinstance(question.get("text"), dict):
-            yield f"{where} 'text'", question["text"]
-        options = question.get("options")
-        for index, option in enumerate(options if isinstance(options, list) else []):
-            if isinstance(option, dict) and isinstance(option.get("label"), dict):
-                yield f"{where} 'options.{index}.label'", option["label"]
-        scale = question.get("scale")
-        labels = scale.get("labels") if isinstance(scale, dict) else None
-        for point, label in (labels if isinstance(labels, dict) else {}).items():
-            if isinstance(label, dict):
-                yield f"{where} 'scale.labels.{point}'", label
-
-
 def _resolved(data: Any, language: str, own: str, gaps: list[str]) -> Any:
     """`data` with every multilingual text in `language` (else the bank's own), noting gaps.
     A text given only as a plain string is the bank's own and counts as a gap elsewhere."""
@@ -206,34 +190,45 @@ def _resolved(data: Any, language: str, own: str, gaps: list[str]) -> Any:
             gaps.append(where)
         return value
 
-    out = {**data, **translated}
+    return {**_with_texts(data, say), **translated}
+
+
+# Visits one text a person reads: where it is (for messages), its value -> the value to keep.
+Visit = Callable[[str, Any], Any]
+
+
+def _with_texts(data: dict[str, Any], visit: Visit) -> dict[str, Any]:
+    """`data` with every text a person reads (intro, closing, a question's text, an option's
+    label, a scale's labels) replaced by what `visit` makes of it, in bank order: the one
+    place that knows where a bank's texts are."""
+    out = dict(data)
     for name in ("intro", "closing"):
         if name in out:
-            out[name] = say(f"field {name!r}", out[name])
+            out[name] = visit(f"field {name!r}", out[name])
     questions = out.get("questions")
     if isinstance(questions, list):
         out["questions"] = [
-            _question_in(q, n, say) if isinstance(q, dict) else q
+            _question_texts(q, n, visit) if isinstance(q, dict) else q
             for n, q in enumerate(questions, 1)
         ]
     return out
 
 
-def _question_in(question: dict[str, Any], number: int, say: Any) -> dict[str, Any]:
+def _question_texts(question: dict[str, Any], number: int, visit: Visit) -> dict[str, Any]:
     where = f"question {question.get('id')!r} (#{number}) field"
     out = dict(question)
     if "text" in out:
-        out["text"] = say(f"{where} 'text'", out["text"])
+        out["text"] = visit(f"{where} 'text'", out["text"])
     if isinstance(out.get("options"), list):
         out["options"] = [
-            {**o, "label": say(f"{where} 'options.{i}.label'", o["label"])}
+            {**o, "label": visit(f"{where} 'options.{i}.label'", o["label"])}
             if isinstance(o, dict) and "label" in o
             else o
             for i, o in enumerate(out["options"])
         ]
     scale = out.get("scale")
     if isinstance(scale, dict) and isinstance(scale.get("labels"), dict):
-        labels = {p: say(f"{where} 'scale.labels.{p}'", v) for p, v in scale["labels"].items()}
+        labels = {p: visit(f"{where} 'scale.labels.{p}'", v) for p, v in scale["labels"].items()}
         out["scale"] = {**scale, "labels": labels}
     return out
 
