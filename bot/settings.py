@@ -132,9 +132,7 @@ class Settings(BaseSettings):
     @classmethod
     def _working_hours(cls, value: str) -> str:
         value = value.strip().lower()
-        if value != "always" and not re.fullmatch(
-            r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d", value
-        ):
+        if value != "always" and not HOURS.fullmatch(value):
             raise ValueError("must be HH:MM-HH:MM (e.g. 09:00-18:00) or always")
         return value
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from core.commands import LANGUAGE_CODE
 from core.reporting import InterviewReport
 
 HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -71,7 +72,7 @@ class DepartureIn(BaseModel):
     manager: str | None = Field(None, max_length=200, pattern=TEXT)
     language: str | None = Field(
         None,
-        pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$",
+        pattern=LANGUAGE_CODE.pattern,
         description="the language to interview in (en, de, es, fr, pt); default: the one "
         "their Slack or Teams is set to, else EXITBOT_DEFAULT_LANGUAGE",
     )
