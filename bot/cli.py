@@ -197,10 +197,9 @@ def _run(args: argparse.Namespace) -> int:
 
         # A demo's made-up answers never land in the production database.
         settings = load_settings(DATABASE_URL=args.database or DEMO_DATABASE)
-        from adapters.catalogs import shipped
-        from core.speech import base_language
+        from adapters.catalogs import shipped, spoken
 
-        if args.lang is not None and base_language(args.lang) not in shipped():
+        if args.lang is not None and spoken(args.lang) is None:
             raise UsageError(f"--lang: ExitBot speaks {', '.join(shipped())}, not {args.lang!r}")
         return run_demo(
             settings, sys.stdin, sys.stdout, name=args.name, fresh=args.fresh, language=args.lang
@@ -299,9 +298,10 @@ def _check_translations(bank: QuestionBank) -> int:
     own language), or has no catalog (ExitBot's own words would be in English)."""
     from adapters.catalogs import shipped
 
-    print(f"Languages: {', '.join(bank.languages)} (ExitBot speaks {', '.join(shipped())}).")
+    speaks = shipped()
+    print(f"Languages: {', '.join(bank.languages)} (ExitBot speaks {', '.join(speaks)}).")
     missing = bank.missing_translations()
-    uncatalogued = [lang for lang in bank.languages if lang not in shipped()]
+    uncatalogued = [lang for lang in bank.languages if lang not in speaks]
     for language, gaps in missing.items():
         print(f"\nMissing in {language!r} ({len(gaps)}; shown in {bank.language!r} instead):")
         for gap in gaps:

@@ -139,21 +139,21 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _language(cls, value: str) -> str:
-        from adapters.catalogs import shipped
-        from core.speech import base_language
+        from adapters.catalogs import shipped, spoken
 
-        code = base_language(value)
-        if code not in shipped():
+        code = spoken(value)
+        if code is None:
             raise ValueError(f"must be one of {', '.join(shipped())}, the languages ExitBot speaks")
         return code
 
     @field_validator("hr_language")
     @classmethod
     def _hr_language(cls, value: str) -> str:
+        from adapters.catalogs import name_of
         from core.speech import base_language
 
         code = base_language(value)
-        if code is None:
+        if code is None or name_of(code) is None:
             raise ValueError("must be a language code such as en, de or es")
         return code
 

@@ -12,12 +12,12 @@ from datetime import date, time
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from core.speech import ENGLISH, English, Languages, Speech, plain
+from core.speech import ENGLISH, English, Languages, Speech, base_language, plain
 
 LOCALES = Path(__file__).with_name("locales")
 TEMPLATE = LOCALES / "messages.pot"
@@ -56,6 +56,21 @@ def _without_year(language: str) -> str:
 def shipped() -> list[str]:
     """The languages with a catalog here, English (which needs none) first."""
     return [ENGLISH, *sorted(p.stem for p in LOCALES.glob("*.po"))]
+
+
+def spoken(tag: str | None) -> str | None:
+    """The code of a shipped language for a tag such as "de-AT", or None."""
+    code = base_language(tag)
+    return code if code in shipped() else None
+
+
+def name_of(code: str, in_language: str = ENGLISH) -> str | None:
+    """What `code` is called in `in_language` ("German" for "de"); None for a language
+    Babel does not know."""
+    try:
+        return Locale.parse(code).get_display_name(in_language) or None
+    except (ValueError, UnknownLocaleError):
+        return None
 
 
 def compiled(path: Path) -> gettext.GNUTranslations:

@@ -18,6 +18,7 @@ from openai.types.chat.completion_create_params import ResponseFormat
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from adapters.catalogs import name_of
 from adapters.llm.offline import OfflineAnalyst, careful_question, refused, serious_disclosure
 from adapters.llm.redact import redact
 from adapters.llm.resilience import CircuitOpen, Guard
@@ -112,16 +113,6 @@ MAX_TOKENS: dict[type[BaseModel], int] = {
 }
 
 
-def language_name(code: str) -> str:
-    """ "German" for "de", for a prompt (the code itself when Babel does not know it)."""
-    try:
-        from babel import Locale
-
-        return Locale.parse(code).get_display_name("en") or code
-    except (ValueError, LookupError):
-        return code
-
-
 class LLMAnalyst:
     def __init__(
         self,
@@ -137,8 +128,10 @@ class LLMAnalyst:
         self.guard = guard
         self.fallback = fallback or OfflineAnalyst()
         self.redact_pii = redact_pii
-        # HR read in it: answers in another language come with a translation into it.
+        # HR read in it: answers in another language come with a translation into it;
+        # prompts name it in English ("German"; the code where Babel knows no name).
         self.hr_language = hr_language
+        self.hr_language_name = name_of(hr_language) or hr_language
         # Until the server says it takes no JSON schema.
         self.structured = True
 
@@ -255,7 +248,7 @@ class LLMAnalyst:
         )
 
     def _translating(self) -> str:
-        hr = language_name(self.hr_language)
+        hr = self.hr_language_name
         return (
             f'Write kept_by, signals and suggested_action in {hr}, and add "translations": '
             "one for each free-text answer, each follow-up question and each follow-up "
@@ -307,7 +300,7 @@ class LLMAnalyst:
         system = (
             "You read the free-text answers of several exit interviews, in any language, and "
             "name the themes that come up in more than one, most common first, each one short "
-            f"line in {language_name(self.hr_language)} with how many interviews raise it. "
+            f"line in {self.hr_language_name} with how many interviews raise it. "
             'Shape: {"themes": ["...", ...]} (at most 5). ' + DATA_RULE
         )
         blocks = []

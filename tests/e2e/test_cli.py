@@ -155,6 +155,11 @@ def test_migrate_on_postgres(tmp_path: Path, empty_postgres: str) -> None:
         ),
         (
             ["demo"],
+            {"EXITBOT_HR_LANGUAGE": "zz"},
+            "exitbot: EXITBOT_HR_LANGUAGE: must be a language code such as en, de or es",
+        ),
+        (
+            ["demo"],
             {"EXITBOT_DEFAULT_LANGUAGE": "klingon"},
             "exitbot: EXITBOT_DEFAULT_LANGUAGE: must be one of en, de, es, fr, pt, the languages "
             "ExitBot speaks",
