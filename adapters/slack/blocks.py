@@ -123,12 +123,10 @@ def _paragraphs(text: str) -> list[str]:
     return [p for p in pieces if p.strip()][:MAX_BLOCKS] or [" "]
 
 
-def choice_value(interview_id: str, question_id: str, value: str, language: str = "en") -> str:
+def choice_value(interview_id: str, question_id: str, value: str, language: str) -> str:
     """A button's value: its interview, question and answer, and the language its label is
-    in (to show the answer by once clicked)."""
-    picked = {"i": interview_id, "q": question_id, "v": value}
-    if language != "en":
-        picked["g"] = language
+    in (to show the answer by once clicked; English too, whatever the default language)."""
+    picked = {"i": interview_id, "q": question_id, "v": value, "g": language}
     return json.dumps(picked, separators=(",", ":"))
 
 

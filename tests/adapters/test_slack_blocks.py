@@ -159,3 +159,30 @@ def test_digest_shows_groups_themes_and_hides_small_groups() -> None:
     assert "• R&amp;D &lt;x&gt;: 3 ended, 3 completed, mostly manager" in shown
     assert "• 2 more in groups too small to show on their own" in shown
     assert "• Manager: raised by 3 of 5" in shown
+
+
+def test_a_button_names_its_labels_language_so_the_answer_reads_back_in_it() -> None:
+    """Where the default language is German, an English card's answer is still shown in
+    English once clicked: the button says its label is English."""
+    from adapters.catalogs import languages
+    from adapters.llm.offline import OfflineAnalyst
+    from bot.container import load_bank
+    from bot.settings import Settings
+    from core.dialogue import Dialogue
+
+    bank = load_bank(Settings(DATABASE_URL="sqlite://"))  # type: ignore[call-arg]
+    dialogue = Dialogue(bank=bank, analyst=OfflineAnalyst(), languages=languages("de"))
+    question = QuestionMessage(
+        interview_id="i1",
+        question_id="primary_reason",
+        text="What is the main reason you decided to leave?",
+        choices=[ChoiceItem(value="compensation", label="Pay or benefits")],
+        position=1,
+        total=14,
+        language="en",
+    )
+    _, blocks = render(question)
+    [button] = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    picked = json.loads(button["value"])
+    label = dialogue.bank_in(picked.get("g")).get("primary_reason").label_of(picked["v"])
+    assert label == "Pay or benefits"
