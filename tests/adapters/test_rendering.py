@@ -62,7 +62,12 @@ def test_an_nps_question_is_eleven_buttons_on_slack() -> None:
     _, blocks = slack.render(nps_message())
     [actions] = [b for b in blocks if b["type"] == "actions"]
     assert [b["text"]["text"] for b in actions["elements"]] == [str(n) for n in range(11)]
-    assert json.loads(actions["elements"][9]["value"]) == {"i": "i1", "q": "recommend", "v": "9"}
+    assert json.loads(actions["elements"][9]["value"]) == {
+        "i": "i1",
+        "q": "recommend",
+        "v": "9",
+        "g": "en",
+    }
 
 
 def test_an_nps_question_is_eleven_buttons_on_teams_in_rows_teams_can_show() -> None:

@@ -68,8 +68,8 @@ def test_question_buttons_carry_interview_question_and_value() -> None:
     )
     buttons = blocks[1]["elements"]
     assert [json.loads(b["value"]) for b in buttons] == [
-        {"i": "i1", "q": "q1", "v": "a"},
-        {"i": "i1", "q": "q1", "v": "b"},
+        {"i": "i1", "q": "q1", "v": "a", "g": "en"},
+        {"i": "i1", "q": "q1", "v": "b", "g": "en"},
     ]
     assert len({b["action_id"] for b in buttons}) == 2
     assert all(len(b["text"]["text"]) <= 75 for b in buttons)
