@@ -24,10 +24,9 @@ from core.wording import CHECK_BACK_LABELS, CONTROLS
 
 Reply = list[TextMessage | QuestionMessage]
 
-# The question asked when `later`'s time was unclear, with three times to pick (each also
-# typed as it reads); outside the bank.
+# The question asked when `later`'s time was unclear, with three times to pick
+# (wording.CHECK_BACK_LABELS, each also typed as it reads); outside the bank.
 CHECK_BACK = "check_back"
-CHECK_BACK_CHOICES = CHECK_BACK_LABELS
 # "language: Deutsch", "idioma: español": the word before the colon in any language.
 _LANGUAGE = re.compile(r"^\s*([^\W\d_]+)\s*[:=]\s*([^\W\d_][\w\s-]{0,30}?)\s*[.!]?\s*$")
 
@@ -174,7 +173,7 @@ class Dialogue:
         return [TextMessage(text=wording.not_yet(self.speech(interview), interview.due_at))]
 
     def on_choice(self, interview: Interview, question_id: str, value: str, now: datetime) -> Reply:
-        if question_id == CHECK_BACK and value in CHECK_BACK_CHOICES:
+        if question_id == CHECK_BACK and value in CHECK_BACK_LABELS:
             until = parse_later(  # the English rules' own words
                 f"later {value}", now, interview.employee.timezone, self.policy.send_time
             )
@@ -356,7 +355,7 @@ class Dialogue:
             text=speech.gettext(wording.WHEN_TO_CHECK_BACK),
             choices=[
                 ChoiceItem(value=v, label=speech.gettext(label))
-                for v, label in CHECK_BACK_CHOICES.items()
+                for v, label in CHECK_BACK_LABELS.items()
             ],
             position=0,
             total=0,
