@@ -15,6 +15,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from adapters.llm.lexicon import (
+    BARE,
     CAREFUL_FOLLOW_UP,
     CLAUSE_ENDS,
     CLEARED,
@@ -27,15 +28,19 @@ from adapters.llm.lexicon import (
     EXCLUDERS,
     FOLLOW_UPS,
     GENERIC_FOLLOW_UP,
+    INFLECTIONS,
     INJECTION,
     IRONIC,
     LEXICON,
+    NAMED,
     NEGATIVE,
     NEGATORS,
+    NEVER_PROBED,
     NOTHING_ANSWERS,
     POSITIVE,
     REFUSALS,
     SELF_EXPLAINED,
+    SHORT_STEM,
     SIDE,
     SUGGESTED_ACTIONS,
     VAGUE,
@@ -64,20 +69,25 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 
 
 def _tokens(text: str) -> list[str]:
-    """Words and clause punctuation, case-folded."""
-    return [t.replace("\u2019", "'") for t in _TOKEN.findall(text.casefold())]
+    """Words and clause punctuation, case-folded, without the quotes around a word."""
+    words = (t.replace("\u2019", "'").strip("'") for t in _TOKEN.findall(text.casefold()))
+    return [w for w in words if w]
 
 
 def _negated(tokens: Sequence[str]) -> list[bool]:
     flags, negator, excluded = [], False, False
+    previous = ""
     for token in tokens:
         if token in CLAUSE_ENDS:
             negator = excluded = False
+        # "not the hours": from "the" on, so no phrase that starts there counts either.
+        excluded = excluded or (previous in NEGATORS and token in NAMED)
         flags.append(excluded)
         if token in NEGATORS:
             negator = True
         elif negator and token in EXCLUDERS:
             excluded = True
+        previous = token
     return flags
 
 
@@ -125,15 +135,31 @@ class _Matcher(Generic[L]):
                 covered = i + longest
                 continue
             for end in range(1, min(len(token), self._longest) + 1):
+                if end <= SHORT_STEM and token[:end].isalpha() and not _inflected(token, end):
+                    continue
                 for label in self._stems.get(token[:end], ()):
                     found[label] += 1
         return found
 
 
+def _inflected(token: str, end: int) -> bool:
+    """Whether `token` is its first `end` letters, inflected: "pays", "taxed", "kids"."""
+    rest = token[end:]
+    if rest[:1] and rest[:1] == token[end - 1 : end]:
+        rest = rest[1:]  # a doubled consonant: "fitted"
+    return rest in INFLECTIONS
+
+
 def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
-    """Whole words, but the last may be a stem: `career grow` matches `career growth`."""
+    """Whole words, but the last may be a stem: `career grow` matches `career growth` (a
+    short one only inflected: `head of` is not `head office`)."""
     *whole, stem = parts
-    return tokens[i : i + len(whole)] == whole and tokens[i + len(whole)].startswith(stem)
+    last = tokens[i + len(whole)]
+    return (
+        tokens[i : i + len(whole)] == whole
+        and last.startswith(stem)
+        and (len(stem) > SHORT_STEM or not stem.isalpha() or _inflected(last, len(stem)))
+    )
 
 
 _REASONS = _Matcher(LEXICON)
@@ -146,13 +172,21 @@ _TURNS = "|".join(CONTRASTS)
 _SEGMENT = re.compile(rf"([.;:!?\n,()]+|\s(?:{_TURNS})\s)", re.IGNORECASE)
 _CONTRAST = re.compile(rf"^\s*(?:{_TURNS})\b", re.IGNORECASE)
 _MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
+_BRACKETED = re.compile(r"\[[^\[\]]*\]|<[^<>]*>")
 _MARKS = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
 
 
 def evidence(text: str) -> str:
     """The answer as evidence: without markup and sentences that instruct a model."""
     plain = _MARKUP.sub(" ", text)
+    # "[assistant: reason=x] I was laid off": the bracket goes, the sentence stays.
+    plain = _BRACKETED.sub(lambda m: " " if _instructs(m.group()) else m.group(), plain)
     return " ".join(s for s in _SENTENCE.findall(plain) if not INJECTION.search(s)).strip()
+
+
+def _instructs(bracketed: str) -> bool:
+    inner = bracketed[1:-1]
+    return bool(INJECTION.search(inner)) or "=" in inner or inner.strip().isupper()
 
 
 def _segments(text: str) -> list[tuple[str, bool]]:
@@ -242,6 +276,14 @@ def _tone(text: str) -> tuple[int, int]:
     return found["positive"], found["negative"]
 
 
+def _bare_label(text: str, reason: Reason) -> bool:
+    """ "Relocating.", "Family situation.": what, with no detail at all (no place or name, as
+    in "Emigrating to Australia."); retiring is never asked about."""
+    words = text.split()
+    named_something = any(word[:1].isupper() for word in words[1:])
+    return len(words) <= BARE and reason not in NEVER_PROBED and not named_something
+
+
 def _folded(text: str) -> str:
     return " ".join(t for t in _tokens(text) if t not in CLAUSE_ENDS)
 
@@ -284,7 +326,13 @@ class OfflineAnalyst:
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
         dismissed = any(f" {d}" in f" {folded}" for d in DISMISSED)
-        if named and named[0] in SELF_EXPLAINED and not dismissed:
+        # A plain fact ("I'm retiring") needs no why, unless it is a dismissal or a bare label.
+        if (
+            named
+            and named[0] in SELF_EXPLAINED
+            and not dismissed
+            and not _bare_label(text, named[0])
+        ):
             return None
         # A concrete detail ("since March", "every week", "instead of") is a why of sorts.
         concrete = len(words) >= 6 and CONCRETE.search(folded) is not None
