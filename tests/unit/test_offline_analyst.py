@@ -10,6 +10,7 @@ from adapters.llm.offline import (
     OfflineAnalyst,
     primary_reason,
     reason_scores,
+    refused,
     serious_disclosure,
 )
 from core.question_kinds import TextQuestion
@@ -229,10 +230,10 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    assert result.answers > 450
-    assert result.reason_accuracy >= 0.9, result.misses
+    assert result.answers > 530
+    assert result.reason_accuracy >= 0.92, result.misses
     assert result.probe.f1 >= 0.84, result.misses
-    assert result.serious.recall >= 0.95, result.misses
+    assert result.serious.recall >= 0.97, result.misses
 
 
 @pytest.mark.parametrize(
@@ -371,6 +372,25 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
 )
 def test_a_refusal_is_never_probed(answer: str) -> None:
     assert analyst.follow_up(PROBE, answer, []) is None
+
+
+def test_a_disclosure_that_says_skip_is_not_a_refusal() -> None:
+    answer = "Our manager told us to skip the safety checks on the lifts to hit the numbers."
+    assert analyst.follow_up(PROBE, answer, []) == CAREFUL_FOLLOW_UP
+
+
+@pytest.mark.parametrize(
+    ("answer", "refusal"),
+    [
+        ("Don't really want to go into it.", True),
+        ("Please skip this one.", True),
+        ("I'd like to keep that to myself.", True),
+        ("I don't want to work nights anymore.", False),
+        ("I'm not comfortable with the company's new work for the arms industry.", False),
+    ],
+)
+def test_a_refusal_is_a_whole_phrase(answer: str, refusal: bool) -> None:
+    assert refused(answer) is refusal
 
 
 def test_a_connective_word_is_not_a_why() -> None:
