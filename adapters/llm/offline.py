@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
-from adapters.llm import reason_model
 from adapters.llm.lexicon import (
     BARE,
     CAREFUL_FOLLOW_UP,
@@ -247,10 +246,9 @@ def reason_scores(text: str) -> Counter[Reason]:
 
 
 def primary_reason(text: str) -> Reason | None:
-    """The reason one answer gives above the others: the phrase rules' when they find one,
-    else the reason model's reading of the words; None when it names none."""
+    """The reason one answer gives above the others; None when it names none."""
     found = reason_scores(text).most_common(1)
-    return found[0][0] if found else reason_model.shipped().predict(evidence(text))
+    return found[0][0] if found else None
 
 
 def serious_disclosure(text: str) -> Disclosure | None:
@@ -360,7 +358,7 @@ class OfflineAnalyst:
         scores: Counter[Reason] = Counter()
         for text in written:
             scores.update(reason_scores(text))
-        primary = self._primary(entries, scores, written)
+        primary = self._primary(entries, scores)
         secondary = [r for r, _ in scores.most_common() if r != primary]
         secondary += [r for r in self._low_rated(entries) if r != primary and r not in secondary]
         disclosures = [d for text in written if (d := serious_disclosure(text))]
@@ -409,10 +407,7 @@ class OfflineAnalyst:
         ]
 
     def _primary(
-        self,
-        entries: Sequence[TranscriptEntry],
-        scores: Counter[Reason],
-        written: Sequence[str] = (),
+        self, entries: Sequence[TranscriptEntry], scores: Counter[Reason]
     ) -> Reason | None:
         chosen = next((e.value for e in entries if e.role == "primary_reason" and e.value), None)
         chosen_reason = REASONS_BY_ID.get(chosen or "")
@@ -430,8 +425,6 @@ class OfflineAnalyst:
             return drivers[0][0]
         if chosen_reason is None and scores:
             return scores.most_common(1)[0][0]
-        if chosen_reason is None and written:
-            return reason_model.shipped().predict(evidence(" ".join(written)))
         return chosen_reason
 
     def _low_rated(self, entries: Sequence[TranscriptEntry]) -> list[Reason]:
