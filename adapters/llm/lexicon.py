@@ -179,8 +179,6 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "penny",
         "grand more",
         "more money",
-        "k more",
-        "% more",
         "percent more",
         "per cent more",
         "hourly rate",
