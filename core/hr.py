@@ -260,7 +260,7 @@ class HrDesk:
             )
         person = self._profile(platform, ref)
         due = self.plan(person, exit_date, at, department, manager).due_at
-        send_day = working_days_before(exit_date, self.lead_days, self.working.holiday)
+        send_day = working_days_before(exit_date, self.lead_days, self.working.working_day)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
         interview = self.actions.schedule(
@@ -273,9 +273,8 @@ class HrDesk:
             days = f"{self.lead_days} working day{'s' if self.lead_days > 1 else ''}"
             lead = f", {days} before their exit date ({exit_date:%a %d %b})"
         else:
-            lead = (
-                f", the working day before their exit date ({exit_date:%a %d %b}, a public holiday)"
-            )
+            why = "a public holiday" if self.working.holiday(exit_date) else "not a working day"
+            lead = f", the working day before their exit date ({exit_date:%a %d %b}, {why})"
         passed = (
             " That time has already passed, so it goes out within a minute."
             if due <= self.clock.now()
@@ -303,7 +302,7 @@ class HrDesk:
         date, at `at` or the default send time, in their own zone."""
         person.department = department or person.department
         person.manager = manager or person.manager
-        send_day = working_days_before(exit_date, self.lead_days, self.working.holiday)
+        send_day = working_days_before(exit_date, self.lead_days, self.working.working_day)
         return Planned(
             person, moment_on(send_day, at or self.send_time, person.timezone), exit_date
         )

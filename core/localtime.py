@@ -25,18 +25,23 @@ def moment_on(day: date, at: time, timezone: str | None) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(timezone))
 
 
+def weekday(day: date) -> bool:
+    return day.weekday() < 5
+
+
 def working_days_before(
-    day: date, count: int, holiday: Callable[[date], bool] = lambda day: False
+    day: date, count: int, working_day: Callable[[date], bool] = weekday
 ) -> date:
-    """`count` working days (Monday to Friday, public holidays not counted) before `day`;
-    `day` itself when count is 0, unless it is a public holiday (then the working day
-    before it)."""
-    while count > 0:
-        day -= timedelta(days=1)
-        if day.weekday() < 5 and not holiday(day):
+    """`count` working days before `day` (by default Monday to Friday; a company's own
+    working days and public holidays where the person is, through `working_day`); `day`
+    itself when count is 0, unless it is not a working day: then the working day before it,
+    so nobody is invited on a Saturday or a holiday after their last day at work."""
+    earliest = day - timedelta(days=366)  # no working day in a year: the date as it is
+    found = day
+    while count > 0 and found > earliest:
+        found -= timedelta(days=1)
+        if working_day(found):
             count -= 1
-    while holiday(day):
-        day -= timedelta(days=1)
-        while day.weekday() >= 5:
-            day -= timedelta(days=1)
-    return day
+    while not working_day(found) and found > earliest:
+        found -= timedelta(days=1)
+    return found if working_day(found) else day

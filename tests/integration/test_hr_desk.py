@@ -185,23 +185,24 @@ def test_digest_numbers_on_a_known_data_set(
 def test_same_exit_date_is_a_different_moment_in_tokyo_and_los_angeles(
     desk: HrDesk, app: App
 ) -> None:
-    assert "Sat 07 Mar 2026 10:00 (Asia/Tokyo)" in text_of(hr(desk, "schedule @UJANE 2026-03-07"))
-    assert "Sat 07 Mar 2026 10:00 (America/Los_Angeles)" in text_of(
-        hr(desk, "schedule @ULEO 2026-03-07")
+    assert "Fri 06 Mar 2026 10:00 (Asia/Tokyo)" in text_of(hr(desk, "schedule @UJANE 2026-03-06"))
+    assert "Fri 06 Mar 2026 10:00 (America/Los_Angeles)" in text_of(
+        hr(desk, "schedule @ULEO 2026-03-06")
     )
     jane = app.conversation.current(PLATFORM, "UJANE")
     leo = app.conversation.current(PLATFORM, "ULEO")
     assert jane is not None and leo is not None
-    assert jane.due_at == datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
-    assert leo.due_at == datetime(2026, 3, 7, 18, 0, tzinfo=UTC)
-    # The next day Los Angeles is on daylight time: 10:00 is an hour earlier in UTC.
-    hr(desk, "schedule @ULEO 2026-03-08")
+    assert jane.due_at == datetime(2026, 3, 6, 1, 0, tzinfo=UTC)
+    assert leo.due_at == datetime(2026, 3, 6, 18, 0, tzinfo=UTC)
+    # From Sunday 8 March Los Angeles is on daylight time: 10:00 on Monday is an hour
+    # earlier in UTC.
+    hr(desk, "schedule @ULEO 2026-03-09")
     leo = app.conversation.current(PLATFORM, "ULEO")
-    assert leo is not None and leo.due_at == datetime(2026, 3, 8, 17, 0, tzinfo=UTC)
+    assert leo is not None and leo.due_at == datetime(2026, 3, 9, 17, 0, tzinfo=UTC)
     # No time zone in the profile: UTC.
-    hr(desk, "schedule @UTOM 2026-03-07 08:15")
+    hr(desk, "schedule @UTOM 2026-03-06 08:15")
     tom = app.conversation.current(PLATFORM, "UTOM")
-    assert tom is not None and tom.due_at == datetime(2026, 3, 7, 8, 15, tzinfo=UTC)
+    assert tom is not None and tom.due_at == datetime(2026, 3, 6, 8, 15, tzinfo=UTC)
 
 
 def test_a_due_interview_is_opened_once_by_the_sweep(

@@ -144,3 +144,24 @@ def test_an_invitation_on_a_public_holiday_goes_the_working_day_before(
         "Scheduled Jane Doe's exit interview for Fri 01 May 2026 10:00 (Asia/Tokyo), the working "
         "day before their exit date (Tue 05 May, a public holiday)."
     )
+
+
+def test_an_invitation_for_a_saturday_exit_goes_on_the_friday_before(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app()
+    app.desk.directories[PLATFORM] = JaneOnly()
+    said = app.desk.schedule(PLATFORM, "UHR", PersonRef(user_id="UJANE"), date(2026, 5, 9))
+    assert said == (
+        "Scheduled Jane Doe's exit interview for Fri 08 May 2026 10:00 (Asia/Tokyo), the working "
+        "day before their exit date (Sat 09 May, not a working day)."
+    )
+
+
+def test_a_company_working_every_day_invites_on_the_saturday_itself(
+    make_app: AppFactory, clock: FakeClock
+) -> None:
+    app = make_app(EXITBOT_WORKING_HOURS="always")
+    app.desk.directories[PLATFORM] = JaneOnly()
+    said = app.desk.schedule(PLATFORM, "UHR", PersonRef(user_id="UJANE"), date(2026, 5, 9))
+    assert said == "Scheduled Jane Doe's exit interview for Sat 09 May 2026 10:00 (Asia/Tokyo)."
