@@ -12,7 +12,7 @@ from core.departures import Departure, Problem
 from core.events import Command
 from core.hr_actions import HrActions, Planned, ServiceError
 from core.interview import Interview, InterviewState, Person
-from core.localtime import local, moment_on, working_days_before
+from core.localtime import local, moment_on
 from core.messages import DigestMessage, OutboundMessage, ReportMessage, TextMessage
 from core.ports import BulkDirectory, Clock, Directory, DirectoryRefused, UnknownPerson
 from core.views import Views, where
@@ -260,7 +260,7 @@ class HrDesk:
             )
         person = self._profile(platform, ref)
         due = self.plan(person, exit_date, at, department, manager).due_at
-        send_day = working_days_before(exit_date, self.lead_days, self.working.working_day)
+        send_day = self.working.days_before(exit_date, self.lead_days)
         before = self.views.current(platform, person.user_id)
         moved = before is not None and before.state is InterviewState.SCHEDULED
         interview = self.actions.schedule(
@@ -302,7 +302,7 @@ class HrDesk:
         date, at `at` or the default send time, in their own zone."""
         person.department = department or person.department
         person.manager = manager or person.manager
-        send_day = working_days_before(exit_date, self.lead_days, self.working.working_day)
+        send_day = self.working.days_before(exit_date, self.lead_days)
         return Planned(
             person, moment_on(send_day, at or self.send_time, person.timezone), exit_date
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from core.localtime import zone
 
@@ -29,3 +29,17 @@ class WorkingHours:
     def open_at(self, moment: datetime, timezone: str | None) -> bool:
         local = moment.astimezone(zone(timezone))
         return self.working_day(local.date()) and self.start <= local.time() <= self.end
+
+    def days_before(self, day: date, count: int) -> date:
+        """`count` working days before `day`; `day` itself when count is 0, unless it is not
+        a working day: then the working day before it, so nobody is invited on a Saturday or
+        a holiday after their last day at work."""
+        earliest = day - timedelta(days=366)  # no working day in a year: the date as it is
+        found = day
+        while count > 0 and found > earliest:
+            found -= timedelta(days=1)
+            if self.working_day(found):
+                count -= 1
+        while not self.working_day(found) and found > earliest:
+            found -= timedelta(days=1)
+        return found if self.working_day(found) else day

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from core.departures import read_departures
-from core.localtime import working_days_before
 from core.working_hours import WorkingHours
 
 
@@ -23,26 +22,27 @@ from core.working_hours import WorkingHours
         (date(2030, 3, 24), 0, date(2030, 3, 22)),  # a Sunday exit, no lead -> Friday
     ],
 )
-def test_working_days_before(day: date, count: int, expected: date) -> None:
-    assert working_days_before(day, count) == expected
+def test_days_before(day: date, count: int, expected: date) -> None:
+    assert WorkingHours().days_before(day, count) == expected
 
 
 def test_a_company_that_works_every_day_invites_on_a_saturday() -> None:
     every_day = WorkingHours(weekdays=frozenset(range(7)))
-    assert working_days_before(date(2030, 3, 23), 0, every_day.working_day) == date(2030, 3, 23)
-    assert working_days_before(date(2030, 3, 25), 1, every_day.working_day) == date(2030, 3, 24)
+    assert every_day.days_before(date(2030, 3, 23), 0) == date(2030, 3, 23)
+    assert every_day.days_before(date(2030, 3, 25), 1) == date(2030, 3, 24)
 
 
 def test_holidays_and_weekends_together_go_back_to_a_working_day() -> None:
     easter = {date(2030, 4, 19), date(2030, 4, 22)}  # Good Friday, Easter Monday
     hours = WorkingHours(holiday=easter.__contains__)
-    assert working_days_before(date(2030, 4, 22), 0, hours.working_day) == date(2030, 4, 18)
-    assert working_days_before(date(2030, 4, 23), 1, hours.working_day) == date(2030, 4, 18)
+    assert hours.days_before(date(2030, 4, 22), 0) == date(2030, 4, 18)
+    assert hours.days_before(date(2030, 4, 23), 1) == date(2030, 4, 18)
 
 
 def test_with_no_working_day_at_all_the_exit_date_stands() -> None:
-    assert working_days_before(date(2030, 3, 23), 0, lambda day: False) == date(2030, 3, 23)
-    assert working_days_before(date(2030, 3, 23), 2, lambda day: False) == date(2030, 3, 23)
+    never = WorkingHours(weekdays=frozenset())
+    assert never.days_before(date(2030, 3, 23), 0) == date(2030, 3, 23)
+    assert never.days_before(date(2030, 3, 23), 2) == date(2030, 3, 23)
 
 
 def test_departures_without_a_header_are_read_by_position() -> None:
