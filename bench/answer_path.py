@@ -11,6 +11,7 @@ was asked about. Prints a table; not a test (run from the repository root).
 from __future__ import annotations
 
 import argparse
+import os
 import queue
 import tempfile
 import threading
@@ -57,6 +58,31 @@ class Run:
     acks: list[float] = field(default_factory=list)  # event posted -> HTTP 200
     errors: int = 0
     wall: float = 0.0
+    cpu: float = 0.0  # seconds of CPU the bot's processes used while answering
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of a process and every live descendant, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name is in brackets and may hold spaces: fields follow the last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew = bool(more)
+        tree |= more
+    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 def probe_questions() -> set[str]:
@@ -126,12 +152,15 @@ def measure(
                             (run.probed if question in probed else run.others).append(took)
 
             threads = [threading.Thread(target=employee) for _ in range(concurrent)]
+            assert server.process is not None
+            cpu_before = tree_cpu(server.process.pid)
             began = time.perf_counter()
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
             run.wall = time.perf_counter() - began
+            run.cpu = tree_cpu(server.process.pid) - cpu_before
             return run
         finally:
             server.stop()
@@ -166,7 +195,7 @@ def main() -> None:
     header = (
         f"{'database':<11}{'C':>4} {'model':>7} {'answers':>8} {'answers/s':>10} "
         f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ack p50':>8} "
-        f"{'ack p99':>8} {'errors':>7}"
+        f"{'ack p99':>8} {'cpu ms':>7} {'errors':>7}"
     )
     print(header, flush=True)
     for name, database in databases:
@@ -187,12 +216,15 @@ def main() -> None:
                     rows += [("  probed", run.probed), ("  others", run.others)]
                 for label, timings in rows:
                     rate = len(timings) / run.wall if run.wall else 0.0
+                    answered = len(run.probed) + len(run.others)
+                    cpu = run.cpu * 1000 / answered if answered and label == "all" else None
+                    shown_cpu = "" if cpu is None else f"{cpu:.1f}"
                     print(
                         f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
                         f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
                         f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
                         f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
-                        f"{run.errors:>7}  {label if delay is not None else ''}",
+                        f"{shown_cpu:>7} {run.errors:>7}  {label if delay is not None else ''}",
                         flush=True,
                     )
 
