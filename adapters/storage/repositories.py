@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, Update, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -394,7 +395,7 @@ class SqlInterviewRepository:
             analysis=Analysis.model_validate(row.analysis) if row.analysis else None,
             **{f: getattr(row, f) for f in INTERVIEW_FIELDS},
         )
-        self._seen[row.id] = (interview, row, copy.deepcopy(interview))
+        self._seen[row.id] = (interview, row, as_loaded(interview))
         return interview
 
     def sync(self) -> None:
@@ -442,6 +443,19 @@ class SqlInterviewRepository:
             )
 
 
+def as_loaded(interview: Interview) -> Interview:
+    """A copy to tell at commit whether the interview changed: its mutable parts copied, the
+    frozen ones shared (a deep copy cost as much as the rest of loading it)."""
+    return replace(
+        interview,
+        employee=copy.copy(interview.employee),
+        transitions=list(interview.transitions),
+        answers={qid: copy.copy(answer) for qid, answer in interview.answers.items()},
+        history=list(interview.history),
+        events=[],
+    )
+
+
 def as_number(value: str | None) -> int | None:
     """What a rating question would read in an answer (QuestionKind.number), for any
     answer: the digest's SQL keeps only its rating questions' numbers."""
@@ -451,6 +465,12 @@ def as_number(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+# For an update of outbox or inbox rows by id: the unit of work that runs it holds none of
+# them, so the ORM need not look for loaded objects to bring up to date (a sizeable part of
+# marking a message sent).
+UNSYNCED: dict[str, Any] = {"synchronize_session": False}
 
 
 def failed_attempt(
@@ -470,7 +490,7 @@ def failed_attempt(
         values["failed_at"] = at
     else:
         values["next_attempt_at"] = retry_at
-    return update(table).where(table.id == item_id).values(**values)
+    return update(table).where(table.id == item_id).values(**values).execution_options(**UNSYNCED)
 
 
 Leasable = TypeVar("Leasable", OutboxRow, InboxRow)
@@ -648,6 +668,7 @@ class SqlOutbox:
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
                 .values(lease_until=None)
+                .execution_options(**UNSYNCED)
             )
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
@@ -660,6 +681,7 @@ class SqlOutbox:
                 lease_until=None,
                 attempts=OutboxRow.attempts + 1,
             )
+            .execution_options(**UNSYNCED)
         )
 
     def forget(self, interview_id: str) -> None:
@@ -706,6 +728,7 @@ class SqlOutbox:
             update(OutboxRow)
             .where(OutboxRow.id == item_id)
             .values(next_attempt_at=until, lease_until=None)
+            .execution_options(**UNSYNCED)
         )
 
 

@@ -73,6 +73,36 @@ def test_an_interview_round_trips_with_everything_it_holds(
     assert loaded.employee.timezone == "Asia/Tokyo"
 
 
+def test_a_change_made_inside_a_loaded_interview_is_written(
+    uow: UowFactory, clock: FakeClock
+) -> None:
+    """What the commit compares with is a copy of the interview as loaded: an answer or the
+    employee changed in place (not replaced) still counts as a change."""
+    interview_id = new_interview(uow, clock)
+    with uow() as work:
+        interview = work.interviews.get(interview_id)
+        assert interview is not None
+        interview.fire(Trigger.START, clock.now(), "started by UHR")
+        interview.record_answer("q1", "the commute", clock.now())
+        interview.ask_followup("Why?")
+        work.commit()
+    for change in [
+        lambda i: setattr(i.answers["q1"], "followup_answer", "two hours a day"),
+        lambda i: setattr(i.employee, "display_name", "Jane Q. Doe"),
+    ]:
+        with uow() as work:
+            interview = work.interviews.get(interview_id)
+            assert interview is not None
+            change(interview)  # and nothing else
+            work.commit()
+    with uow() as work:
+        loaded = work.interviews.get(interview_id)
+        assert loaded is not None
+        assert loaded.answers["q1"].followup_answer == "two hours a day"
+        assert loaded.employee.display_name == "Jane Q. Doe"
+        assert work.interviews.version(loaded) == 4
+
+
 def test_current_for_prefers_the_open_interview(uow: UowFactory, clock: FakeClock) -> None:
     first = new_interview(uow, clock)
     with uow() as work:
