@@ -8,7 +8,18 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Update, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -156,6 +167,21 @@ class SqlPersonRepository:
             copy_person(person, row)
 
 
+def current(whose: Select[InterviewRow]) -> Select[InterviewRow]:
+    """Of these interviews, the open one, else the latest."""
+    open_state = [s.value for s in OPEN_STATES]
+    return whose.order_by(
+        InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc()
+    ).limit(1)
+
+
+CURRENT_OF = current(
+    select(InterviewRow)
+    .join(InterviewRow.person)
+    .where(PersonRow.platform == bindparam("platform"), PersonRow.user_id == bindparam("user_id"))
+)
+
+
 class SqlInterviewRepository:
     def __init__(self, session: Session, people: SqlPersonRepository) -> None:
         self.session = session
@@ -223,18 +249,13 @@ class SqlInterviewRepository:
         return current
 
     def current_of(self, platform: str, user_id: str) -> Interview | None:
-        whose = select(InterviewRow).join(InterviewRow.person)
-        return self._current(
-            whose.where(PersonRow.platform == platform, PersonRow.user_id == user_id)
-        )
+        # Every answer asks this: the statement is built (and its cache key made) once.
+        params = {"platform": platform, "user_id": user_id}
+        row = self.session.scalars(CURRENT_OF, params).first()
+        return self._track(row) if row else None
 
     def _current(self, whose: Select[InterviewRow]) -> Interview | None:
-        """Of these interviews, the open one, else the latest."""
-        open_state = [s.value for s in OPEN_STATES]
-        query = whose.order_by(
-            InterviewRow.state.in_(open_state).desc(), InterviewRow.created_at.desc()
-        ).limit(1)
-        row = self.session.scalars(query).first()
+        row = self.session.scalars(current(whose)).first()
         return self._track(row) if row else None
 
     def open(self) -> list[Interview]:
@@ -547,6 +568,53 @@ def address_of(row: OutboxRow) -> Address:
     return Address(platform=row.platform, kind=row.address_kind, id=row.address_id)
 
 
+# The statements every answer runs, built (and their cache keys made) once.
+UNSENT_TO = (
+    select(OutboxRow.id)
+    .where(
+        OutboxRow.address_id == bindparam("address"),
+        OutboxRow.sent_at.is_(None),
+        OutboxRow.platform == bindparam("platform"),
+        OutboxRow.address_kind == bindparam("kind"),
+        OutboxRow.failed_at.is_(None),
+    )
+    .limit(1)
+)
+MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("b_item"))
+    .values(
+        sent_at=bindparam("b_at"),
+        platform_ref=bindparam("b_ref"),
+        lease_until=None,
+        attempts=OutboxRow.attempts + 1,
+    )
+    .execution_options(**UNSYNCED)
+)
+UNHANDLED_FROM = (
+    select(InboxRow.id)
+    .where(
+        InboxRow.sender == bindparam("sender"),
+        InboxRow.processed_at.is_(None),
+        InboxRow.platform == bindparam("platform"),
+        InboxRow.failed_at.is_(None),
+    )
+    .limit(1)
+)
+# The conditional update is the lock: a second handler of the same event waits for the
+# first one's commit here, then finds nothing left to update.
+HANDLE = (
+    update(InboxRow)
+    .where(
+        InboxRow.platform == bindparam("b_platform"),
+        InboxRow.event_id == bindparam("b_event"),
+        InboxRow.processed_at.is_(None),
+    )
+    .values(processed_at=bindparam("b_at"), body=None, lease_until=None)
+    .execution_options(**UNSYNCED)
+)
+
+
 class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -599,18 +667,8 @@ class SqlOutbox:
         return len(new), items
 
     def _unsent_to(self, to: Address) -> bool:
-        query = (
-            select(OutboxRow.id)
-            .where(
-                OutboxRow.address_id == to.id,
-                OutboxRow.sent_at.is_(None),
-                OutboxRow.platform == to.platform,
-                OutboxRow.address_kind == to.kind,
-                OutboxRow.failed_at.is_(None),
-            )
-            .limit(1)
-        )
-        return self.session.scalars(query).first() is not None
+        params = {"address": to.id, "platform": to.platform, "kind": to.kind}
+        return self.session.scalars(UNSENT_TO, params).first() is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
@@ -672,17 +730,7 @@ class SqlOutbox:
             )
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
-        self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == item_id)
-            .values(
-                sent_at=at,
-                platform_ref=platform_ref,
-                lease_until=None,
-                attempts=OutboxRow.attempts + 1,
-            )
-            .execution_options(**UNSYNCED)
-        )
+        self.session.execute(MARK_SENT, {"b_item": item_id, "b_at": at, "b_ref": platform_ref})
 
     def forget(self, interview_id: str) -> None:
         self.session.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
@@ -789,17 +837,8 @@ class SqlInbox:
     def _unhandled_from(self, platform: str, sender: str | None) -> bool:
         if sender is None:
             return False
-        query = (
-            select(InboxRow.id)
-            .where(
-                InboxRow.sender == sender,
-                InboxRow.processed_at.is_(None),
-                InboxRow.platform == platform,
-                InboxRow.failed_at.is_(None),
-            )
-            .limit(1)
-        )
-        return self.session.scalars(query).first() is not None
+        params = {"sender": sender, "platform": platform}
+        return self.session.scalars(UNHANDLED_FROM, params).first() is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
         pending = self.session.scalars(
@@ -824,18 +863,8 @@ class SqlInbox:
         return claimed
 
     def handle(self, platform: str, event_id: str, at: datetime) -> bool:
-        # The conditional update is the lock: a second handler of the same event waits for
-        # the first one's commit here, then finds nothing left to update.
-        done = self.session.execute(
-            update(InboxRow)
-            .where(
-                InboxRow.platform == platform,
-                InboxRow.event_id == event_id,
-                InboxRow.processed_at.is_(None),
-            )
-            .values(processed_at=at, body=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+        params = {"b_platform": platform, "b_event": event_id, "b_at": at}
+        done = self.session.execute(HANDLE, params)
         if done.rowcount == 1:  # type: ignore[attr-defined]
             return True
         query = select(InboxRow.id).filter_by(platform=platform, event_id=event_id)
