@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -601,6 +602,7 @@ UNHANDLED_FROM = (
     )
     .limit(1)
 )
+STORE_REQUEST = insert(InboxRow).returning(InboxRow.id)
 # The conditional update is the lock: a second handler of the same event waits for the
 # first one's commit here, then finds nothing left to update.
 HANDLE = (
@@ -812,27 +814,35 @@ class SqlInbox:
             if lease_seconds is not None and not self._unhandled_from(platform, sender)
             else None
         )
-        row = InboxRow(
-            platform=platform,
-            event_id=event_id,
-            sender=sender,
-            content_type=content_type,
-            body=body,
-            received_at=now,
-            next_attempt_at=now,
-            attempts=0,
-            lease_until=claimed_until,
-        )
-        self.session.add(row)
-        if claimed_until is None:
-            return None
+        values = {
+            "platform": platform,
+            "event_id": event_id,
+            "sender": sender,
+            "content_type": content_type,
+            "body": body,
+            "received_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "lease_until": claimed_until,
+        }
         try:
-            self.session.flush()  # its id
+            # Every request is stored: one statement, built once, that gives back the id.
+            row_id = self.session.scalar(STORE_REQUEST, values)
         except IntegrityError as exc:  # here, not at the commit: said the same way
             if unique_violation_table(exc) == "inbox":
                 raise DuplicateEvent() from exc
             raise
-        return inbox_item(row)
+        if claimed_until is None:
+            return None
+        return InboxItem(
+            id=int(row_id),  # type: ignore[arg-type]
+            platform=platform,
+            event_id=event_id,
+            content_type=content_type,
+            body=body,
+            attempts=0,
+            received_at=now,
+        )
 
     def _unhandled_from(self, platform: str, sender: str | None) -> bool:
         if sender is None:
