@@ -110,8 +110,9 @@ def test_the_lock_pins_every_dependency_within_its_range() -> None:
     for line in (root / "requirements.lock").read_text().splitlines():
         if "==" in line and not line.startswith(("#", " ")):
             # A pin may carry an environment marker: "uvloop==0.23.0 ; sys_platform ..."
-            [pin] = Requirement(line).specifier
-            pinned[canonicalize_name(Requirement(line).name)] = pin.version
+            locked = Requirement(line)
+            [pin] = locked.specifier
+            pinned[canonicalize_name(locked.name)] = pin.version
     for text in wanted:
         requirement = Requirement(text)
         version = pinned.get(canonicalize_name(requirement.name))
