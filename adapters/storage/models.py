@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from adapters.storage.crypto import Cipher, KeyMismatch, is_encrypted
 
@@ -158,22 +158,6 @@ class InterviewRow(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     # Optimistic lock: each write says which version it read; a stale write fails.
     version: Mapped[int] = mapped_column(Integer)
-
-    person: Mapped[PersonRow] = relationship(lazy="joined")
-    answers: Mapped[list[AnswerRow]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="AnswerRow.id",
-        lazy="selectin",
-    )
-    transitions: Mapped[list[TransitionRow]] = relationship(
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="TransitionRow.id",
-        lazy="selectin",
-    )
-
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
 
 class AnswerRow(Base):

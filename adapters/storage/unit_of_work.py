@@ -10,17 +10,15 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.storage.database import READ_ONLY, scrub, unique_violation_table
+from adapters.storage.interviews import SqlInterviewRepository, SqlPersonRepository
 from adapters.storage.repositories import (
     SqlApiKeys,
     SqlAuditLog,
     SqlDigestLog,
     SqlInbox,
-    SqlInterviewRepository,
     SqlOutbox,
-    SqlPersonRepository,
 )
 from core.delivery import SendNow
 from core.interview import InterviewEnded
@@ -101,16 +99,13 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._read_only:
             raise TypeError("a read-only unit of work cannot commit")
-        self.people.sync()
-        self.interviews.sync()
         try:
+            self.people.sync()
+            self.interviews.sync()
             self.session.flush()
             take = self._send_now.take
             queued, claimed = self.outbox.write_new(self._send_now.lease_seconds if take else None)
             self.session.commit()
-        except StaleDataError as exc:
-            self.session.rollback()
-            raise ConcurrentUpdate(str(exc)) from exc
         except IntegrityError as exc:
             self.session.rollback()
             table = unique_violation_table(exc)

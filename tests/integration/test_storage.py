@@ -124,6 +124,25 @@ def test_current_for_prefers_the_open_interview(uow: UowFactory, clock: FakeCloc
         assert work.people.find("test", "nobody") is None
 
 
+def test_what_was_added_is_found_before_the_commit(uow: UowFactory, clock: FakeClock) -> None:
+    """An added person and interview are written before the repository answers its next
+    question, as the ORM's autoflush did: a use case that schedules and then looks finds
+    what it scheduled, and a rollback still leaves nothing behind."""
+    with uow() as work:
+        person = Person(platform="test", user_id="U7", display_name="Ann")
+        work.people.add(person)
+        interview = Interview(employee=person, created_at=clock.now(), due_at=clock.now())
+        work.interviews.add(interview)
+        assert work.people.find("test", "U7") is person
+        assert work.interviews.count_open() == 1
+        assert work.interviews.current_of("test", "U7") is interview
+        assert work.interviews.due(clock.now(), 10) == [interview.id]
+        # not committed
+    with uow() as work:
+        assert work.people.find("test", "U7") is None
+        assert work.interviews.count_open() == 0
+
+
 def test_a_stale_write_is_refused(racing_uow: UowFactory, clock: FakeClock) -> None:
     uow = racing_uow
     interview_id = new_interview(uow, clock)
