@@ -224,6 +224,7 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket) -> i
             # uvicorn writes through our handler, in our format (bot/logs.py).
             log_config=None,
             log_level=settings.log_level.lower(),
+            access_log=settings.access_log,
         )
         uvicorn.Server(config).run(sockets=[listener])
     finally:

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
         "INFO", validation_alias="EXITBOT_LOG_LEVEL"
     )
     log_format: Literal["text", "json"] = Field("text", validation_alias="EXITBOT_LOG_FORMAT")
+    # uvicorn's line per HTTP request: off unless asked for. Slack and Teams send one request
+    # per message or click, so it was most of a busy log (and ~5% of the CPU of an answer);
+    # /metrics counts requests and their outcomes.
+    access_log: bool = Field(False, validation_alias="EXITBOT_ACCESS_LOG")
     # Names this process in every log line; default the host's name and the process id.
     replica: str | None = Field(None, validation_alias="EXITBOT_REPLICA")
 

@@ -58,6 +58,7 @@ class JsonLogServer(Server):
             "EXITBOT_LOG_FORMAT": "json",
             "EXITBOT_LOG_LEVEL": "debug",
             "EXITBOT_REPLICA": "replica-a",
+            "EXITBOT_ACCESS_LOG": "1",
         }
 
 
@@ -112,6 +113,8 @@ def test_json_logs_parse_line_by_line_carry_ids_and_no_employee_words(
     assert all({"time", "level", "logger", "message", "replica"} <= set(r) for r in records)
     assert {r["replica"] for r in records} == {"replica-a"}
     assert any(r["logger"].startswith("uvicorn") for r in records)
+    # Asked for, each request has its access line (off by default: see below).
+    assert any("POST /slack/events" in r["message"] for r in records)
     handled = [r for r in records if r["message"].startswith("handled a stored request")]
     assert all(r["platform"] == "slack" and r["event_id"] for r in handled)
     # Her answers are Slack events (Ev...); HR's command has an id of its own.

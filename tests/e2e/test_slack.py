@@ -176,6 +176,8 @@ def test_a_whole_interview_by_typing(server_on_each_db: Server) -> None:
     assert "Exit interview: Jane Doe" in blocks and "Career growth" in blocks
     time.sleep(1.5)
     assert len(summaries(server)) == 1
+    # No line per request by default (EXITBOT_ACCESS_LOG): one per answer filled the log.
+    assert "POST /slack/events" not in server.log.read_text()
 
 
 def test_a_whole_interview_by_clicking(server: Server) -> None:
