@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from adapters.pacing.buckets import Buckets, Limit
+from adapters.slack.keepalive import KeepAliveClient
 
 # Each tier's floor, per minute.
 TIERS = {2: 20, 3: 50, 4: 100}
@@ -50,7 +50,7 @@ def tier_limit(method: str) -> Limit | None:
     return Limit(rate=per_minute / 60, burst=max(1.0, per_minute / 2))
 
 
-class PacedClient(WebClient):
+class PacedClient(KeepAliveClient):
     """A WebClient whose every call waits its turn (up to `max_wait` seconds; beyond that it
     raises Paced, so that a sender moves on instead of sleeping)."""
 

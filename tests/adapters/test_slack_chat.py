@@ -92,6 +92,22 @@ def test_a_rate_limited_send_fails_at_once_for_the_outbox_to_reschedule(
     assert not any(m == "chat.postMessage" for m, _ in slack.calls)
 
 
+def test_calls_share_one_connection_and_one_the_server_closed_is_opened_again(
+    slack: SlackStandIn,
+) -> None:
+    """Regression: every call opened a new connection (urllib, `Connection: close`), which
+    against slack.com is a TCP and TLS handshake per message."""
+    chat = SlackChat(make_client("xoxb-test", slack.api_url), "CHR")
+    for n in range(5):
+        chat.send(Address.hr("slack"), TextMessage(text=f"message {n}"))
+    assert slack.connections == 1
+    slack.drop_connections()  # as a server does with an idle one
+    chat.send(Address.hr("slack"), TextMessage(text="after"))
+    texts = [post["text"] for post in slack.posts("CHR")]
+    assert texts == [f"message {n}" for n in range(5)] + ["after"]  # each once
+    assert slack.connections == 2
+
+
 class Remembered(dict[str, dict[str, Any]]):
     """What the database keeps for every replica (the reference store's get and save)."""
 

@@ -3,11 +3,13 @@ URL), response_url hooks, and helpers that sign requests exactly as Slack signs 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import math
+import socket
 import threading
 import time
 import urllib.parse
@@ -88,6 +90,10 @@ class SlackStandIn(Loopback):
     # token `not_authed` and one with another (revoked, mistyped) `invalid_auth`, both with
     # HTTP 200 and ok: false (api.slack.com/web, "Evaluating responses").
     token: str = "xoxb-test"
+    # Connections opened to it. slack.com speaks HTTP/1.1 and keeps a connection open for
+    # the next call (as any HTTP/1.1 server does unless it says `Connection: close`).
+    connections: int = 0
+    _open: list[socket.socket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._posted = threading.Condition(self._lock)
@@ -96,6 +102,14 @@ class SlackStandIn(Loopback):
         standin = self
 
         class Handler(Quiet):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with standin._lock:
+                    standin.connections += 1
+                    standin._open.append(self.connection)
+
             def do_GET(self) -> None:
                 self._answer(urllib.parse.urlparse(self.path), b"")
 
@@ -126,6 +140,14 @@ class SlackStandIn(Loopback):
                 reply_json(self, status, body, headers)
 
         self.serve(Handler)
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server does with idle ones when it pleases."""
+        with self._lock:
+            dropping, self._open = self._open, []
+        for connection in dropping:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def api_url(self) -> str:
