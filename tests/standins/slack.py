@@ -103,6 +103,10 @@ class SlackStandIn(Loopback):
 
         class Handler(Quiet):
             protocol_version = "HTTP/1.1"
+            # An answer's headers and body go out in two writes: with Nagle's algorithm the
+            # second waits for the client's delayed ACK of the first (40 ms and more) on a
+            # connection kept open, a delay no real server adds.
+            disable_nagle_algorithm = True
 
             def setup(self) -> None:
                 super().setup()
