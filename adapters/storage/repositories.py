@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     Update,
     and_,
     bindparam,
@@ -121,7 +122,14 @@ def address_of(row: OutboxRow) -> Address:
     return Address(platform=row.platform, kind=row.address_kind, id=row.address_id)
 
 
-# The statements every answer runs, built (and their cache keys made) once.
+def queued_to(row: Mapping[str, Any]) -> Address:
+    """Where a message queued in this unit of work (its row's values) goes."""
+    return Address(platform=row["platform"], kind=row["address_kind"], id=row["address_id"])
+
+
+# The statements every answer runs, built (and their cache keys made) once, and run on the
+# session's connection: the ORM holds none of their rows, and its execute path cost more
+# than the statements.
 UNSENT_TO = (
     select(OutboxRow.id)
     .where(
@@ -142,7 +150,6 @@ MARK_SENT = (
         lease_until=None,
         attempts=OutboxRow.attempts + 1,
     )
-    .execution_options(**UNSYNCED)
 )
 UNHANDLED_FROM = (
     select(InboxRow.id)
@@ -155,6 +162,9 @@ UNHANDLED_FROM = (
     .limit(1)
 )
 STORE_REQUEST = insert(InboxRow).returning(InboxRow.id)
+OUTBOX = cast(Table, OutboxRow.__table__)
+# New messages, their ids back in the order given (to hand the claimed ones to a sender).
+QUEUE = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
 # The conditional update is the lock: a second handler of the same event waits for the
 # first one's commit here, then finds nothing left to update.
 HANDLE = (
@@ -165,7 +175,6 @@ HANDLE = (
         InboxRow.processed_at.is_(None),
     )
     .values(processed_at=bindparam("b_at"), body=None, lease_until=None)
-    .execution_options(**UNSYNCED)
 )
 
 
@@ -173,8 +182,9 @@ class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
-        # Held back until the interviews they belong to are written (no ORM link orders them).
-        self._new: list[tuple[OutboxRow, OutboundMessage]] = []
+        # Held back until the interviews they belong to are written: each message's row (as
+        # column values) and the message.
+        self._new: list[tuple[dict[str, Any], OutboundMessage]] = []
 
     def add(
         self,
@@ -184,17 +194,18 @@ class SqlOutbox:
         lane: Lane = Lane.REPLY,
     ) -> None:
         now = self.clock.now()
-        row = OutboxRow(
-            lane=int(lane),
-            interview_id=interview_id,
-            platform=to.platform,
-            address_kind=to.kind,
-            address_id=to.id,
-            payload=OUTBOUND.dump_python(message, mode="json"),
-            created_at=now,
-            next_attempt_at=now,
-            attempts=0,
-        )
+        row = {
+            "lane": int(lane),
+            "interview_id": interview_id,
+            "platform": to.platform,
+            "address_kind": to.kind,
+            "address_id": to.id,
+            "payload": OUTBOUND.dump_python(message, mode="json"),
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "lease_until": None,
+        }
         self._new.append((row, message))
 
     def write_new(self, lease_seconds: float | None = None) -> tuple[int, list[OutboxItem]]:
@@ -203,26 +214,27 @@ class SqlOutbox:
         place with nothing earlier still unsent are claimed, so that order holds; the
         others wait for the sweep."""
         new, self._new = self._new, []
-        claimed: list[tuple[OutboxRow, OutboundMessage]] = []
+        if not new:
+            return 0, []
+        claimed: list[int] = []  # their places in `new`
         if lease_seconds is not None:
             until = self.clock.now() + timedelta(seconds=lease_seconds)
-            free = {to: not self._unsent_to(to) for to in {address_of(row) for row, _ in new}}
-            for row, message in new:
-                if free[address_of(row)]:
-                    row.lease_until = until
-                    claimed.append((row, message))
-        self.session.add_all([row for row, _ in new])
-        if claimed:
-            self.session.flush()  # their ids
-        items = [
-            OutboxItem(row.id, address_of(row), message, 0, row.interview_id, Lane(row.lane))
-            for row, message in claimed
-        ]
+            free = {to: not self._unsent_to(to) for to in {queued_to(row) for row, _ in new}}
+            for n, (row, _) in enumerate(new):
+                if free[queued_to(row)]:
+                    row["lease_until"] = until
+                    claimed.append(n)
+        ids = self.session.connection().execute(QUEUE, [row for row, _ in new]).scalars().all()
+        items = []
+        for n in claimed:
+            row, message = new[n]
+            to, lane = queued_to(row), Lane(row["lane"])
+            items.append(OutboxItem(ids[n], to, message, 0, row["interview_id"], lane))
         return len(new), items
 
     def _unsent_to(self, to: Address) -> bool:
         params = {"address": to.id, "platform": to.platform, "kind": to.kind}
-        return self.session.scalars(UNSENT_TO, params).first() is not None
+        return self.session.connection().scalar(UNSENT_TO, params) is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
@@ -284,7 +296,8 @@ class SqlOutbox:
             )
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
-        self.session.execute(MARK_SENT, {"b_item": item_id, "b_at": at, "b_ref": platform_ref})
+        params = {"b_item": item_id, "b_at": at, "b_ref": platform_ref}
+        self.session.connection().execute(MARK_SENT, params)
 
     def forget(self, interview_id: str) -> None:
         self.session.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
@@ -379,7 +392,7 @@ class SqlInbox:
         }
         try:
             # Every request is stored: one statement, built once, that gives back the id.
-            row_id = self.session.scalar(STORE_REQUEST, values)
+            row_id = self.session.connection().scalar(STORE_REQUEST, values)
         except IntegrityError as exc:  # here, not at the commit: said the same way
             if unique_violation_table(exc) == "inbox":
                 raise DuplicateEvent() from exc
@@ -400,7 +413,7 @@ class SqlInbox:
         if sender is None:
             return False
         params = {"sender": sender, "platform": platform}
-        return self.session.scalars(UNHANDLED_FROM, params).first() is not None
+        return self.session.connection().scalar(UNHANDLED_FROM, params) is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
         pending = self.session.scalars(
@@ -426,8 +439,8 @@ class SqlInbox:
 
     def handle(self, platform: str, event_id: str, at: datetime) -> bool:
         params = {"b_platform": platform, "b_event": event_id, "b_at": at}
-        done = self.session.execute(HANDLE, params)
-        if done.rowcount == 1:  # type: ignore[attr-defined]
+        done = self.session.connection().execute(HANDLE, params)
+        if done.rowcount == 1:
             return True
         query = select(InboxRow.id).filter_by(platform=platform, event_id=event_id)
         if self.session.scalars(query).first() is not None:
