@@ -73,7 +73,8 @@ class Metrics:
         )
         self.llm = Histogram(
             "exitbot_llm_seconds",
-            "Calls to the model by outcome: ok, error, timeout, refused (breaker open)",
+            "Calls to the model by outcome: ok, error, timeout, refused (breaker open), busy "
+            "(every slot taken: the offline analyst decided a follow-up)",
             ["outcome"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,

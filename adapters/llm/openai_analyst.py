@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from adapters.catalogs import name_of
 from adapters.llm.offline import OfflineAnalyst, careful_question, refused, serious_disclosure
 from adapters.llm.redact import redact
-from adapters.llm.resilience import CircuitOpen, Guard
+from adapters.llm.resilience import Busy, CircuitOpen, Guard
 from adapters.llm.schema import strict_schema
 from core.analysis import Analysis, Disclosure, Sentiment
 from core.ports import Usage
@@ -171,7 +171,8 @@ class LLMAnalyst:
             f"Earlier answers:\n<data>\n{before}\n</data>\nQuestion asked: {question.text}\n"
             f"<data>\n{self._data(answer)}\n</data>"
         )
-        decision = self._ask(system, user, FollowUpDecision, usage)
+        # The employee waits for this one: with every model slot taken, the rules decide.
+        decision = self._ask(system, user, FollowUpDecision, usage, wait_for_slot=False)
         if decision is None:
             return self.fallback.follow_up(question, answer, earlier, language=language)
         if decision.serious:
@@ -317,7 +318,15 @@ class LLMAnalyst:
         return [" ".join(t.split()) for t in themes.themes if t.strip()][:5]
 
     # -- the model ----------------------------------------------------------------------------
-    def _ask(self, system: str, user: str, shape: type[M], usage: Usage | None) -> M | None:
+    def _ask(
+        self,
+        system: str,
+        user: str,
+        shape: type[M],
+        usage: Usage | None,
+        *,
+        wait_for_slot: bool = True,
+    ) -> M | None:
         """The model's answer in `shape`, or None (the caller falls back) on any failure."""
 
         def complete() -> M:
@@ -332,9 +341,9 @@ class LLMAnalyst:
                 raise UnusableAnswer(f"did not fit {shape.__name__}: {exc}") from None
 
         try:
-            return self.guard.call(complete)
-        except CircuitOpen:
-            return None  # said once when it opened
+            return self.guard.call(complete, wait_for_slot=wait_for_slot)
+        except (CircuitOpen, Busy):
+            return None  # said once when it opened; busy is counted (exitbot_llm_seconds)
         except Exception as exc:  # the model is an edge of the world: nothing it does may crash us
             log.warning(
                 "LLM analyst unavailable (%s: %s); using the offline analyst",

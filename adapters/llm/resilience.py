@@ -20,6 +20,10 @@ class CircuitOpen(Exception):
     """The breaker is open: do not call the model now."""
 
 
+class Busy(Exception):
+    """Every slot for a model call is taken, and the caller would rather not wait for one."""
+
+
 class CircuitBreaker:
     def __init__(
         self,
@@ -93,16 +97,28 @@ class Guard:
         self.timeout = timeout
         self.breaker = breaker
         self.observe = observe
+        self.concurrency = concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="exitbot-llm")
+        # Calls submitted and not finished (a hung one holds its slot past its timeout).
+        self._unfinished = 0
+        self._lock = threading.Lock()
 
-    def call(self, work: Callable[[], T]) -> T:
+    def call(self, work: Callable[[], T], *, wait_for_slot: bool = True) -> T:
         """The result, or an exception: CircuitOpen, TimeoutError, or whatever `work` raised
-        (each failure counts towards opening the breaker)."""
+        (each failure counts towards opening the breaker). Without `wait_for_slot`, Busy
+        when every slot is taken: someone waits on this answer, and queueing behind calls
+        that may hang would hold them (and the thread serving them) for the whole timeout."""
         if not self.breaker.allow():
             self.observe("refused", 0.0)
             raise CircuitOpen()
+        with self._lock:
+            if not wait_for_slot and self._unfinished >= self.concurrency:
+                self.observe("busy", 0.0)
+                raise Busy()
+            self._unfinished += 1
         started = time.monotonic()
         future: Future[T] = self._pool.submit(work)
+        future.add_done_callback(self._finished)
         try:
             result = future.result(timeout=self.timeout)
         except FutureTimeout:
@@ -117,6 +133,10 @@ class Guard:
         self.breaker.success()
         self.observe("ok", time.monotonic() - started)
         return result
+
+    def _finished(self, _: Future[T]) -> None:
+        with self._lock:
+            self._unfinished -= 1
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

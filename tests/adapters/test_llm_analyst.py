@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
 import pytest
 from openai import OpenAI
 
+from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.openai_analyst import LLMAnalyst
-from adapters.llm.resilience import CircuitBreaker, Guard
+from adapters.llm.resilience import Busy, CircuitBreaker, Guard
 from adapters.slack.blocks import render
 from core.analysis import Analysis
 from core.messages import SummaryMessage
@@ -21,6 +23,7 @@ from core.reporting import InterviewSummary, TranscriptEntry
 from core.taxonomy import Reason
 from core.wording import DISCLOSURE_FOLLOW_UP
 from tests.standins.openai import OpenAIStandIn, failure, model_says
+from tests.standins.slack import wait_for
 
 PROBE = TextQuestion(id="trigger", text="What made you start looking?", kind="text", probe=True)
 
@@ -98,6 +101,49 @@ def test_a_slow_model_is_not_waited_for(llm: OpenAIStandIn) -> None:
         asked
         == "Would a better offer on pay have kept you here, and roughly what would it have taken?"
     )
+
+
+def test_a_follow_up_does_not_queue_behind_model_calls_that_take_every_slot(
+    llm: OpenAIStandIn,
+) -> None:
+    """Regression: with every model slot taken by calls that hang, a follow-up decision
+    waited in line for one (up to the timeout) and held the request handler serving that
+    employee; at 100 employees such waits filled every handler and others waited too."""
+    llm.answers += [model_says({"ask": True, "question": "Late?"}, delay=3) for _ in range(2)]
+    smart = analyst(llm, timeout=5, retries=0)  # two slots
+    hanging = [threading.Thread(target=smart.follow_up, args=(PROBE, "meh", [])) for _ in range(2)]
+    for thread in hanging:
+        thread.start()
+    wait_for(lambda: len(llm.requests) == 2, what="both slots taken")
+    asked = smart.follow_up(PROBE, "pay", [])
+    assert asked == OfflineAnalyst().follow_up(PROBE, "pay", [])  # the rules decided
+    assert len(llm.requests) == 2  # and the model was not asked a third time
+    for thread in hanging:
+        thread.join()
+
+
+def test_a_caller_that_can_wait_waits_for_a_slot() -> None:
+    guard = Guard(5.0, 1, CircuitBreaker())
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> str:
+        started.set()
+        release.wait(5)
+        return "first"
+
+    results: list[str] = []
+    first = threading.Thread(target=lambda: results.append(guard.call(hold)))
+    first.start()
+    assert started.wait(5)
+    with pytest.raises(Busy):
+        guard.call(lambda: "turned away", wait_for_slot=False)
+    second = threading.Thread(target=lambda: results.append(guard.call(lambda: "second")))
+    second.start()
+    release.set()
+    first.join()
+    second.join()
+    assert results == ["first", "second"]
+    assert guard.call(lambda: "a free slot", wait_for_slot=False) == "a free slot"
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
