@@ -4,9 +4,9 @@ Every answer loads one interview and writes it back: through the ORM that was ab
 of the bot's CPU per answer (its identity map, attribute history and flush plan, for three
 tables whose rows map one to one onto the domain's dataclasses). Here each repository keeps
 what it loaded and how it looked then; a commit writes what differs, an interview with its
-version checked (the optimistic lock). Added rows are written when the repository is next
-asked a question or at the commit, so that a key another writer took first is reported
-where the unit of work expects it: at the commit.
+version checked (the optimistic lock). Added rows are written before the repository answers
+its next question (as the ORM's autoflush did) or at the commit, whichever comes first; at
+the commit, a key another writer took first is reported as ConcurrentUpdate.
 """
 
 from __future__ import annotations
