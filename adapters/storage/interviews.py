@@ -202,24 +202,15 @@ TRANSITIONS_OF = (
     .order_by(TRANSITIONS.c.id)
 )
 # Bound parameter names differ from the column names: SQLAlchemy keeps those for SET.
+# Every column but the identity ones: a value `interview_values` leaves out fails loudly.
 WRITE_INTERVIEW = (
     update(INTERVIEWS)
     .where(INTERVIEWS.c.id == bindparam("b_id"), INTERVIEWS.c.version == bindparam("b_read"))
     .values(
         {
-            name: bindparam(f"b_{name}")
-            for name in (
-                *INTERVIEW_FIELDS,
-                "state",
-                "ended_at",
-                "history",
-                "pending_question",
-                "pending_followup",
-                "paused_until",
-                "analysis",
-                "primary_reason",
-                "version",
-            )
+            c.name: bindparam(f"b_{c.name}")
+            for c in INTERVIEWS.c
+            if c.name not in ("id", "person_id")
         }
     )
 )
