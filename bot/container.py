@@ -20,7 +20,7 @@ from adapters.holidays import public_holidays
 from adapters.llm.offline import OfflineAnalyst
 from adapters.llm.resilience import CallObserver, CircuitBreaker, Guard
 from adapters.storage.crypto import Cipher, KeyMismatch
-from adapters.storage.database import make_engine, make_sessions
+from adapters.storage.database import make_engine
 from adapters.storage.encryption import check_readable
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from adapters.timephrases import read_time
@@ -191,8 +191,7 @@ def build_app(
         raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
     outbox_ready = threading.Event()
     send_now = SendNow()
-    sessions = make_sessions(engine)
-    uow = partial(SqlUnitOfWork, sessions, clock, outbox_ready.set, send_now)
+    uow = partial(SqlUnitOfWork, engine, clock, outbox_ready.set, send_now)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
@@ -216,7 +215,7 @@ def build_app(
         default_language=settings.default_language,
     )
     transactions.on_ended.append(endings.on_ended)
-    read = partial(SqlUnitOfWork, sessions, clock, read_only=True)
+    read = partial(SqlUnitOfWork, engine, clock, read_only=True)
     views = Views(
         uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group
     )

@@ -1,4 +1,4 @@
-"""Engines and sessions for SQLite (the default) and PostgreSQL."""
+"""Engines for SQLite (the default) and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.storage.crypto import Cipher
 
@@ -108,9 +107,3 @@ def unique_violation_table(exc: IntegrityError) -> str | None:
     if message.startswith("UNIQUE constraint failed: "):  # SQLite says it only in words
         return message.removeprefix("UNIQUE constraint failed: ").split(".")[0]
     return None
-
-
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    # A unit of work used after it closed must fail loudly, not quietly open a new
-    # connection that nobody returns.
-    return sessionmaker(engine, expire_on_commit=False, close_resets_only=False)

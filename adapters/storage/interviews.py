@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
 
 from adapters.storage.models import (
     AnswerRow,
@@ -108,15 +107,11 @@ def person_values(person: Person) -> dict[str, Any]:
 
 
 class SqlPersonRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, db: Connection) -> None:
+        self._db = db
         # Each person this unit of work knows, with a copy of how they were last written
         # (None: added here, not written yet).
         self._seen: dict[str, tuple[Person, Person | None]] = {}
-
-    @property
-    def _db(self) -> Connection:
-        return self.session.connection()
 
     def find(self, platform: str, user_id: str) -> Person | None:
         query = select(PEOPLE).where(PEOPLE.c.platform == platform, PEOPLE.c.user_id == user_id)
@@ -306,14 +301,10 @@ class Tracked:
 
 
 class SqlInterviewRepository:
-    def __init__(self, session: Session, people: SqlPersonRepository) -> None:
-        self.session = session
+    def __init__(self, db: Connection, people: SqlPersonRepository) -> None:
+        self._db = db
         self.people = people
         self._seen: dict[str, Tracked] = {}
-
-    @property
-    def _db(self) -> Connection:
-        return self.session.connection()
 
     def add(self, interview: Interview) -> None:
         self.people.track(interview.employee)

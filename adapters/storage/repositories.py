@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
+    Insert,
+    Row,
     Table,
     Update,
     and_,
@@ -20,12 +24,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from adapters.storage.database import unique_violation_table
 from adapters.storage.models import (
     ApiKeyRow,
     AuditRow,
+    Base,
     DigestRow,
     IdempotentResponseRow,
     InboxRow,
@@ -42,10 +46,22 @@ from core.ports import (
     StoredResponse,
 )
 
-# For an update of outbox or inbox rows by id: the unit of work that runs it holds none of
-# them, so the ORM need not look for loaded objects to bring up to date (a sizeable part of
-# marking a message sent).
-UNSYNCED: dict[str, Any] = {"synchronize_session": False}
+
+class Staged:
+    """Rows that are only ever added (audit lines, digests claimed, answers kept for a
+    repeated request, requests remembered as handled), written together at the commit: a
+    key another writer took first then fails the commit, as the ports promise."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Insert, dict[str, Any]]] = []
+
+    def add(self, table: type[Base], **values: Any) -> None:
+        self._rows.append((insert(table), values))
+
+    def write(self, db: Connection) -> None:
+        rows, self._rows = self._rows, []
+        for statement, values in rows:
+            db.execute(statement, values)
 
 
 def failed_attempt(
@@ -65,29 +81,26 @@ def failed_attempt(
         values["failed_at"] = at
     else:
         values["next_attempt_at"] = retry_at
-    return update(table).where(table.id == item_id).values(**values).execution_options(**UNSYNCED)
-
-
-Leasable = TypeVar("Leasable", OutboxRow, InboxRow)
+    return update(table).where(table.id == item_id).values(**values)
 
 
 def lease_in_order(
-    session: Session,
-    table: type[Leasable],
-    pending: Sequence[Leasable],
-    key: Callable[[Leasable], Hashable | None],
+    db: Connection,
+    table: type[OutboxRow] | type[InboxRow],
+    pending: Sequence[Row[Any]],
+    key: Callable[[Row[Any]], Hashable | None],
     unfinished: ColumnElement[bool],
     now: datetime,
     lease_seconds: float,
     limit: int,
     earliest: Mapping[Hashable, int] | None = None,
-) -> tuple[list[Leasable], int]:
+) -> tuple[list[Row[Any]], int]:
     """Lease up to `limit` of the pending rows (oldest first) that are due and not leased,
     skipping any row whose key has an earlier row still pending: one at a time per key, in
     order (`earliest`: each key's earliest pending id, where rows earlier than the window's
     may be pending). The conditional update makes each lease one caller's, across replicas.
     Also says how many due rows were skipped for an earlier one."""
-    leased: list[Leasable] = []
+    leased: list[Row[Any]] = []
     waiting: set[Hashable] = set()
     blocked = 0
     for row in pending:
@@ -101,7 +114,7 @@ def lease_in_order(
             waiting.add(order)
         if not due or taken:
             continue
-        claim = session.execute(
+        claim = db.execute(
             update(table)
             .where(
                 table.id == row.id,
@@ -109,16 +122,15 @@ def lease_in_order(
                 or_(table.lease_until.is_(None), table.lease_until <= now),
             )
             .values(lease_until=now + timedelta(seconds=lease_seconds))
-            .execution_options(synchronize_session=False)
         )
-        if claim.rowcount == 1:  # type: ignore[attr-defined]
+        if claim.rowcount == 1:
             leased.append(row)
         if len(leased) == limit:
             break
     return leased, blocked
 
 
-def address_of(row: OutboxRow) -> Address:
+def address_of(row: Row[Any]) -> Address:
     return Address(platform=row.platform, kind=row.address_kind, id=row.address_id)
 
 
@@ -127,9 +139,7 @@ def queued_to(row: Mapping[str, Any]) -> Address:
     return Address(platform=row["platform"], kind=row["address_kind"], id=row["address_id"])
 
 
-# The statements every answer runs, built (and their cache keys made) once, and run on the
-# session's connection: the ORM holds none of their rows, and its execute path cost more
-# than the statements.
+# The statements every answer runs, built (and their cache keys made) once.
 UNSENT_TO = (
     select(OutboxRow.id)
     .where(
@@ -163,6 +173,7 @@ UNHANDLED_FROM = (
 )
 STORE_REQUEST = insert(InboxRow).returning(InboxRow.id)
 OUTBOX = cast(Table, OutboxRow.__table__)
+INBOX = cast(Table, InboxRow.__table__)
 # New messages, their ids back in the order given (to hand the claimed ones to a sender).
 QUEUE = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
 # The conditional update is the lock: a second handler of the same event waits for the
@@ -179,8 +190,8 @@ HANDLE = (
 
 
 class SqlOutbox:
-    def __init__(self, session: Session, clock: Clock) -> None:
-        self.session = session
+    def __init__(self, db: Connection, clock: Clock) -> None:
+        self.db = db
         self.clock = clock
         # Held back until the interviews they belong to are written: each message's row (as
         # column values) and the message.
@@ -224,7 +235,7 @@ class SqlOutbox:
                 if free[queued_to(row)]:
                     row["lease_until"] = until
                     claimed.append(n)
-        ids = self.session.connection().execute(QUEUE, [row for row, _ in new]).scalars().all()
+        ids = self.db.execute(QUEUE, [row for row, _ in new]).scalars().all()
         items = []
         for n in claimed:
             row, message = new[n]
@@ -234,12 +245,12 @@ class SqlOutbox:
 
     def _unsent_to(self, to: Address) -> bool:
         params = {"address": to.id, "platform": to.platform, "kind": to.kind}
-        return self.session.connection().scalar(UNSENT_TO, params) is not None
+        return self.db.scalar(UNSENT_TO, params) is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
-        pending = self.session.scalars(
-            select(OutboxRow)
+        pending = self.db.execute(
+            select(OUTBOX)
             .where(unfinished)
             .order_by(OutboxRow.lane, OutboxRow.id)
             .limit(limit * 10)
@@ -249,7 +260,7 @@ class SqlOutbox:
         places = {row.address_id for row in pending}
         earliest: dict[Hashable, int] = {
             (platform, kind, address): first
-            for platform, kind, address, first in self.session.execute(
+            for platform, kind, address, first in self.db.execute(
                 select(
                     OutboxRow.platform,
                     OutboxRow.address_kind,
@@ -261,7 +272,7 @@ class SqlOutbox:
             )
         }
         leased, blocked = lease_in_order(
-            self.session,
+            self.db,
             OutboxRow,
             pending,
             # An earlier message to the same place goes first.
@@ -288,27 +299,25 @@ class SqlOutbox:
 
     def release(self, item_ids: Sequence[int]) -> None:
         if item_ids:
-            self.session.execute(
+            self.db.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(item_ids), OutboxRow.sent_at.is_(None))
                 .values(lease_until=None)
-                .execution_options(**UNSYNCED)
             )
 
     def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
         params = {"b_item": item_id, "b_at": at, "b_ref": platform_ref}
-        self.session.connection().execute(MARK_SENT, params)
+        self.db.execute(MARK_SENT, params)
 
     def forget(self, interview_id: str) -> None:
-        self.session.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
+        self.db.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))
 
     def forget_before(self, before: datetime) -> int:
         done = func.coalesce(OutboxRow.sent_at, OutboxRow.failed_at)
-        dropped = self.session.execute(delete(OutboxRow).where(done < before))
-        return int(dropped.rowcount)  # type: ignore[attr-defined]
+        return self.db.execute(delete(OutboxRow).where(done < before)).rowcount
 
     def forget_unsent_to(self, to: Address) -> int:
-        dropped = self.session.execute(
+        dropped = self.db.execute(
             delete(OutboxRow).where(
                 OutboxRow.platform == to.platform,
                 OutboxRow.address_kind == to.kind,
@@ -317,12 +326,12 @@ class SqlOutbox:
                 OutboxRow.failed_at.is_(None),
             )
         )
-        return int(dropped.rowcount)  # type: ignore[attr-defined]
+        return dropped.rowcount
 
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:
-        self.session.execute(failed_attempt(OutboxRow, item_id, at, error, retry_at))
+        self.db.execute(failed_attempt(OutboxRow, item_id, at, error, retry_at))
 
     def backlog(self, lane: Lane, up_to: int) -> int:
         waiting = (
@@ -336,18 +345,17 @@ class SqlOutbox:
             .limit(up_to)
             .subquery()
         )
-        return int(self.session.scalar(select(func.count()).select_from(waiting)) or 0)
+        return int(self.db.scalar(select(func.count()).select_from(waiting)) or 0)
 
     def defer(self, item_id: int, until: datetime) -> None:
-        self.session.execute(
+        self.db.execute(
             update(OutboxRow)
             .where(OutboxRow.id == item_id)
             .values(next_attempt_at=until, lease_until=None)
-            .execution_options(**UNSYNCED)
         )
 
 
-def inbox_item(row: InboxRow) -> InboxItem:
+def inbox_item(row: Row[Any]) -> InboxItem:
     return InboxItem(
         id=row.id,
         platform=row.platform,
@@ -360,9 +368,10 @@ def inbox_item(row: InboxRow) -> InboxItem:
 
 
 class SqlInbox:
-    def __init__(self, session: Session, clock: Clock) -> None:
-        self.session = session
+    def __init__(self, db: Connection, clock: Clock, staged: Staged) -> None:
+        self.db = db
         self.clock = clock
+        self._staged = staged
 
     def add(
         self,
@@ -392,7 +401,7 @@ class SqlInbox:
         }
         try:
             # Every request is stored: one statement, built once, that gives back the id.
-            row_id = self.session.connection().scalar(STORE_REQUEST, values)
+            row_id = self.db.scalar(STORE_REQUEST, values)
         except IntegrityError as exc:  # here, not at the commit: said the same way
             if unique_violation_table(exc) == "inbox":
                 raise DuplicateEvent() from exc
@@ -413,17 +422,17 @@ class SqlInbox:
         if sender is None:
             return False
         params = {"sender": sender, "platform": platform}
-        return self.session.connection().scalar(UNHANDLED_FROM, params) is not None
+        return self.db.scalar(UNHANDLED_FROM, params) is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
-        pending = self.session.scalars(
-            select(InboxRow)
+        pending = self.db.execute(
+            select(INBOX)
             .where(InboxRow.processed_at.is_(None), InboxRow.failed_at.is_(None))
             .order_by(InboxRow.id)
             .limit(limit * 10)
         ).all()
         leased, blocked = lease_in_order(
-            self.session,
+            self.db,
             InboxRow,
             pending,
             # The sender's earlier event goes first.
@@ -439,42 +448,41 @@ class SqlInbox:
 
     def handle(self, platform: str, event_id: str, at: datetime) -> bool:
         params = {"b_platform": platform, "b_event": event_id, "b_at": at}
-        done = self.session.connection().execute(HANDLE, params)
-        if done.rowcount == 1:
+        if self.db.execute(HANDLE, params).rowcount == 1:
             return True
         query = select(InboxRow.id).filter_by(platform=platform, event_id=event_id)
-        if self.session.scalars(query).first() is not None:
+        if self.db.scalar(query) is not None:
             return False
         # Never stored (Teams, Socket Mode, the console): remember it as handled; a
         # concurrent twin fails the commit on the unique key.
-        self.session.add(
-            InboxRow(platform=platform, event_id=event_id, received_at=at, processed_at=at)
+        self._staged.add(
+            InboxRow, platform=platform, event_id=event_id, received_at=at, processed_at=at
         )
         return True
 
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None
     ) -> None:
-        self.session.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
+        self.db.execute(failed_attempt(InboxRow, item_id, at, error, retry_at))
 
     def mark_handled(self, item_id: int, at: datetime) -> None:
-        self.session.execute(
+        self.db.execute(
             update(InboxRow)
             .where(InboxRow.id == item_id, InboxRow.processed_at.is_(None))
             .values(processed_at=at, body=None, lease_until=None)
         )
 
     def prune(self, before: datetime) -> int:
-        pruned = self.session.execute(
+        pruned = self.db.execute(
             delete(InboxRow).where(
                 InboxRow.body.is_(None),
                 func.coalesce(InboxRow.processed_at, InboxRow.failed_at) < before,
             )
         )
-        return int(pruned.rowcount)  # type: ignore[attr-defined]
+        return pruned.rowcount
 
     def erase_from(self, platform: str, sender: str) -> None:
-        self.session.execute(
+        self.db.execute(
             update(InboxRow)
             .where(
                 InboxRow.platform == platform,
@@ -485,35 +493,40 @@ class SqlInbox:
         )
 
     def erase_before(self, before: datetime) -> int:
-        erased = self.session.execute(
+        erased = self.db.execute(
             update(InboxRow)
             .where(InboxRow.received_at < before, InboxRow.body.is_not(None))
             .values(body=None)
         )
-        return int(erased.rowcount)  # type: ignore[attr-defined]
+        return erased.rowcount
 
 
 class SqlDigestLog:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, db: Connection, staged: Staged) -> None:
+        self.db = db
+        self._staged = staged
 
     def posted(self, platform: str, day: date) -> bool:
         query = select(DigestRow.id).filter_by(platform=platform, day=day)
-        return self.session.scalars(query).first() is not None
+        return self.db.scalar(query) is not None
 
     def record(self, platform: str, day: date, since: datetime, until: datetime) -> None:
-        self.session.add(DigestRow(platform=platform, day=day, since=since, until=until))
+        self._staged.add(DigestRow, platform=platform, day=day, since=since, until=until)
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, staged: Staged) -> None:
+        self._staged = staged
 
     def record(self, at: datetime, actor: str, action: str, subject: str) -> None:
-        self.session.add(AuditRow(at=at, actor=actor, action=action, subject=subject))
+        self._staged.add(AuditRow, at=at, actor=actor, action=action, subject=subject)
 
 
-def api_key_from_row(row: ApiKeyRow) -> ApiKey:
+API_KEYS = cast(Table, ApiKeyRow.__table__)
+IDEMPOTENT_RESPONSES = cast(Table, IdempotentResponseRow.__table__)
+
+
+def api_key_from_row(row: Row[Any]) -> ApiKey:
     return ApiKey(
         name=row.name,
         prefix=row.prefix,
@@ -528,45 +541,50 @@ class SqlApiKeys:
     # Answers to repeated requests are kept this long (the same key is then a new request).
     KEEP_ANSWERS = timedelta(days=1)
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, db: Connection, staged: Staged) -> None:
+        self.db = db
+        self._staged = staged
 
     def add(self, key: ApiKey) -> None:
-        self.session.add(
-            ApiKeyRow(
-                prefix=key.prefix,
-                name=key.name,
-                digest=key.digest,
-                scopes=",".join(sorted(key.scopes)),
-                created_at=key.created_at,
-                revoked_at=key.revoked_at,
-            )
+        self._staged.add(
+            ApiKeyRow,
+            prefix=key.prefix,
+            name=key.name,
+            digest=key.digest,
+            scopes=",".join(sorted(key.scopes)),
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
         )
 
     def find(self, prefix: str) -> ApiKey | None:
-        row = self.session.get(ApiKeyRow, prefix)
+        row = self.db.execute(select(API_KEYS).where(ApiKeyRow.prefix == prefix)).first()
         return api_key_from_row(row) if row else None
 
     def all(self) -> list[ApiKey]:
-        rows = self.session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+        rows = self.db.execute(select(API_KEYS).order_by(ApiKeyRow.created_at))
         return [api_key_from_row(row) for row in rows]
 
     def revoke(self, name_or_prefix: str, at: datetime) -> ApiKey | None:
-        row = self.session.scalars(
-            select(ApiKeyRow).where(
+        row = self.db.execute(
+            select(API_KEYS).where(
                 or_(ApiKeyRow.name == name_or_prefix, ApiKeyRow.prefix == name_or_prefix)
             )
         ).first()
         if row is None:
             return None
-        row.revoked_at = row.revoked_at or at
-        return api_key_from_row(row)
+        key = api_key_from_row(row)
+        if key.revoked_at is not None:
+            return key
+        self.db.execute(
+            update(ApiKeyRow).where(ApiKeyRow.prefix == key.prefix).values(revoked_at=at)
+        )
+        return replace(key, revoked_at=at)
 
     def answered(
         self, key_prefix: str, idempotency_key: str, since: datetime
     ) -> StoredResponse | None:
-        row = self.session.scalars(
-            select(IdempotentResponseRow).filter_by(
+        row = self.db.execute(
+            select(IDEMPOTENT_RESPONSES).filter_by(
                 key_prefix=key_prefix, idempotency_key=idempotency_key
             )
         ).first()
@@ -576,24 +594,23 @@ class SqlApiKeys:
 
     def forget_answers(self, before: datetime) -> int:
         old = delete(IdempotentResponseRow).where(IdempotentResponseRow.at < before)
-        return int(self.session.execute(old).rowcount)  # type: ignore[attr-defined]
+        return self.db.execute(old).rowcount
 
     def remember(
         self, key_prefix: str, idempotency_key: str, response: StoredResponse, at: datetime
     ) -> None:
         self.forget_answers(at - self.KEEP_ANSWERS)
-        self.session.execute(
+        self.db.execute(
             delete(IdempotentResponseRow).filter_by(
                 key_prefix=key_prefix, idempotency_key=idempotency_key
             )
         )
-        self.session.add(
-            IdempotentResponseRow(
-                key_prefix=key_prefix,
-                idempotency_key=idempotency_key,
-                fingerprint=response.fingerprint,
-                status=response.status,
-                body=response.body,
-                at=at,
-            )
+        self._staged.add(
+            IdempotentResponseRow,
+            key_prefix=key_prefix,
+            idempotency_key=idempotency_key,
+            fingerprint=response.fingerprint,
+            status=response.status,
+            body=response.body,
+            at=at,
         )

@@ -1,4 +1,6 @@
-"""Unit of work: one database transaction, committed explicitly or rolled back."""
+"""Unit of work: one database transaction, committed explicitly or rolled back. It runs on
+a plain SQLAlchemy connection, not an ORM session: every repository reads and writes with
+statements, and the session's own machinery cost more per answer than the statements."""
 
 from __future__ import annotations
 
@@ -7,9 +9,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.storage.database import READ_ONLY, scrub, unique_violation_table
 from adapters.storage.interviews import SqlInterviewRepository, SqlPersonRepository
@@ -19,6 +20,7 @@ from adapters.storage.repositories import (
     SqlDigestLog,
     SqlInbox,
     SqlOutbox,
+    Staged,
 )
 from core.delivery import SendNow
 from core.interview import InterviewEnded
@@ -34,7 +36,7 @@ def units_open_here() -> int:
 
 
 class SqlUnitOfWork:
-    session: Session
+    db: Connection
     people: SqlPersonRepository
     interviews: SqlInterviewRepository
     outbox: SqlOutbox
@@ -45,7 +47,7 @@ class SqlUnitOfWork:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         clock: Clock,
         on_outbox: Callable[[], None] = lambda: None,
         send_now: SendNow | None = None,
@@ -57,28 +59,38 @@ class SqlUnitOfWork:
         reads one snapshot and cannot commit: on SQLite it leaves the write lock to the
         writers, so a digest over years of interviews holds up nobody's answer."""
         self._read_only = read_only
-        self._sessions = sessions
+        self._engine = engine
         self._clock = clock
         self._on_outbox = on_outbox
         self._send_now = send_now or SendNow()
 
     def __enter__(self) -> Self:
-        self.session = self._sessions()
         self._serial = None
-        if self._read_only:
-            self.session.connection(execution_options={READ_ONLY: True})
-        else:
-            self._serial = getattr(self.session.get_bind().dialect, "exitbot_serial", None)
+        if not self._read_only:
+            self._serial = getattr(self._engine.dialect, "exitbot_serial", None)
         if self._serial is not None:
             self._serial.acquire()
         _here.open = units_open_here() + 1
-        self.people = SqlPersonRepository(self.session)
-        self.interviews = SqlInterviewRepository(self.session, self.people)
-        self.outbox = SqlOutbox(self.session, self._clock)
-        self.inbox = SqlInbox(self.session, self._clock)
-        self.audit = SqlAuditLog(self.session)
-        self.digests = SqlDigestLog(self.session)
-        self.api_keys = SqlApiKeys(self.session)
+        try:
+            self.db = self._engine.connect()
+        except BaseException:
+            self._let_go()
+            raise
+        # The transaction begins with the first statement (SQLite's write lock with it), so
+        # a unit that only scrubs holds up no checkpoint.
+        if self._read_only:
+            self.db.execution_options(**{READ_ONLY: True})
+        # Rows only ever added (audit lines, digests claimed, answers kept for a repeated
+        # request) are written at the commit, where a key another writer took first is
+        # reported as the port says.
+        self._staged = Staged()
+        self.people = SqlPersonRepository(self.db)
+        self.interviews = SqlInterviewRepository(self.db, self.people)
+        self.outbox = SqlOutbox(self.db, self._clock)
+        self.inbox = SqlInbox(self.db, self._clock, self._staged)
+        self.audit = SqlAuditLog(self._staged)
+        self.digests = SqlDigestLog(self.db, self._staged)
+        self.api_keys = SqlApiKeys(self.db, self._staged)
         return self
 
     def __exit__(
@@ -88,13 +100,16 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.session.rollback()
+            self.db.rollback()
         finally:
             # Always hand the connection back, even when a dead one cannot roll back.
-            self.session.close()
-            _here.open = units_open_here() - 1
-            if self._serial is not None:
-                self._serial.release()
+            self.db.close()
+            self._let_go()
+
+    def _let_go(self) -> None:
+        _here.open = units_open_here() - 1
+        if self._serial is not None:
+            self._serial.release()
 
     def commit(self) -> None:
         if self._read_only:
@@ -102,12 +117,12 @@ class SqlUnitOfWork:
         try:
             self.people.sync()
             self.interviews.sync()
-            self.session.flush()
+            self._staged.write(self.db)
             take = self._send_now.take
             queued, claimed = self.outbox.write_new(self._send_now.lease_seconds if take else None)
-            self.session.commit()
+            self.db.commit()
         except IntegrityError as exc:
-            self.session.rollback()
+            self.db.rollback()
             table = unique_violation_table(exc)
             if table == "inbox":
                 raise DuplicateEvent() from exc
@@ -124,6 +139,4 @@ class SqlUnitOfWork:
         return self.interviews.collect_events()
 
     def scrub(self) -> None:
-        engine = self.session.get_bind()
-        assert isinstance(engine, Engine)
-        scrub(engine)
+        scrub(self._engine)

@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 from sqlalchemy import text
 
-from adapters.storage.database import make_engine, make_sessions
+from adapters.storage.database import make_engine
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from core.analysis import Analysis
 from core.interview import Interview, InterviewState, Person, Trigger
@@ -24,7 +24,7 @@ UowFactory = Callable[[], SqlUnitOfWork]
 @pytest.fixture
 def uow(database_url: str, clock: FakeClock) -> UowFactory:
     engine = make_engine(database_url)
-    yield partial(SqlUnitOfWork, make_sessions(engine), clock)  # type: ignore[misc]
+    yield partial(SqlUnitOfWork, engine, clock)  # type: ignore[misc]
     engine.dispose()
 
 
@@ -34,7 +34,7 @@ def racing_uow(migrated_postgres: str, clock: FakeClock) -> UowFactory:
     only: SQLite serializes transactions (BEGIN IMMEDIATE), so the race cannot happen there
     and the second would wait for the first forever."""
     engine = make_engine(migrated_postgres)
-    yield partial(SqlUnitOfWork, make_sessions(engine), clock)  # type: ignore[misc]
+    yield partial(SqlUnitOfWork, engine, clock)  # type: ignore[misc]
     engine.dispose()
 
 
@@ -217,8 +217,8 @@ def test_a_stored_request_is_claimed_once_handled_once_and_its_words_dropped(
         work.commit()
     with uow() as work:
         assert not work.inbox.handle("test", "Ev1", clock.now())
-        work.session.rollback()
-        bodies = work.session.execute(text("SELECT body FROM inbox")).scalars().all()
+        work.db.rollback()
+        bodies = work.db.execute(text("SELECT body FROM inbox")).scalars().all()
     assert bodies == [None]
     clock.advance(seconds=31)
     with uow() as work:
