@@ -6,6 +6,7 @@ seconds (past the analyst's timeout), to show that a hanging model costs only th
 was asked about. Prints a table; not a test (run from the repository root).
 
     python -m bench.answer_path [--interviews 24] [--concurrent 8 100] [--model-delay 10]
+        [--sqlite-only | --postgres-only]
 """
 
 from __future__ import annotations
@@ -185,8 +186,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, help="EXITBOT_PROCESSES (default: 1)")
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()
-    databases = [("SQLite", lambda: fresh_sqlite())]
+    databases = []
+    if not args.postgres_only:
+        databases.append(("SQLite", lambda: fresh_sqlite()))
     if not args.sqlite_only:
         databases.append(("PostgreSQL", lambda: fresh_postgres(args.postgres)))
     models: list[float | None] = [None]
