@@ -16,9 +16,11 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
+    null,
     or_,
     select,
     update,
@@ -161,17 +163,29 @@ MARK_SENT = (
         attempts=OutboxRow.attempts + 1,
     )
 )
-UNHANDLED_FROM = (
+# A request is stored with a lease (claimed to be handled at once) unless the same sender
+# has an earlier one still unhandled, which it must follow: one statement decides and
+# stores.
+EARLIER_FROM_SENDER = (
     select(InboxRow.id)
     .where(
-        InboxRow.sender == bindparam("sender"),
+        InboxRow.sender == bindparam("b_sender"),
         InboxRow.processed_at.is_(None),
-        InboxRow.platform == bindparam("platform"),
+        InboxRow.platform == bindparam("b_platform"),
         InboxRow.failed_at.is_(None),
     )
-    .limit(1)
+    .exists()
 )
-STORE_REQUEST = insert(InboxRow).returning(InboxRow.id)
+STORE_REQUEST = (
+    insert(InboxRow)
+    .values(
+        lease_until=case(
+            (EARLIER_FROM_SENDER, null()),
+            else_=bindparam("lease", type_=InboxRow.__table__.c.lease_until.type),
+        )
+    )
+    .returning(InboxRow.id, InboxRow.lease_until)
+)
 OUTBOX = cast(Table, OutboxRow.__table__)
 INBOX = cast(Table, InboxRow.__table__)
 # New messages, their ids back in the order given (to hand the claimed ones to a sender).
@@ -383,11 +397,7 @@ class SqlInbox:
         lease_seconds: float | None = None,
     ) -> InboxItem | None:
         now = self.clock.now()
-        claimed_until = (
-            now + timedelta(seconds=lease_seconds)
-            if lease_seconds is not None and not self._unhandled_from(platform, sender)
-            else None
-        )
+        lease = now + timedelta(seconds=lease_seconds) if lease_seconds is not None else None
         values = {
             "platform": platform,
             "event_id": event_id,
@@ -397,11 +407,12 @@ class SqlInbox:
             "received_at": now,
             "next_attempt_at": now,
             "attempts": 0,
-            "lease_until": claimed_until,
+            "lease": lease,
+            "b_sender": sender,
+            "b_platform": platform,
         }
         try:
-            # Every request is stored: one statement, built once, that gives back the id.
-            row_id = self.db.scalar(STORE_REQUEST, values)
+            row_id, claimed_until = self.db.execute(STORE_REQUEST, values).one()
         except IntegrityError as exc:  # here, not at the commit: said the same way
             if unique_violation_table(exc) == "inbox":
                 raise DuplicateEvent() from exc
@@ -409,7 +420,7 @@ class SqlInbox:
         if claimed_until is None:
             return None
         return InboxItem(
-            id=int(row_id),  # type: ignore[arg-type]
+            id=int(row_id),
             platform=platform,
             event_id=event_id,
             content_type=content_type,
@@ -417,12 +428,6 @@ class SqlInbox:
             attempts=0,
             received_at=now,
         )
-
-    def _unhandled_from(self, platform: str, sender: str | None) -> bool:
-        if sender is None:
-            return False
-        params = {"sender": sender, "platform": platform}
-        return self.db.scalar(UNHANDLED_FROM, params) is not None
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[InboxItem]:
         pending = self.db.execute(
