@@ -24,6 +24,8 @@ from slack_sdk import WebClient
 # What a connection that sat idle says when the server had closed it meanwhile: the
 # request never reached anyone, so it is sent once more on a new connection.
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+# A connection is kept per (scheme, host:port).
+Host = tuple[str, str]
 
 
 class KeepAliveClient(WebClient):
@@ -35,14 +37,15 @@ class KeepAliveClient(WebClient):
         if self.proxy is not None or not url.lower().startswith("http"):
             return super()._perform_urllib_http_request_internal(url, req)
         parts = urllib.parse.urlsplit(url)
+        host = (parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         body = req.data if isinstance(req.data, bytes) else None
         for attempt in (1, 2):
-            connection, reused = self._connection(parts.scheme, parts.netloc)
+            connection, reused = self._connection(host)
             try:
                 connection.request("POST", target, body=body, headers=dict(req.header_items()))
             except OSError as exc:
-                self._drop(parts.scheme, parts.netloc)
+                self._drop(host)
                 if reused and attempt == 1 and isinstance(exc, STALE):
                     continue
                 raise URLError(exc) from exc  # as urlopen says it: the retry handlers know it
@@ -50,15 +53,15 @@ class KeepAliveClient(WebClient):
                 response = connection.getresponse()
                 raw = response.read()
             except STALE:
-                self._drop(parts.scheme, parts.netloc)
+                self._drop(host)
                 if reused and attempt == 1:
                     continue
                 raise
             except BaseException:
-                self._drop(parts.scheme, parts.netloc)
+                self._drop(host)
                 raise
             if response.will_close:
-                self._drop(parts.scheme, parts.netloc)
+                self._drop(host)
             if response.status >= 400:
                 raise HTTPError(
                     url, response.status, response.reason, response.headers, io.BytesIO(raw)
@@ -73,25 +76,26 @@ class KeepAliveClient(WebClient):
             }
         raise AssertionError("unreachable")
 
-    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self, host: Host) -> tuple[http.client.HTTPConnection, bool]:
         """This thread's open connection to that host (and whether it was used before)."""
-        held: dict[tuple[str, str], http.client.HTTPConnection] = self._held()
-        connection = held.get((scheme, netloc))
+        held = self._held()
+        connection = held.get(host)
         if connection is not None:
             return connection, True
+        scheme, netloc = host
         if scheme == "https":
             connection = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=self.ssl)
         else:
             connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
-        held[(scheme, netloc)] = connection
+        held[host] = connection
         return connection, False
 
-    def _drop(self, scheme: str, netloc: str) -> None:
-        connection = self._held().pop((scheme, netloc), None)
+    def _drop(self, host: Host) -> None:
+        connection = self._held().pop(host, None)
         if connection is not None:
             connection.close()
 
-    def _held(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+    def _held(self) -> dict[Host, http.client.HTTPConnection]:
         held = getattr(self._connections, "held", None)
         if held is None:
             held = self._connections.held = {}

@@ -102,8 +102,9 @@ def person_from(row: Any, prefix: str = "") -> Person:
     )
 
 
-def person_values(person: Person) -> dict[str, Any]:
-    return {"id": person.id, **{f: getattr(person, f) for f in PERSON_FIELDS}}
+def person_fields(person: Person) -> dict[str, Any]:
+    """A person's columns but the id (which never changes)."""
+    return {f: getattr(person, f) for f in PERSON_FIELDS}
 
 
 class SqlPersonRepository:
@@ -151,7 +152,7 @@ class SqlPersonRepository:
     def write_added(self) -> None:
         added = [person for person, written in self._seen.values() if written is None]
         if added:
-            self._db.execute(insert(PEOPLE), [person_values(p) for p in added])
+            self._db.execute(insert(PEOPLE), [{"id": p.id, **person_fields(p)} for p in added])
             for person in added:
                 self._seen[person.id] = (person, copy.copy(person))
 
@@ -159,9 +160,8 @@ class SqlPersonRepository:
         self.write_added()
         for person, written in list(self._seen.values()):
             if person != written:
-                values = person_values(person)
-                del values["id"]
-                self._db.execute(update(PEOPLE).where(PEOPLE.c.id == person.id), values)
+                changed = update(PEOPLE).where(PEOPLE.c.id == person.id)
+                self._db.execute(changed, person_fields(person))
                 self._seen[person.id] = (person, copy.copy(person))
 
     def _people(self, query: Select[Any]) -> list[Person]:
