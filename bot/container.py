@@ -183,7 +183,7 @@ def build_app(
     bank = load_bank(settings)
     analyst = analyst or make_analyst(settings, observe_model)
     cipher = Cipher(settings.encryption_keys) if settings.encryption_keys else None
-    engine = make_engine(settings.database_url, cipher)
+    engine = make_engine(settings.database_url, cipher, pool_size=20)
     try:
         check_readable(engine, cipher)
     except KeyMismatch as exc:

@@ -19,6 +19,10 @@ from adapters.storage.crypto import Cipher
 HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 # Where the Teams app package points until the company says where its own pages are.
 EXAMPLE_SITE = "https://exitbot.example.com"
+# Connections kept beyond the handlers' and senders' (the outbox sweep, the opener, the two
+# summary threads, the scheduler, and requests being stored), and allowed for a burst.
+BACKGROUND_CONNECTIONS = 8
+POOL_OVERFLOW = 10
 
 
 class SettingsError(ValueError):
@@ -77,6 +81,9 @@ class Settings(BaseSettings):
     senders: int = Field(4, ge=1, le=32, validation_alias="EXITBOT_SENDERS")
     handlers: int = Field(8, ge=1, le=64, validation_alias="EXITBOT_HANDLERS")
     processes: int = Field(1, ge=1, le=64, validation_alias="EXITBOT_PROCESSES")
+    # Database connections each process keeps open (None: one for every thread that may use
+    # one at once, see `pool_size`).
+    db_pool: int | None = Field(None, ge=1, le=500, validation_alias="EXITBOT_DB_POOL")
     # The HR API: requests a minute per key, and the largest request body.
     api_rate: int = Field(600, ge=1, le=100_000, validation_alias="EXITBOT_API_RATE")
     api_max_body: int = Field(
@@ -222,6 +229,14 @@ class Settings(BaseSettings):
             ("teams", bool(self.microsoft_app_id or self.teams_dev)),
         ]
         return [name for name, on in configured if on]
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections a process keeps: one for each request handler and sender, and
+        BACKGROUND_CONNECTIONS for the rest (the sweeps, the summaries, requests being
+        stored), so that steady work never closes a connection only to open a new one (on
+        PostgreSQL each is a server process). Bursts beyond it get POOL_OVERFLOW more."""
+        return self.db_pool or self.handlers + self.senders + BACKGROUND_CONNECTIONS
 
     @property
     def encryption_keys(self) -> list[str]:

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.storage.crypto import Cipher
@@ -16,10 +16,19 @@ log = logging.getLogger(__name__)
 READ_ONLY = "exitbot_read_only"
 
 
-def make_engine(url: str, cipher: Cipher | None = None, **kwargs: Any) -> Engine:
-    """An engine for `url`; with a cipher, employee words are encrypted on their way in."""
+def make_engine(
+    url: str,
+    cipher: Cipher | None = None,
+    pool: tuple[int, int] | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for `url`; with a cipher, employee words are encrypted on their way in.
+    `pool`: the connections it keeps, and how many more a burst may open (a database in
+    memory has one connection and no pool to size)."""
     # Bound values are employee words: no error message or log line may carry them.
     kwargs.setdefault("hide_parameters", True)
+    if pool is not None and make_url(url).database not in (None, "", ":memory:"):
+        kwargs["pool_size"], kwargs["max_overflow"] = pool
     serial: threading.RLock | None = None
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
