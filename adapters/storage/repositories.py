@@ -141,6 +141,8 @@ def queued_to(row: Mapping[str, Any]) -> Address:
     return Address(platform=row["platform"], kind=row["address_kind"], id=row["address_id"])
 
 
+OUTBOX = cast(Table, OutboxRow.__table__)
+INBOX = cast(Table, InboxRow.__table__)
 # The statements every answer runs, built (and their cache keys made) once.
 UNSENT_TO = (
     select(OutboxRow.id)
@@ -181,13 +183,11 @@ STORE_REQUEST = (
     .values(
         lease_until=case(
             (EARLIER_FROM_SENDER, null()),
-            else_=bindparam("lease", type_=InboxRow.__table__.c.lease_until.type),
+            else_=bindparam("lease", type_=INBOX.c.lease_until.type),
         )
     )
     .returning(InboxRow.id, InboxRow.lease_until)
 )
-OUTBOX = cast(Table, OutboxRow.__table__)
-INBOX = cast(Table, InboxRow.__table__)
 # New messages, their ids back in the order given (to hand the claimed ones to a sender).
 QUEUE = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
 # The conditional update is the lock: a second handler of the same event waits for the

@@ -80,10 +80,7 @@ class SqlUnitOfWork:
         # a unit that only scrubs holds up no checkpoint.
         if self._read_only:
             self.db.execution_options(**{READ_ONLY: True})
-        # Rows only ever added (audit lines, digests claimed, answers kept for a repeated
-        # request) are written at the commit, where a key another writer took first is
-        # reported as the port says.
-        self._staged = Staged()
+        self._staged = Staged()  # written at the commit (see Staged)
         self.people = SqlPersonRepository(self.db)
         self.interviews = SqlInterviewRepository(self.db, self.people)
         self.outbox = SqlOutbox(self.db, self._clock)
