@@ -6,7 +6,12 @@ seconds (past the analyst's timeout), to show that a hanging model costs only th
 was asked about. Prints a table; not a test (run from the repository root).
 
     python -m bench.answer_path [--interviews 24] [--concurrent 8 100] [--model-delay 10]
-        [--sqlite-only | --postgres-only]
+        [--sqlite-only | --postgres-only] [--callgrind]
+
+With --callgrind the bot runs under valgrind's callgrind, counting the instructions it
+executes while answering (its start and the interviews' set-up not counted): a figure that
+stays put on a shared, noisy machine, where CPU time moves by a third from run to run. For
+comparing two versions, not for speed (everything runs some 50 times slower).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import queue
+import subprocess
 import tempfile
 import threading
 import time
@@ -23,6 +29,7 @@ from pathlib import Path
 from bench.databases import fresh_postgres, fresh_sqlite
 from bot.container import load_bank
 from bot.settings import Settings
+from tests.e2e.cli import EXITBOT
 from tests.e2e.script import ANSWERS
 from tests.e2e.test_slack import Server
 from tests.standins.openai import OpenAIStandIn, model_says
@@ -36,6 +43,39 @@ class BenchServer(Server):
     model_url: str | None = None
     handlers: int | None = None
     processes: int | None = None
+    # Where callgrind writes its counts (None: not under callgrind).
+    callgrind: Path | None = None
+
+    def argv(self) -> list[str]:
+        if self.callgrind is None:
+            return super().argv()
+        # Counting starts when the answering does (`callgrind_control -i on`).
+        return [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={self.callgrind}",
+            EXITBOT,
+            "serve",
+        ]
+
+    def counting(self, on: bool) -> None:
+        assert self.process is not None
+        flag = ["-i", "on"] if on else ["-d"]
+        subprocess.run(
+            ["callgrind_control", *flag, str(self.process.pid)], check=True, capture_output=True
+        )
+
+    def instructions(self) -> int:
+        """Instructions counted since counting began (the last dump's total)."""
+        dumps = sorted(
+            self.callgrind.parent.glob(self.callgrind.name + "*"),  # type: ignore[union-attr]
+            key=lambda path: path.stat().st_mtime,
+        )
+        for line in dumps[-1].read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+        raise RuntimeError("no totals in callgrind's dump")
 
     def settings(self) -> dict[str, str]:
         # What is measured is the bot's own path: no pacing under a workspace's post limit
@@ -60,6 +100,7 @@ class Run:
     errors: int = 0
     wall: float = 0.0
     cpu: float = 0.0  # seconds of CPU the bot's processes used while answering
+    instructions: int | None = None  # executed while answering (under callgrind)
 
 
 def tree_cpu(root: int) -> float:
@@ -98,6 +139,7 @@ def measure(
     model_delay: float | None,
     handlers: int | None,
     processes: int | None = None,
+    callgrind: bool = False,
 ) -> Run:
     users = [f"UB{n:04d}" for n in range(interviews)]
     slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
@@ -117,6 +159,8 @@ def measure(
             model_url=model.url if model else None,
             handlers=handlers,
             processes=processes,
+            callgrind=Path(folder) / "callgrind.out" if callgrind else None,
+            start_seconds=600 if callgrind else 30,
         )
         server.start()
         try:
@@ -155,6 +199,8 @@ def measure(
             threads = [threading.Thread(target=employee) for _ in range(concurrent)]
             assert server.process is not None
             cpu_before = tree_cpu(server.process.pid)
+            if callgrind:
+                server.counting(on=True)
             began = time.perf_counter()
             for thread in threads:
                 thread.start()
@@ -162,6 +208,9 @@ def measure(
                 thread.join()
             run.wall = time.perf_counter() - began
             run.cpu = tree_cpu(server.process.pid) - cpu_before
+            if callgrind:
+                server.counting(on=False)
+                run.instructions = server.instructions()
             return run
         finally:
             server.stop()
@@ -187,6 +236,9 @@ def main() -> None:
     parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="count the bot's instructions per answer"
+    )
     args = parser.parse_args()
     databases = []
     if not args.postgres_only:
@@ -213,6 +265,7 @@ def main() -> None:
                         delay,
                         args.handlers,
                         args.processes,
+                        args.callgrind,
                     )
                 model = "none" if delay is None else f"{delay:g} s"
                 rows = [("all", run.probed + run.others)]
@@ -231,6 +284,8 @@ def main() -> None:
                         f"{shown_cpu:>7} {run.errors:>7}  {label if delay is not None else ''}",
                         flush=True,
                     )
+                if run.instructions is not None and answered:
+                    print(f"  {run.instructions / answered / 1e6:.2f} M instructions per answer")
 
 
 if __name__ == "__main__":

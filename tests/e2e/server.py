@@ -25,6 +25,7 @@ class ServeProcess:
     database_url: str
     log: Path
     port: int = field(default_factory=free_port)
+    start_seconds: float = 30.0
     process: subprocess.Popen[bytes] | None = None
     _http: httpx.Client | None = field(default=None, repr=False)
 
@@ -35,6 +36,9 @@ class ServeProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def argv(self) -> list[str]:
+        return [EXITBOT, "serve"]
 
     def start(self) -> None:
         self.spawn()
@@ -56,7 +60,7 @@ class ServeProcess:
             **self.settings(),
         )
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen([EXITBOT, "serve"], env=env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(self.argv(), env=env, stdout=log, stderr=log)
 
     def wait_healthy(self) -> None:
         def healthy() -> bool:
@@ -68,7 +72,7 @@ class ServeProcess:
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout=30, what="exitbot serve to start")
+        wait_for(healthy, timeout=self.start_seconds, what="exitbot serve to start")
 
     def kill(self) -> None:
         assert self.process is not None
