@@ -92,6 +92,14 @@ def _negated(tokens: Sequence[str]) -> list[bool]:
 
 
 L = TypeVar("L", bound=Hashable)
+# A text as the matchers read it: its tokens, and which of them a negation rules out.
+Read = tuple[list[str], list[bool]]
+
+
+def read(text: str) -> Read:
+    """Read once, for every matcher that counts in the same text."""
+    tokens = _tokens(text)
+    return tokens, _negated(tokens)
 
 
 class _Matcher(Generic[L]):
@@ -108,36 +116,40 @@ class _Matcher(Generic[L]):
                     self._stems[stem].append(label)
                 else:
                     self._phrases[parts[0]].append((label, parts))
-        self._longest = max(map(len, self._stems), default=0)
+        # The lengths of the single stems, shortest first: the prefixes of a word worth
+        # looking up.
+        self._lengths = sorted({len(stem) for stem in self._stems})
 
-    def count(self, text: str) -> Counter[L]:
+    def count(self, text: str | Read) -> Counter[L]:
         """How many times each label's stems start a word (or a phrase), outside a negation.
         The longest phrase at a place wins: "team lead job" is not also "team lead"."""
-        tokens = _tokens(text)
-        negated = _negated(tokens)
+        tokens, negated = read(text) if isinstance(text, str) else text
         found: Counter[L] = Counter()
         covered = 0  # tokens before this are inside a phrase already counted
         for i, token in enumerate(tokens):
             if negated[i] or i < covered:
                 continue
-            longest = max(
-                (
-                    len(parts)
-                    for _, parts in self._phrases.get(token, ())
-                    if i + len(parts) <= len(tokens) and _phrase_at(tokens, i, parts)
-                ),
-                default=0,
-            )
-            if longest:
-                for label, parts in self._phrases[token]:
-                    if len(parts) == longest and _phrase_at(tokens, i, parts):
-                        found[label] += 1
-                covered = i + longest
-                continue
-            for end in range(1, min(len(token), self._longest) + 1):
+            if phrases := self._phrases.get(token):
+                longest = 0
+                for _, parts in phrases:
+                    size = len(parts)
+                    if longest < size and i + size <= len(tokens) and _phrase_at(tokens, i, parts):
+                        longest = size
+                if longest:
+                    for label, parts in phrases:
+                        if len(parts) == longest and _phrase_at(tokens, i, parts):
+                            found[label] += 1
+                    covered = i + longest
+                    continue
+            for end in self._lengths:
+                if end > len(token):
+                    break
+                labels = self._stems.get(token[:end])
+                if labels is None:
+                    continue
                 if end <= SHORT_STEM and token[:end].isalpha() and not _inflected(token, end):
                     continue
-                for label in self._stems.get(token[:end], ()):
+                for label in labels:
                     found[label] += 1
         return found
 
@@ -213,14 +225,15 @@ def reason_scores(text: str) -> Counter[Reason]:
     whole = evidence(text)
     ironic = _MARKS.count(whole)["ironic"] > 0
     for clause, after_contrast in _segments(whole):
-        found = _REASONS.count(clause)
-        marks = _MARKS.count(clause)
-        _, negative = _tone(clause)
+        words = read(clause)
+        found = _REASONS.count(words)
+        marks = _MARKS.count(words)
+        _, negative = _tone(words)
         ruled_out = (
             marks["cleared"]
             and not ironic
             and not negative
-            and not any(t in NEGATORS for t in _tokens(clause))
+            and not any(t in NEGATORS for t in words[0])
         )
         if not found:
             if marks["dominant"] and last:
@@ -270,7 +283,7 @@ def refused(text: str) -> bool:
     return any(f" {r} " in f" {folded} " for r in REFUSALS)
 
 
-def _tone(text: str) -> tuple[int, int]:
+def _tone(text: str | Read) -> tuple[int, int]:
     """How many positive and how many negative words."""
     found = _TONE.count(text)
     return found["positive"], found["negative"]
