@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Row,
@@ -91,6 +92,9 @@ INTERVIEW_FIELDS = (
 )
 ANSWER_FIELDS = ("value", "answered_at", "followup_question", "followup_answer")
 OPEN = [state.value for state in OPEN_STATES]
+# state IN (...open states), as plain comparisons: SQLAlchemy renders an IN list into the
+# statement again at every execution, and every answer asks which interview is open.
+IS_OPEN = or_(*(INTERVIEWS.c.state == state for state in sorted(OPEN)))
 # Rows fetched per IN (...) list of interview ids (a digest may load thousands).
 CHUNK = 500
 
@@ -171,9 +175,7 @@ class SqlPersonRepository:
 
 def current(query: Select[Any]) -> Select[Any]:
     """Of these interviews, the open one, else the latest."""
-    return query.order_by(
-        INTERVIEWS.c.state.in_(OPEN).desc(), INTERVIEWS.c.created_at.desc()
-    ).limit(1)
+    return query.order_by(IS_OPEN.desc(), INTERVIEWS.c.created_at.desc()).limit(1)
 
 
 # An interview with its employee, in one row: the person's columns as p_<name>.
@@ -186,15 +188,26 @@ CURRENT_OF = current(
         PEOPLE.c.platform == bindparam("platform"), PEOPLE.c.user_id == bindparam("user_id")
     )
 )
-ANSWERS_OF = (
-    select(ANSWERS.c.interview_id, ANSWERS.c.question_id, *[ANSWERS.c[f] for f in ANSWER_FIELDS])
-    .where(ANSWERS.c.interview_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ANSWERS.c.id)
+
+
+def of_interviews(query: Select[Any], column: Column[str]) -> tuple[Select[Any], Select[Any]]:
+    """The query for one interview (`id`) and for several (`ids`). SQLAlchemy renders an IN
+    list into the statement again at every execution, which costs more than the query: every
+    answer loads one interview."""
+    return (
+        query.where(column == bindparam("id")),
+        query.where(column.in_(bindparam("ids", expanding=True))),
+    )
+
+
+ANSWERS_OF = of_interviews(
+    select(
+        ANSWERS.c.interview_id, ANSWERS.c.question_id, *[ANSWERS.c[f] for f in ANSWER_FIELDS]
+    ).order_by(ANSWERS.c.id),
+    ANSWERS.c.interview_id,
 )
-TRANSITIONS_OF = (
-    select(TRANSITIONS)
-    .where(TRANSITIONS.c.interview_id.in_(bindparam("ids", expanding=True)))
-    .order_by(TRANSITIONS.c.id)
+TRANSITIONS_OF = of_interviews(
+    select(TRANSITIONS).order_by(TRANSITIONS.c.id), TRANSITIONS.c.interview_id
 )
 # Bound parameter names differ from the column names: SQLAlchemy keeps those for SET.
 # Every column but the identity ones: a value `interview_values` leaves out fails loudly.
@@ -352,7 +365,7 @@ class SqlInterviewRepository:
         if not people:
             return {}
         query = WITH_PERSON.where(INTERVIEWS.c.person_id.in_({p.id for p in people})).order_by(
-            INTERVIEWS.c.state.in_(OPEN).desc(), INTERVIEWS.c.created_at.desc()
+            IS_OPEN.desc(), INTERVIEWS.c.created_at.desc()
         )
         found: dict[str, Interview] = {}
         for interview in self._load(query):  # each person's first is their current
@@ -364,7 +377,7 @@ class SqlInterviewRepository:
         return found[0] if found else None
 
     def open(self) -> list[Interview]:
-        query = WITH_PERSON.where(INTERVIEWS.c.state.in_(OPEN)).order_by(
+        query = WITH_PERSON.where(IS_OPEN).order_by(
             func.coalesce(INTERVIEWS.c.due_at, INTERVIEWS.c.created_at)
         )
         return self._load(query)
@@ -436,7 +449,7 @@ class SqlInterviewRepository:
 
     def count_open(self) -> int:
         self.write_added()
-        query = select(func.count()).where(INTERVIEWS.c.state.in_(OPEN))
+        query = select(func.count()).where(IS_OPEN)
         return int(self._db.scalar(query) or 0)
 
     def due(self, now: datetime, limit: int) -> list[str]:
@@ -567,11 +580,13 @@ class SqlInterviewRepository:
         answers: dict[str, dict[str, Answer]] = {row.id: {} for row in fresh}
         transitions: dict[str, list[Transition]] = {row.id: [] for row in fresh}
         for ids in chunks([row.id for row in fresh]):
-            for a in self._db.execute(ANSWERS_OF, {"ids": ids}):
+            one = len(ids) == 1
+            params = {"id": ids[0]} if one else {"ids": ids}
+            for a in self._db.execute(ANSWERS_OF[not one], params):
                 answers[a.interview_id][a.question_id] = Answer(
                     a.question_id, a.value, a.answered_at, a.followup_question, a.followup_answer
                 )
-            for t in self._db.execute(TRANSITIONS_OF, {"ids": ids}):
+            for t in self._db.execute(TRANSITIONS_OF[not one], params):
                 transitions[t.interview_id].append(
                     Transition(
                         InterviewState(t.from_state),
