@@ -6,13 +6,13 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.storage.crypto import Cipher
 
 log = logging.getLogger(__name__)
-# The execution option that marks a connection's transaction as one that only reads.
+# Marks a checked-out connection's transaction as one that only reads (in its `info`).
 READ_ONLY = "exitbot_read_only"
 
 
@@ -32,8 +32,11 @@ def make_engine(
     serial: threading.RLock | None = None
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine.pool, "connect", _sqlite_connect)
+        event.listen(engine.pool, "checkin", _forget_read_only)
+        # The dialect's own begin, not a "begin" event: any listener on the engine gives
+        # every connection a dispatcher of its own, which costs each statement.
+        engine.dialect.do_begin = _sqlite_begin  # type: ignore[method-assign,assignment]
         # SQLite has one writer, and a writer that finds the lock taken sleeps in growing
         # steps (up to 100 ms) before it tries again: threads of one process queue here
         # instead, in turn, so nobody sleeps while the lock is free.
@@ -60,14 +63,25 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Connection) -> None:
+def _sqlite_begin(connection: PoolProxiedConnection) -> None:
     # IMMEDIATE takes the write lock up front, so writers queue (busy_timeout) instead of
     # failing when a read snapshot turns out stale at its first write. A reader takes a
     # snapshot only (WAL): it waits for no writer, and no writer waits for it.
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN DEFERRED")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    cursor = connection.cursor()
+    try:
+        cursor.execute("BEGIN DEFERRED" if connection.info.get(READ_ONLY) else "BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
+
+
+def read_only(connection: Connection) -> Connection:
+    """Mark this checkout of a connection as one that only reads (until it is handed back)."""
+    connection.connection.info[READ_ONLY] = True
+    return connection
+
+
+def _forget_read_only(_dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(READ_ONLY, None)
 
 
 # Where employee words live: rewritten after an erasure on PostgreSQL.

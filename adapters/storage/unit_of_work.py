@@ -12,7 +12,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from adapters.storage.database import READ_ONLY, scrub, unique_violation_table
+from adapters.storage.database import read_only, scrub, unique_violation_table
 from adapters.storage.interviews import SqlInterviewRepository, SqlPersonRepository
 from adapters.storage.repositories import (
     SqlApiKeys,
@@ -79,7 +79,7 @@ class SqlUnitOfWork:
         # The transaction begins with the first statement (SQLite's write lock with it), so
         # a unit that only scrubs holds up no checkpoint.
         if self._read_only:
-            self.db.execution_options(**{READ_ONLY: True})
+            read_only(self.db)
         self._staged = Staged()  # written at the commit (see Staged)
         self.people = SqlPersonRepository(self.db)
         self.interviews = SqlInterviewRepository(self.db, self.people)

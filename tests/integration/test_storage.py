@@ -3,6 +3,7 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -10,7 +11,7 @@ from functools import partial
 import pytest
 from sqlalchemy import text
 
-from adapters.storage.database import make_engine
+from adapters.storage.database import make_engine, read_only
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from core.analysis import Analysis
 from core.interview import Interview, InterviewState, Person, Trigger
@@ -317,3 +318,22 @@ def test_a_failed_commit_records_no_inbound_event(uow: UowFactory, clock: FakeCl
     with uow() as work:
         assert work.inbox.handle("test", "Ev1", clock.now())
         assert work.inbox.handle("test", "Ev2", clock.now())
+
+
+def test_only_reading_lasts_one_checkout_of_a_connection(migrated_sqlite: str) -> None:
+    """A reader begins with a snapshot and takes no write lock; the next user of the same
+    connection (a pool of one) may write, so it takes SQLite's write lock at its first
+    statement, and other writers queue behind it instead of failing mid-transaction."""
+    engine = make_engine(migrated_sqlite, pool=(1, 0))
+    other = sqlite3.connect(migrated_sqlite.removeprefix("sqlite:///"), timeout=0)
+    other.isolation_level = None
+    with read_only(engine.connect()) as reading:
+        reading.execute(text("SELECT count(*) FROM interviews"))
+        other.execute("BEGIN IMMEDIATE")  # the reader holds no write lock
+        other.execute("ROLLBACK")
+    with engine.connect() as writing:
+        writing.execute(text("SELECT count(*) FROM interviews"))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.close()
+    engine.dispose()
