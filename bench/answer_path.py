@@ -101,6 +101,7 @@ class Run:
     wall: float = 0.0
     cpu: float = 0.0  # seconds of CPU the bot's processes used while answering
     instructions: int | None = None  # executed while answering (under callgrind)
+    failures: list[str] = field(default_factory=list)  # what each error was
 
 
 def tree_cpu(root: int) -> float:
@@ -182,14 +183,23 @@ def measure(
                     while (question := slack.waiting_for(user)) is not None:
                         before = slack.post_count(f"D{user}")
                         started = time.perf_counter()
+                        problem = ""
                         try:
                             status = server.event(dm(user, ANSWERS[question])).status_code
-                        except Exception:
-                            status = 0
+                        except Exception as exc:
+                            status, problem = 0, repr(exc)
                         acked = time.perf_counter()
                         if status != 200 or not slack.wait_for_post(f"D{user}", before):
                             with lock:
                                 run.errors += 1
+                                run.failures.append(
+                                    f"{user} answering {question}: "
+                                    + (
+                                        f"HTTP {status} {problem}"
+                                        if status != 200
+                                        else "no next message in 30 s"
+                                    )
+                                )
                             break
                         took = time.perf_counter() - started
                         with lock:
@@ -213,6 +223,10 @@ def measure(
                 run.instructions = server.instructions()
             return run
         finally:
+            if run.failures:
+                kept = Path(tempfile.gettempdir()) / f"answer_path-{server.port}.log"
+                kept.write_bytes(server.log.read_bytes())
+                run.failures.append(f"the bot's log: {kept}")
             server.stop()
             slack.stop()
             if model is not None:
@@ -284,6 +298,8 @@ def main() -> None:
                         f"{shown_cpu:>7} {run.errors:>7}  {label if delay is not None else ''}",
                         flush=True,
                     )
+                for failure in run.failures:
+                    print(f"  error: {failure}")
                 if run.instructions is not None and answered:
                     print(f"  {run.instructions / answered / 1e6:.2f} M instructions per answer")
 
