@@ -33,6 +33,8 @@ from core.ports import InboxItem
 if TYPE_CHECKING:
     from bot.metrics import Metrics
 
+# How long an idle HTTP connection is kept (uvicorn's default is 5 s).
+KEEP_ALIVE_SECONDS = 75
 log = logging.getLogger("exitbot")
 # prometheus-client's switch to multiprocess mode (bot/metrics.py).
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
@@ -225,6 +227,10 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket) -> i
             log_config=None,
             log_level=settings.log_level.lower(),
             access_log=settings.access_log,
+            # An idle connection stays open longer than clients and proxies keep theirs (60 s
+            # at AWS's load balancers), so that they close it first: one the server closes as
+            # Slack sends down it resets the request, and the event comes only on a retry.
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         uvicorn.Server(config).run(sockets=[listener])
     finally:

@@ -4,6 +4,7 @@ loopback stand-in of the Slack Web API."""
 from __future__ import annotations
 
 import datetime
+import http.client
 import itertools
 import json
 import time
@@ -230,6 +231,21 @@ def test_forged_and_stale_signatures_are_refused(server: Server) -> None:
     assert server.post(body, "application/json", {}).status_code == 401
     time.sleep(0.5)
     assert server.slack.posts() == []
+
+
+def test_a_connection_slack_keeps_open_is_not_closed_under_it(server: Server) -> None:
+    """Slack, like any HTTP/1.1 client or proxy, sends its next request down a connection it
+    kept open. Had the bot closed that connection as the request went out, the request
+    would be reset and Slack would deliver the event again only on a retry. The bot keeps an
+    idle connection longer than clients and proxies do (60 s at AWS's load balancers), so
+    they close it first. uvicorn's own default, 5 s, closed it here."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().read()
+    time.sleep(6)
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().status == 200
+    connection.close()
 
 
 def test_slacks_url_check_is_answered_with_its_challenge(server: Server) -> None:
