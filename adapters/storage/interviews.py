@@ -15,7 +15,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Column,
@@ -92,8 +92,8 @@ INTERVIEW_FIELDS = (
 )
 ANSWER_FIELDS = ("value", "answered_at", "followup_question", "followup_answer")
 OPEN = [state.value for state in OPEN_STATES]
-# state IN (...open states), as plain comparisons: SQLAlchemy renders an IN list into the
-# statement again at every execution, and every answer asks which interview is open.
+# state IN (...open states) as plain comparisons, which are compiled once (see OfInterviews);
+# every answer asks which interview is open.
 IS_OPEN = or_(*(INTERVIEWS.c.state == state for state in sorted(OPEN)))
 # Rows fetched per IN (...) list of interview ids (a digest may load thousands).
 CHUNK = 500
@@ -190,11 +190,21 @@ CURRENT_OF = current(
 )
 
 
-def of_interviews(query: Select[Any], column: Column[str]) -> tuple[Select[Any], Select[Any]]:
-    """The query for one interview (`id`) and for several (`ids`). SQLAlchemy renders an IN
+class OfInterviews(NamedTuple):
+    """A query for one interview (`id`) and for several (`ids`). SQLAlchemy renders an IN
     list into the statement again at every execution, which costs more than the query: every
     answer loads one interview."""
-    return (
+
+    one: Select[Any]
+    many: Select[Any]
+
+    def params(self, ids: list[str]) -> tuple[Select[Any], dict[str, Any]]:
+        """The statement for these ids, and its parameters."""
+        return (self.one, {"id": ids[0]}) if len(ids) == 1 else (self.many, {"ids": ids})
+
+
+def of_interviews(query: Select[Any], column: Column[str]) -> OfInterviews:
+    return OfInterviews(
         query.where(column == bindparam("id")),
         query.where(column.in_(bindparam("ids", expanding=True))),
     )
@@ -580,13 +590,11 @@ class SqlInterviewRepository:
         answers: dict[str, dict[str, Answer]] = {row.id: {} for row in fresh}
         transitions: dict[str, list[Transition]] = {row.id: [] for row in fresh}
         for ids in chunks([row.id for row in fresh]):
-            one = len(ids) == 1
-            params = {"id": ids[0]} if one else {"ids": ids}
-            for a in self._db.execute(ANSWERS_OF[not one], params):
+            for a in self._db.execute(*ANSWERS_OF.params(ids)):
                 answers[a.interview_id][a.question_id] = Answer(
                     a.question_id, a.value, a.answered_at, a.followup_question, a.followup_answer
                 )
-            for t in self._db.execute(TRANSITIONS_OF[not one], params):
+            for t in self._db.execute(*TRANSITIONS_OF.params(ids)):
                 transitions[t.interview_id].append(
                     Transition(
                         InterviewState(t.from_state),
