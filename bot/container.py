@@ -27,7 +27,7 @@ from adapters.timephrases import read_time
 from bot.clock import SystemClock
 from bot.extras import require
 from bot.platform import Platform
-from bot.settings import Settings, SettingsError
+from bot.settings import POOL_OVERFLOW, Settings, SettingsError
 from core import wording
 from core.conversation import Conversation
 from core.delivery import Delivery, SendNow
@@ -183,7 +183,7 @@ def build_app(
     bank = load_bank(settings)
     analyst = analyst or make_analyst(settings, observe_model)
     cipher = Cipher(settings.encryption_keys) if settings.encryption_keys else None
-    engine = make_engine(settings.database_url, cipher, pool_size=20)
+    engine = make_engine(settings.database_url, cipher, pool=(settings.pool_size, POOL_OVERFLOW))
     try:
         check_readable(engine, cipher)
     except KeyMismatch as exc:

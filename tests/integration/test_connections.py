@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bot.container import build_app
-from bot.settings import Settings
+from bot.settings import BACKGROUND_CONNECTIONS, Settings
 from core.messages import Lane
 
 
@@ -47,3 +47,18 @@ def test_handlers_and_senders_working_at_once_keep_their_connections(database_ur
     assert not failures
     # Opened once each; before, all but five were closed on the way back and opened again.
     assert 0 < len(opened) <= threads
+
+
+def test_the_pool_is_as_large_as_the_settings_say(database_url: str) -> None:
+    """EXITBOT_DB_POOL caps the connections a process keeps; without it, one for each
+    request handler and sender and the background connections."""
+    chosen = Settings(DATABASE_URL=database_url, EXITBOT_DB_POOL=3)  # type: ignore[call-arg]
+    derived = Settings(  # type: ignore[call-arg]
+        DATABASE_URL=database_url, EXITBOT_HANDLERS=2, EXITBOT_SENDERS=1
+    )
+    for settings, size in ((chosen, 3), (derived, 2 + 1 + BACKGROUND_CONNECTIONS)):
+        app = build_app(settings, {})
+        try:
+            assert app.engine.pool.size() == size  # type: ignore[attr-defined]
+        finally:
+            app.close()
