@@ -29,7 +29,6 @@ from pathlib import Path
 from bench.databases import fresh_postgres, fresh_sqlite
 from bot.container import load_bank
 from bot.settings import Settings
-from tests.e2e.cli import EXITBOT
 from tests.e2e.script import ANSWERS
 from tests.e2e.test_slack import Server
 from tests.standins.openai import OpenAIStandIn, model_says
@@ -55,8 +54,7 @@ class BenchServer(Server):
             "--tool=callgrind",
             "--instr-atstart=no",
             f"--callgrind-out-file={self.callgrind}",
-            EXITBOT,
-            "serve",
+            *super().argv(),
         ]
 
     def counting(self, on: bool) -> None:
