@@ -232,7 +232,11 @@ def build_app(
         working=working,
     )
     delivery = Delivery(
-        uow=uow, ports=dict(ports or {}), clock=clock, on_unreachable=jobs.mark_unreachable
+        uow=uow,
+        ports=dict(ports or {}),
+        clock=clock,
+        on_unreachable=jobs.mark_unreachable,
+        posted=send_now.posted,
     )
     desk = HrDesk(
         actions=hr,

@@ -61,6 +61,10 @@ class SendNow:
 
     take: Callable[[list[OutboxItem]], None] | None = None
     lease_seconds: float = LEASE_SECONDS
+    # Messages this process has posted whose sent mark is not committed yet. The answer to
+    # one may arrive before its mark does (a chat API answers the sender after the reader
+    # sees it); the reply to that answer need not wait for the sweep.
+    posted: set[int] = field(default_factory=set)
 
 
 def backoff(
@@ -80,6 +84,8 @@ class Delivery:
     on_unreachable: Callable[[str, str], None] = field(default=lambda _id, _why: None)
     max_attempts: int = 8
     lease_seconds: float = LEASE_SECONDS
+    # Shared with SendNow: what was posted and is being marked sent.
+    posted: set[int] = field(default_factory=set)
 
     def send_due(self, limit: int = 50) -> DeliveryReport:
         with self.uow() as uow:
@@ -114,15 +120,19 @@ class Delivery:
             report += outcome
             if outcome.sent:
                 sent.append((item.id, ref))
+                self.posted.add(item.id)
             else:
                 stopped.add(item.to)
-        if sent or released:
-            with self.uow() as uow:
-                now = self.clock.now()
-                for item_id, ref in sent:
-                    uow.outbox.mark_sent(item_id, now, ref)
-                uow.outbox.release(released)
-                uow.commit()
+        try:
+            if sent or released:
+                with self.uow() as uow:
+                    now = self.clock.now()
+                    for item_id, ref in sent:
+                        uow.outbox.mark_sent(item_id, now, ref)
+                    uow.outbox.release(released)
+                    uow.commit()
+        finally:
+            self.posted.difference_update(item_id for item_id, _ in sent)
         return report + DeliveryReport(released=len(released))
 
     def _send(self, item: OutboxItem) -> tuple[DeliveryReport, str | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -144,6 +144,9 @@ def queued_to(row: Mapping[str, Any]) -> Address:
 OUTBOX = cast(Table, OutboxRow.__table__)
 INBOX = cast(Table, InboxRow.__table__)
 # The statements every answer runs, built (and their cache keys made) once.
+# Unsent messages to one place looked at before a new one is claimed to send at once: more
+# than a sender posts in one go are a backlog, which the sweep sends in order.
+UNSENT_LOOKED_AT = 64
 UNSENT_TO = (
     select(OutboxRow.id)
     .where(
@@ -153,7 +156,7 @@ UNSENT_TO = (
         OutboxRow.address_kind == bindparam("kind"),
         OutboxRow.failed_at.is_(None),
     )
-    .limit(1)
+    .limit(UNSENT_LOOKED_AT)
 )
 MARK_SENT = (
     update(OutboxRow)
@@ -233,18 +236,21 @@ class SqlOutbox:
         }
         self._new.append((row, message))
 
-    def write_new(self, lease_seconds: float | None = None) -> tuple[int, list[OutboxItem]]:
+    def write_new(
+        self, lease_seconds: float | None = None, posted: Set[int] = frozenset()
+    ) -> tuple[int, list[OutboxItem]]:
         """Stage the messages added in this unit of work: how many, and which of them are
         claimed (for `lease_seconds`) to be sent as soon as this commits. Only messages to a
-        place with nothing earlier still unsent are claimed, so that order holds; the
-        others wait for the sweep."""
+        place with nothing earlier still unsent are claimed, so that order holds (a message
+        in `posted`, posted but not yet marked sent, is not waited for); the others wait
+        for the sweep."""
         new, self._new = self._new, []
         if not new:
             return 0, []
         claimed: list[int] = []  # their places in `new`
         if lease_seconds is not None:
             until = self.clock.now() + timedelta(seconds=lease_seconds)
-            free = {to: not self._unsent_to(to) for to in {queued_to(row) for row, _ in new}}
+            free = {to: self._sent_to(to, posted) for to in {queued_to(row) for row, _ in new}}
             for n, (row, _) in enumerate(new):
                 if free[queued_to(row)]:
                     row["lease_until"] = until
@@ -257,9 +263,11 @@ class SqlOutbox:
             items.append(OutboxItem(ids[n], to, message, 0, row["interview_id"], lane))
         return len(new), items
 
-    def _unsent_to(self, to: Address) -> bool:
+    def _sent_to(self, to: Address, posted: Set[int]) -> bool:
+        """Whether everything earlier to this place has been posted."""
         params = {"address": to.id, "platform": to.platform, "kind": to.kind}
-        return self.db.scalar(UNSENT_TO, params) is not None
+        unsent = self.db.scalars(UNSENT_TO, params).all()
+        return len(unsent) < UNSENT_LOOKED_AT and all(n in posted for n in unsent)
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> Claimed[OutboxItem]:
         unfinished = and_(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))

@@ -116,7 +116,9 @@ class SqlUnitOfWork:
             self.interviews.sync()
             self._staged.write(self.db)
             take = self._send_now.take
-            queued, claimed = self.outbox.write_new(self._send_now.lease_seconds if take else None)
+            queued, claimed = self.outbox.write_new(
+                self._send_now.lease_seconds if take else None, self._send_now.posted
+            )
             self.db.commit()
         except IntegrityError as exc:
             self.db.rollback()

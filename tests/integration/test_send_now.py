@@ -9,7 +9,7 @@ from bot.container import App
 from core.events import UserMessage
 from core.interview import Person
 from core.messages import QuestionMessage
-from core.ports import DeliveryError, OutboxItem
+from core.ports import DeliveryError, OutboxItem, UnitOfWork
 from tests.conftest import PLATFORM, FakeChat, FakeClock
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe")
@@ -46,6 +46,32 @@ def test_a_reply_behind_an_unsent_message_waits_for_it(app: App, chat: FakeChat)
     assert app.delivery.drain().sent == 1
     questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
     assert questions == ["primary_reason", "trigger"]
+
+
+def test_an_answer_before_its_question_is_marked_sent_is_replied_to_at_once(
+    app: App, chat: FakeChat
+) -> None:
+    """A quick answer may be handled after its question is posted but before the sender
+    has marked it sent. Its reply is not left to the sweep (a claim and a round trip more,
+    and a wait for the sweep), and still comes after the question."""
+    batches = handed_over(app)
+    app.hr.start_now(JANE, by="UHR")
+    mark = app.delivery.uow
+
+    def answer_then_mark() -> UnitOfWork:
+        if not chat.to_user("UJANE")[4:]:  # only the question's batch is posted
+            app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+        return mark()
+
+    app.delivery.uow = answer_then_mark
+    app.outbox_ready.clear()
+    app.delivery.send(batches[0])
+    assert len(batches) == 2, "the reply waited for the question's sent mark"
+    assert not app.outbox_ready.is_set()
+    app.delivery.send(batches[1])
+    questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
+    assert questions == ["primary_reason", "trigger"]
+    assert app.delivery.drain().sent == 0
 
 
 def test_after_a_failure_the_persons_later_messages_follow_the_failed_one(
