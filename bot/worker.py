@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 Queued = tuple[int, int, list[OutboxItem] | None]
 STOP = -1
 BACKLOG_POLL_SECONDS = 0.25
+# At most this many messages (and a commit's more) are sent before they are marked sent.
+SEND_BATCH = 20
 
 
 class Worker:
@@ -250,9 +252,16 @@ class Worker:
 
     def _send_loop(self, waiting: queue.PriorityQueue[Queued]) -> None:
         while not self._stop.is_set():
-            _, _, items = waiting.get()
-            if items is None:
+            _, _, first = waiting.get()
+            if first is None:
                 continue
+            # What else waits goes with it (in the queue's order): marked sent in one
+            # transaction, not one each.
+            items = list(first)
+            with contextlib.suppress(queue.Empty):
+                while len(items) < SEND_BATCH:
+                    _, _, more = waiting.get_nowait()
+                    items += more or []
             try:
                 report = self.delivery.send(items)
                 self._sending.ok()

@@ -126,9 +126,7 @@ class Delivery:
         try:
             if sent or released:
                 with self.uow() as uow:
-                    now = self.clock.now()
-                    for item_id, ref in sent:
-                        uow.outbox.mark_sent(item_id, now, ref)
+                    uow.outbox.mark_sent(sent, self.clock.now())
                     uow.outbox.release(released)
                     uow.commit()
         finally:

@@ -279,7 +279,9 @@ class Outbox(Protocol):
         to this caller so another replica does not send them too."""
         ...
 
-    def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None: ...
+    def mark_sent(self, sent: Sequence[tuple[int, str | None]], at: datetime) -> None:
+        """These messages (id, the platform's reference to it) were sent `at`."""
+        ...
 
     def release(self, item_ids: Sequence[int]) -> None:
         """Give claimed messages back, unsent, for a later claim."""

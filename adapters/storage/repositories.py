@@ -327,9 +327,10 @@ class SqlOutbox:
                 .values(lease_until=None)
             )
 
-    def mark_sent(self, item_id: int, at: datetime, platform_ref: str | None) -> None:
-        params = {"b_item": item_id, "b_at": at, "b_ref": platform_ref}
-        self.db.execute(MARK_SENT, params)
+    def mark_sent(self, sent: Sequence[tuple[int, str | None]], at: datetime) -> None:
+        if sent:
+            params = [{"b_item": item_id, "b_at": at, "b_ref": ref} for item_id, ref in sent]
+            self.db.execute(MARK_SENT, params)
 
     def forget(self, interview_id: str) -> None:
         self.db.execute(delete(OutboxRow).where(OutboxRow.interview_id == interview_id))

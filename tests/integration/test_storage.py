@@ -265,7 +265,7 @@ def test_outbox_keeps_order_per_recipient_and_leases_what_it_hands_out(
     assert [(i.to.id, i.message.text) for i in claimed] == [("U1", "one"), ("U2", "hello")]  # type: ignore[union-attr]
     with uow() as work:
         assert work.outbox.claim_due(clock.now(), 10, 60) == []  # leased, and U1's "two" waits
-        work.outbox.mark_sent(claimed[0].id, clock.now(), "ts1")
+        work.outbox.mark_sent([(claimed[0].id, "ts1")], clock.now())
         work.outbox.mark_failed(
             claimed[1].id, clock.now(), "rate limited", clock.now() + timedelta(seconds=30)
         )
