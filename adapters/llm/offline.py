@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import cache
 from typing import Generic, TypeVar
 
 from adapters.llm.lexicon import (
@@ -368,9 +369,11 @@ class OfflineAnalyst:
         written = [text for entry in entries for text in entry.written()]
         if language is not None and not reads(language):
             return self._unread(entries, written, language)
+        # A short answer is a sentence of its own, scored again for the quotes: once will do.
+        score, tone = cache(reason_scores), cache(_tone)
         scores: Counter[Reason] = Counter()
         for text in written:
-            scores.update(reason_scores(text))
+            scores.update(score(text))
         primary = self._primary(entries, scores)
         secondary = [r for r, _ in scores.most_common() if r != primary]
         secondary += [r for r in self._low_rated(entries) if r != primary and r not in secondary]
@@ -379,8 +382,8 @@ class OfflineAnalyst:
             primary_reason=primary,
             secondary_reasons=secondary[:5],
             disclosures=list(dict.fromkeys(disclosures)),
-            sentiment=self._sentiment(entries, written),
-            quotes=self._quotes(written),
+            sentiment=self._sentiment(entries, written, tone),
+            quotes=self._quotes(written, score, tone),
             kept_by=self._answer_of(entries, "retention"),
             would_return=self._would_return(entries),
             suggested_action=SUGGESTED_ACTIONS.get(primary) if primary else None,
@@ -448,11 +451,16 @@ class OfflineAnalyst:
                 low.append(entry.category)
         return low
 
-    def _sentiment(self, entries: Sequence[TranscriptEntry], written: Sequence[str]) -> Sentiment:
+    def _sentiment(
+        self,
+        entries: Sequence[TranscriptEntry],
+        written: Sequence[str],
+        tone: Callable[[str], tuple[int, int]] = _tone,
+    ) -> Sentiment:
         """From their words, the options they picked ("Unsustainable") and their ratings,
         together: a run of the lowest ratings is not neutral because the words were few."""
         picked = [e.answer for e in entries if not e.free_text and e.number is None and e.answer]
-        tones = [_tone(t) for t in [*written, *picked]]
+        tones = [tone(t) for t in [*written, *picked]]
         positive = sum(p for p, _ in tones)
         negative = sum(n for _, n in tones)
         signals: list[float] = []
@@ -477,7 +485,12 @@ class OfflineAnalyst:
             return "negative"
         return "mixed" if positive and negative else "neutral"
 
-    def _quotes(self, written: Sequence[str]) -> list[str]:
+    def _quotes(
+        self,
+        written: Sequence[str],
+        score: Callable[[str], Counter[Reason]],
+        tone: Callable[[str], tuple[int, int]],
+    ) -> list[str]:
         scored: list[tuple[float, int, str]] = []
         for text in written:
             for match in _SENTENCE.finditer(text):
@@ -486,8 +499,8 @@ class OfflineAnalyst:
                 if words < 5 or _folded(sentence) in NOTHING_ANSWERS:
                     continue
                 weight = (
-                    2 * sum(reason_scores(sentence).values())
-                    + sum(_tone(sentence))
+                    2 * sum(score(sentence).values())
+                    + sum(tone(sentence))
                     + min(words, 30) / 10
                     - max(0, words - 45) / 5
                 )
