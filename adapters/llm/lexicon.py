@@ -14,6 +14,7 @@ from core.wording import DISCLOSURE_FOLLOW_UP
 # Word stems that point at each reason. Matched at word starts, case-folded.
 LEXICON: dict[Reason, tuple[str, ...]] = {
     Reason.CAREER_GROWTH: (
+        "team to lead",
         "promot",
         "career",
         "growth",
@@ -109,6 +110,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "work of a senior",
     ),
     Reason.COMPENSATION: (
+        "out of my pocket",
+        "out of pocket",
+        "rate got cut",
         "pay",
         "paid",
         "salary",
@@ -185,6 +189,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "pay gap",
     ),
     Reason.MANAGER: (
+        "expected of me",
+        "my review",
+        "marked down",
         "manager",
         "manger",
         "boss",
@@ -245,6 +252,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "his way",
     ),
     Reason.WORK_LIFE_BALANCE: (
+        "working from home",
+        "wfh",
+        "every night",
+        "out of hours",
+        "after hours",
         "hours",
         "overtime",
         "weekend",
@@ -391,6 +403,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "on empty",
     ),
     Reason.JOB_FIT: (
+        "short staffed",
+        "short-staffed",
+        "hired as",
+        "firefighting",
+        "codebase",
         "boring",
         "bored",
         "the work itself",
@@ -493,6 +510,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "chasing",
     ),
     Reason.CULTURE: (
+        "treated like",
+        "treat us like",
+        "treats us like",
         "culture",
         "colleague",
         "toxic",
@@ -721,6 +741,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "turned 60",
     ),
     Reason.INVOLUNTARY: (
+        "grant ended",
+        "grant ran out",
+        "funding ran out",
+        "the package",
+        "redundancy package",
         "laid off",
         "layoff",
         "lay off",
@@ -977,6 +1002,11 @@ VAGUE = (
     "felt like it",
     "it was time",
     "time for a change",
+    "everything",
+    "long story",
+    "don't know",
+    "dont know",
+    "not sure",
 )
 # Said plainly that nothing was wrong: nothing to dig into.
 CONTENT = ("no complaints", "everything was fine", "all good", "nothing wrong")
@@ -1017,6 +1047,12 @@ SUGGESTED_ACTIONS: dict[Reason, str] = {
 # first (an answer is flagged with the first kind it shows).
 DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
     "retaliation": (
+        "drop my grievance",
+        "drop the grievance",
+        "withdraw my grievance",
+        "drop my complaint",
+        "withdraw my complaint",
+        "affect my future",
         "retaliat",
         "after i reported",
         "after i raised",
@@ -1050,6 +1086,18 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "since i told",
     ),
     "harassment": (
+        "screams at",
+        "screamed at",
+        "screaming at",
+        "swears at",
+        "swore at",
+        "sworn at",
+        "i am stupid",
+        "i was stupid",
+        "me stupid",
+        "us stupid",
+        "me an idiot",
+        "me useless",
         "harass",
         "touching me",
         "touching my",
@@ -1084,6 +1132,8 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "stalk",
     ),
     "discrimination": (
+        "on my age",
+        "about my age",
         "discriminat",
         "racis",
         "sexis",
@@ -1119,6 +1169,13 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "someone younger",
     ),
     "safety": (
+        "not safe",
+        "isn't safe",
+        "wasn't safe",
+        "never safe",
+        "lone work",
+        "alone at night",
+        "on my own at night",
         "unsafe",
         "safety",
         "emergency exit",
@@ -1156,6 +1213,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "no working",
     ),
     "wage_hour": (
+        "below minimum",
+        "under minimum",
+        "less than minimum",
         "unpaid",
         "not paid",
         "never paid",
@@ -1200,6 +1260,15 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "never paid me",
     ),
     "pushed_out": (
+        "pushed me to resign",
+        "pushed to resign",
+        "forced to resign",
+        "forced me to resign",
+        "made me resign",
+        "told me to resign",
+        "told to resign",
+        "asked me to resign",
+        "rather than make adjustments",
         "resign or",
         "forced out",
         "forced me out",
