@@ -14,6 +14,9 @@ from core.wording import DISCLOSURE_FOLLOW_UP
 # Word stems that point at each reason. Matched at word starts, case-folded.
 LEXICON: dict[Reason, tuple[str, ...]] = {
     Reason.CAREER_GROWTH: (
+        "team lead role",
+        "my degree",
+        "training course",
         "team to lead",
         "promot",
         "career",
@@ -110,6 +113,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "work of a senior",
     ),
     Reason.COMPENSATION: (
+        "pension scheme",
+        "paid the same as",
         "out of my pocket",
         "out of pocket",
         "rate got cut",
@@ -189,6 +194,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "pay gap",
     ),
     Reason.MANAGER: (
+        "out of his depth",
+        "out of her depth",
+        "out of their depth",
         "expected of me",
         "my review",
         "marked down",
@@ -252,6 +260,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "his way",
     ),
     Reason.WORK_LIFE_BALANCE: (
+        "rotation",
+        "growing up without me",
         "working from home",
         "wfh",
         "every night",
@@ -336,6 +346,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "social life",
     ),
     Reason.WELLBEING: (
+        "arthritis",
+        "long covid",
         "burnout",
         "burned out",
         "burnt out",
@@ -403,6 +415,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "on empty",
     ),
     Reason.JOB_FIT: (
+        "skeleton crew",
+        "doing the work of",
+        "uses what i know",
+        "use my skills",
         "short staffed",
         "short-staffed",
         "hired as",
@@ -510,6 +526,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "chasing",
     ),
     Reason.CULTURE: (
+        "place of fear",
+        "everyone's leaving",
+        "everyone is leaving",
+        "says thank you",
+        "welfare",
         "treated like",
         "treat us like",
         "treats us like",
@@ -600,6 +621,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "banter",
     ),
     Reason.RELOCATION: (
+        "posted to",
+        "being posted",
         "relocat",
         "move to",
         "moved to",
@@ -741,6 +764,14 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "turned 60",
     ),
     Reason.INVOLUNTARY: (
+        "given notice",
+        "keep me on",
+        "post is being deleted",
+        "role ends",
+        "funding cuts",
+        "being franchised",
+        "is closing",
+        "sponsorship",
         "grant ended",
         "grant ran out",
         "funding ran out",
@@ -811,6 +842,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "position was cut",
     ),
     Reason.OTHER_OPPORTUNITY: (
+        "permanent post",
+        "family business",
+        "go full time with",
+        "role at a",
         "offer",
         "new job",
         "another company",
@@ -1047,6 +1082,7 @@ SUGGESTED_ACTIONS: dict[Reason, str] = {
 # first (an answer is flagged with the first kind it shows).
 DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
     "retaliation": (
+        "suddenly i'm on",
         "drop my grievance",
         "drop the grievance",
         "withdraw my grievance",
@@ -1086,6 +1122,11 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "since i told",
     ),
     "harassment": (
+        "grabbed my",
+        "bruise",
+        "spit at",
+        "spat at",
+        "made it a place of fear",
         "screams at",
         "screamed at",
         "screaming at",
@@ -1132,6 +1173,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "stalk",
     ),
     "discrimination": (
+        "headscarf",
+        "mental health diagnosis",
+        "my diagnosis",
         "on my age",
         "about my age",
         "discriminat",
@@ -1169,6 +1213,14 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "someone younger",
     ),
     "safety": (
+        "cracked",
+        "broken ladder",
+        "spit at",
+        "spat at",
+        "only one on shift",
+        "second person on",
+        "on my own on",
+        "caustic",
         "not safe",
         "isn't safe",
         "wasn't safe",
@@ -1213,6 +1265,14 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "no working",
     ),
     "wage_hour": (
+        "holiday entitlement",
+        "holiday pay",
+        "docked pay",
+        "docked my pay",
+        "docked our pay",
+        "paid for 30",
+        "hours when we work",
+        "refused to pay",
         "below minimum",
         "under minimum",
         "less than minimum",
@@ -1260,6 +1320,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "never paid me",
     ),
     "pushed_out": (
+        "choice to leave",
+        "sent home without pay",
+        "culture fit",
         "pushed me to resign",
         "pushed to resign",
         "forced to resign",
