@@ -1215,8 +1215,6 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
     "safety": (
         "cracked",
         "broken ladder",
-        "spit at",
-        "spat at",
         "only one on shift",
         "second person on",
         "on my own on",

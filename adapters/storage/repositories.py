@@ -143,10 +143,10 @@ def queued_to(row: Mapping[str, Any]) -> Address:
 
 OUTBOX = cast(Table, OutboxRow.__table__)
 INBOX = cast(Table, InboxRow.__table__)
-# The statements every answer runs, built (and their cache keys made) once.
 # Unsent messages to one place looked at before a new one is claimed to send at once: more
 # than a sender posts in one go are a backlog, which the sweep sends in order.
 UNSENT_LOOKED_AT = 64
+# The statements every answer runs, built (and their cache keys made) once.
 UNSENT_TO = (
     select(OutboxRow.id)
     .where(
