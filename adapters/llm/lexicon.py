@@ -123,10 +123,19 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "salary",
         "salaries",
         "salery",
-        "raise",
+        # "raised it with HR" and a stockroom are not about pay.
+        "a raise",
+        "no raise",
+        "pay raise",
+        "the raise",
+        "my raise",
+        "any raise",
+        "raises",
         "bonus",
         "equity",
-        "stock",
+        "stock option",
+        "stock grant",
+        "stock award",
         "compensation",
         "underpaid",
         "money",
@@ -908,6 +917,39 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
 # A stem this short is a whole word, inflected at most: "bus" is not "business", "uni" not
 # "uniform", "pay" not "payroll", "tax" not "taxi".
 SHORT_STEM = 4
+# Common words that start with a longer stem but are not the stem's word: a cold store's
+# temperature is not a temper, a dismissive manager dismissed nobody. Found by running every
+# stem over the 30,000 commonest English words (wordfreq) and keeping the unrelated ones.
+FALSE_FRIENDS = frozenset(
+    {
+        "temperature",
+        "temperatures",
+        "temperate",
+        "dismissive",
+        "dismissively",
+        "personality",
+        "personalities",
+        "personalised",
+        "personalized",
+        "operational",
+        "operationally",
+        "healthcare",
+        "motherboard",
+        "motherboards",
+        "doctorate",
+        "doctoral",
+        "parentheses",
+        "schoolteacher",
+        "processor",
+        "processors",
+        "procession",
+        "screenshot",
+        "screenshots",
+        "belongings",
+        "toxicology",
+        "exhaustive",
+    }
+)
 INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers", "ness", "ly", "y"})
 
 # Facts, not feelings: when one is stated it outweighs an incidental word ("laid off in the
@@ -1365,6 +1407,19 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
 }
 # The follow-up to a disclosure is core's own wording: thanks, and the person's choice.
 CAREFUL_FOLLOW_UP = DISCLOSURE_FOLLOW_UP
+# The reason a disclosure speaks of when the words name none, or name a lesser one: a grab
+# or a punishment for speaking up is about whoever manages, unpaid hours are about pay. Set
+# from how the labelled answers code each kind (bench/exit_answers.yaml, dev split).
+DISCLOSED_REASON: dict[Disclosure, Reason] = {
+    "harassment": Reason.MANAGER,
+    "retaliation": Reason.MANAGER,
+    "discrimination": Reason.CULTURE,
+    "safety": Reason.JOB_FIT,
+    "wage_hour": Reason.COMPENSATION,
+    "pushed_out": Reason.INVOLUNTARY,
+}
+# As much as two plain mentions: it leads where the words name nothing else, or a side remark.
+DISCLOSURE_WEIGHT = 4
 
 # Whoever gives one of these has said what matters most in that sentence.
 DOMINANT = (

@@ -23,10 +23,13 @@ from adapters.llm.lexicon import (
     CONCRETE,
     CONTENT,
     CONTRASTS,
+    DISCLOSED_REASON,
+    DISCLOSURE_WEIGHT,
     DISCLOSURES,
     DISMISSED,
     DOMINANT,
     EXCLUDERS,
+    FALSE_FRIENDS,
     FOLLOW_UPS,
     GENERIC_FOLLOW_UP,
     INFLECTIONS,
@@ -142,6 +145,8 @@ class _Matcher(Generic[L]):
                             found[label] += 1
                     covered = i + longest
                     continue
+            if token in FALSE_FRIENDS:
+                continue
             for end in self._lengths:
                 if end > len(token):
                     break
@@ -259,9 +264,21 @@ def reason_scores(text: str) -> Counter[Reason]:
     return scores
 
 
+def disclosed(
+    text: str, score: Callable[[str], Counter[Reason]] = reason_scores
+) -> tuple[Counter[Reason], Disclosure | None]:
+    """The answer's reason scores with the reason its serious disclosure speaks of, if any,
+    and that disclosure."""
+    scores = Counter(score(text))
+    disclosure = serious_disclosure(text)
+    if disclosure is not None:
+        scores[DISCLOSED_REASON[disclosure]] += DISCLOSURE_WEIGHT
+    return scores, disclosure
+
+
 def primary_reason(text: str) -> Reason | None:
     """The reason one answer gives above the others; None when it names none."""
-    found = reason_scores(text).most_common(1)
+    found = disclosed(text)[0].most_common(1)
     return found[0][0] if found else None
 
 
@@ -372,12 +389,15 @@ class OfflineAnalyst:
         # A short answer is a sentence of its own, scored again for the quotes: once will do.
         score, tone = cache(reason_scores), cache(_tone)
         scores: Counter[Reason] = Counter()
+        disclosures: list[Disclosure] = []
         for text in written:
-            scores.update(score(text))
+            found, disclosure = disclosed(text, score)
+            scores.update(found)
+            if disclosure is not None:
+                disclosures.append(disclosure)
         primary = self._primary(entries, scores)
         secondary = [r for r, _ in scores.most_common() if r != primary]
         secondary += [r for r in self._low_rated(entries) if r != primary and r not in secondary]
-        disclosures = [d for text in written if (d := serious_disclosure(text))]
         return Analysis(
             primary_reason=primary,
             secondary_reasons=secondary[:5],

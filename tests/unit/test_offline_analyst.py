@@ -233,7 +233,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     # Session 14 added two batches (80 and 80) whose wordings the rules only partly learned:
     # the floors are at or just under what the 694 score now (87%, 0.81, 96%).
     assert result.answers > 690
-    assert result.reason_accuracy >= 0.86, result.misses
+    assert result.reason_accuracy >= 0.87, result.misses
     assert result.probe.f1 >= 0.80, result.misses
     assert result.serious.recall >= 0.95, result.misses
 
@@ -268,6 +268,21 @@ def test_hard_answers_are_coded_by_what_they_mean(answer: str, reason: Reason) -
     assert primary_reason(answer) is reason
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # Nothing names the manager, or a side detail names something else: what the
+        # disclosure is about leads.
+        ("He grabbed my wrist in the stockroom when I got an order wrong.", Reason.MANAGER),
+        ("After I reported the missing cash they gave me the worst shifts going.", Reason.MANAGER),
+        ("They kept moving my targets until I had no choice but to resign.", Reason.INVOLUNTARY),
+    ],
+)
+def test_a_serious_disclosure_codes_the_reason_it_speaks_of(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+    assert analyst.summarize([entry("q", answer)]).primary_reason is reason
+
+
 def test_a_keyword_inside_another_word_decides_nothing() -> None:
     assert serious_disclosure("The agency told me they do not need me anymore.") is None
     assert primary_reason("The temperature in the cold store was the worst part.") is not (
@@ -287,6 +302,11 @@ def test_a_keyword_inside_another_word_decides_nothing() -> None:
         ("I went back to wearing a uniform for the union office.", Reason.PERSONAL),
         # ...and so is the short last word of a phrase: "head of" is not "head office".
         ("Head office decided everything and nobody else could.", Reason.CAREER_GROWTH),
+        # Common words that start with a longer stem without being its word.
+        ("My manager was dismissive of every idea I had.", Reason.INVOLUNTARY),
+        ("A personality clash with the new team lead.", Reason.PERSONAL),
+        ("After I raised it with HR the rota got worse.", Reason.COMPENSATION),
+        ("He grabbed my wrist in the stockroom when I got an order wrong.", Reason.COMPENSATION),
     ],
 )
 def test_a_short_word_does_not_match_inside_a_longer_one(answer: str, not_reason: Reason) -> None:
