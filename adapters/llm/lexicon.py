@@ -1503,9 +1503,12 @@ IRONIC = (
 )
 # Instructions to a model, inside an answer: the sentence carrying one is no evidence.
 INJECTION = re.compile(
-    r"ignore (all |any )?(previous|prior|above)|disregard|system\s*:|developer mode|"
+    r"ignore (all |any )?(previous|prior|above|everything|earlier|your|the instructions)|"
+    r"disregard|system\s*:|developer mode|"
     r"you are now|as an ai|classify this|mark this|print your|system prompt|"
-    r"primary_reason|\bassistant\b|</?answer>|\{[^{}]*\}|output (the )?sentiment|"
+    r"primary_reason|\bassistant\b|</?answer>|\{[^{}]*\}|"
+    r"output (the )?(sentiment|reason|label|category|json)|"
+    r"\b(reason|sentiment|label|category|probe|follow_?up|disclosure)\s*=|"
     r"do not ask follow",
     re.IGNORECASE,
 )
