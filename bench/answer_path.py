@@ -98,6 +98,8 @@ class Run:
     errors: int = 0
     wall: float = 0.0
     cpu: float = 0.0  # seconds of CPU the bot's processes used while answering
+    # ...and this process (the employees and the stand-ins of Slack and of the model)
+    harness_cpu: float = 0.0
     instructions: int | None = None  # executed while answering (under callgrind)
     failures: list[str] = field(default_factory=list)  # what each error was
 
@@ -207,6 +209,7 @@ def measure(
             threads = [threading.Thread(target=employee) for _ in range(concurrent)]
             assert server.process is not None
             cpu_before = tree_cpu(server.process.pid)
+            harness_before = time.process_time()
             if callgrind:
                 server.counting(on=True)
             began = time.perf_counter()
@@ -216,6 +219,7 @@ def measure(
                 thread.join()
             run.wall = time.perf_counter() - began
             run.cpu = tree_cpu(server.process.pid) - cpu_before
+            run.harness_cpu = time.process_time() - harness_before
             if callgrind:
                 server.counting(on=False)
                 run.instructions = server.instructions()
@@ -263,7 +267,7 @@ def main() -> None:
     header = (
         f"{'database':<11}{'C':>4} {'model':>7} {'answers':>8} {'answers/s':>10} "
         f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ack p50':>8} "
-        f"{'ack p99':>8} {'cpu ms':>7} {'errors':>7}"
+        f"{'ack p99':>8} {'cpu ms':>7} {'harness':>8} {'errors':>7}"
     )
     print(header, flush=True)
     for name, database in databases:
@@ -286,14 +290,16 @@ def main() -> None:
                 for label, timings in rows:
                     rate = len(timings) / run.wall if run.wall else 0.0
                     answered = len(run.probed) + len(run.others)
-                    cpu = run.cpu * 1000 / answered if answered and label == "all" else None
-                    shown_cpu = "" if cpu is None else f"{cpu:.1f}"
+                    whole = answered and label == "all"
+                    shown_cpu = f"{run.cpu * 1000 / answered:.1f}" if whole else ""
+                    harness = f"{run.harness_cpu * 1000 / answered:.1f}" if whole else ""
                     print(
                         f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
                         f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
                         f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
                         f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
-                        f"{shown_cpu:>7} {run.errors:>7}  {label if delay is not None else ''}",
+                        f"{shown_cpu:>7} {harness:>8} {run.errors:>7}  "
+                        f"{label if delay is not None else ''}",
                         flush=True,
                     )
                 for failure in run.failures:
