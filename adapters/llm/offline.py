@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from functools import cache
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 from adapters.llm.lexicon import (
@@ -24,6 +25,7 @@ from adapters.llm.lexicon import (
     CONTENT,
     CONTRASTS,
     DISCLOSED_REASON,
+    DISCLOSURE_FRAMES,
     DISCLOSURE_WEIGHT,
     DISCLOSURES,
     DISMISSED,
@@ -31,6 +33,8 @@ from adapters.llm.lexicon import (
     EXCLUDERS,
     FALSE_FRIENDS,
     FOLLOW_UPS,
+    FRAME_DOUBTS,
+    FRAME_REACH,
     GENERIC_FOLLOW_UP,
     INFLECTIONS,
     INJECTION,
@@ -69,6 +73,7 @@ def reads(language: str | None) -> bool:
 
 _TOKEN = re.compile(r"[\w'\u2019:/-]+|\$+|[.,;!?]")
 # A sentence ends at . ! or ? followed by a space or the end: `<!channel>` and `e.g.x` stay whole.
+_SENTENCE_ENDS = frozenset(".!?")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
 
 
@@ -127,8 +132,11 @@ class _Matcher(Generic[L]):
     def count(self, text: str | Read) -> Counter[L]:
         """How many times each label's stems start a word (or a phrase), outside a negation.
         The longest phrase at a place wins: "team lead job" is not also "team lead"."""
+        return Counter(label for label, _, _ in self.matches(text))
+
+    def matches(self, text: str | Read) -> Iterator[tuple[L, int, int]]:
+        """Each label found, with the tokens it spans (start, end)."""
         tokens, negated = read(text) if isinstance(text, str) else text
-        found: Counter[L] = Counter()
         covered = 0  # tokens before this are inside a phrase already counted
         for i, token in enumerate(tokens):
             if negated[i] or i < covered:
@@ -142,7 +150,7 @@ class _Matcher(Generic[L]):
                 if longest:
                     for label, parts in phrases:
                         if len(parts) == longest and _phrase_at(tokens, i, parts):
-                            found[label] += 1
+                            yield label, i, i + longest
                     covered = i + longest
                     continue
             if token in FALSE_FRIENDS:
@@ -156,8 +164,7 @@ class _Matcher(Generic[L]):
                 if end <= SHORT_STEM and token[:end].isalpha() and not _inflected(token, end):
                     continue
                 for label in labels:
-                    found[label] += 1
-        return found
+                    yield label, i, i + 1
 
 
 def _inflected(token: str, end: int) -> bool:
@@ -183,6 +190,10 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
 _REASONS = _Matcher(LEXICON)
 _TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
 _DISCLOSURES = _Matcher(DISCLOSURES)
+# Each frame's two halves, for telling when one sentence holds both.
+_FRAME_HALVES = tuple(
+    _Matcher({kind: halves[n] for kind, halves in DISCLOSURE_FRAMES.items()}) for n in (0, 1)
+)
 
 
 # Where an answer turns: what follows "but" or "however" is what the person means.
@@ -284,8 +295,34 @@ def primary_reason(text: str) -> Reason | None:
 
 def serious_disclosure(text: str) -> Disclosure | None:
     """The kind of thing HR must act on that an answer discloses, if any."""
-    found = _DISCLOSURES.count(evidence(text))
-    return next((kind for kind in DISCLOSURES if found[kind]), None)
+    whole = read(evidence(text))
+    found = _DISCLOSURES.count(whole)
+    if kind := next((kind for kind in DISCLOSURES if found[kind]), None):
+        return kind
+    return _framed(whole)
+
+
+def _framed(words: Read) -> Disclosure | None:
+    """A disclosure's two halves in one sentence, the harm not doubted and nothing cleared."""
+    tokens = words[0]
+    # Each token's sentence: the count of sentence ends before it.
+    sentence = list(accumulate((t in _SENTENCE_ENDS for t in tokens), initial=0))
+    starts = {(kind, sentence[i]) for kind, i, _ in _FRAME_HALVES[0].matches(words)}
+    if not starts:
+        return None  # the common case: nothing a frame starts from
+    cleared = {sentence[i] for mark, i, _ in _MARKS.matches(words) if mark == "cleared"}
+    for kind, start, end in _FRAME_HALVES[1].matches(words):
+        at = sentence[start]
+        if (kind, at) in starts and at not in cleared and not _doubted(tokens, start, end):
+            return kind
+    return None
+
+
+def _doubted(tokens: Sequence[str], start: int, end: int) -> bool:
+    """Whether a negation stands next to the harm at tokens[start:end] ("no one forced me",
+    "refused nothing", "nobody was left out"); one inside it ("no working brakes") is the harm."""
+    near = (*tokens[max(0, start - FRAME_REACH) : start], *tokens[end : end + FRAME_REACH])
+    return any(t in NEGATORS or t in FRAME_DOUBTS for t in near)
 
 
 def careful_question(earlier: Sequence[TranscriptEntry]) -> str | None:

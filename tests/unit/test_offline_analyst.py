@@ -230,12 +230,11 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # Session 14 added two batches (80 and 80) whose wordings the rules only partly learned:
-    # the floors are at or just under what the 694 score now (87%, 0.81, 96%).
-    assert result.answers > 690
-    assert result.reason_accuracy >= 0.87, result.misses
+    # At or just under what the 803 score now (89%, 0.81, 98%).
+    assert result.answers > 800
+    assert result.reason_accuracy >= 0.88, result.misses
     assert result.probe.f1 >= 0.80, result.misses
-    assert result.serious.recall >= 0.95, result.misses
+    assert result.serious.recall >= 0.97, result.misses
 
 
 @pytest.mark.parametrize(
@@ -385,6 +384,13 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         ("The rate worked out below minimum wage once travel was counted.", "wage_hour"),
         ("The owner screamed at the apprentices in front of clients.", "harassment"),
         ("He made jokes about my age in every team meeting.", "discrimination"),
+        # Two everyday things in one sentence that together are a disclosure.
+        (
+            "I blew the whistle on the fake fire drills and was off the rota in a week.",
+            ("retaliation"),
+        ),
+        ("The hoist has been broken since March and we still move residents with it.", "safety"),
+        ("The tips from the wedding are still owed to us.", "wage_hour"),
     ],
 )
 def test_serious_disclosures_get_a_careful_question_however_long(answer: str, kind: str) -> None:
@@ -402,6 +408,20 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         followup_answer="yes",
     )
     assert analyst.follow_up(PROBE, long, [asked]) is None  # asked once
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I raised my concerns and since then things have improved a lot.",
+        "The machine was old but it worked fine anyway.",
+        "I quit because the commute was too long, no one forced me.",
+        "The inclusion training was excellent and nobody was left out.",
+        "Pay was fine, overtime was owed only once and sorted within a week.",
+    ],
+)
+def test_everyday_words_near_a_disclosure_are_not_one(answer: str) -> None:
+    assert serious_disclosure(answer) is None
 
 
 @pytest.mark.parametrize(
