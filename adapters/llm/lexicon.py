@@ -115,6 +115,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "chance to lead",
         "manage people",
         "doing the same",
+        "above me",
     ),
     Reason.COMPENSATION: (
         "pension scheme",
@@ -273,6 +274,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "talks to me like",
         "her way",
         "his way",
+        "changes his mind",
+        "changes her mind",
+        "blames us",
+        "blamed us",
+        "blames me",
     ),
     Reason.WORK_LIFE_BALANCE: (
         "rotation",
@@ -361,6 +367,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "social life",
         "four day week",
         "four-day week",
+        "working late",
     ),
     Reason.WELLBEING: (
         "arthritis",
@@ -430,6 +437,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "well-being",
         "running on empty",
         "on empty",
+        "miscarriage",
     ),
     Reason.JOB_FIT: (
         "skeleton crew",
@@ -541,6 +549,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "not cut out",
         "instead of doing",
         "chasing",
+        "adding to my role",
+        "added to my role",
     ),
     Reason.CULTURE: (
         "place of fear",
@@ -641,6 +651,12 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "taken over",
         "takeover",
         "nobody cares",
+        "boys' club",
+        "boys club",
+        "old boys",
+        "lost its way",
+        "so negative",
+        "negativity",
     ),
     Reason.RELOCATION: (
         "posted to",
@@ -761,6 +777,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "my health",
         "family",
         "career break",
+        "private matter",
+        "personal matter",
+        "private reasons",
     ),
     Reason.RETIREMENT: (
         "retir",
@@ -863,6 +882,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "post was cut",
         "position was cut",
         "pulled me off",
+        "site closed",
+        "closed the site",
+        "site closure",
     ),
     Reason.OTHER_OPPORTUNITY: (
         "permanent post",
@@ -1240,6 +1262,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "throws things",
         "threw things",
         "throwing things",
+        "bullies",
+        "about my weight",
+        "about my looks",
     ),
     "discrimination": (
         "headscarf",
@@ -1338,6 +1363,14 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "ear protection",
         "ear defenders",
         "hearing defenders",
+        "guard taped",
+        "guards taped",
+        "guard removed",
+        "guards removed",
+        "without the guard",
+        "without a guard",
+        "left alone in charge",
+        "no second",
     ),
     "wage_hour": (
         "holiday entitlement",
@@ -1405,6 +1438,12 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "overtime never got paid",
         "never paid the overtime",
         "would be paid next",
+        "worked through every",
+        "worked through our",
+        "worked through lunch",
+        "allow breaks",
+        "nobody paid",
+        "no one paid",
     ),
     "pushed_out": (
         "choice to leave",
@@ -1450,6 +1489,14 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "freeze me out",
         "frozen out",
         "hand in my notice or",
+        "because i was off sick",
+        "for being off sick",
+        "for being sick",
+        "advertised it again",
+        "readvertised",
+        "re-advertised",
+        "advertised my job",
+        "advertised my role",
     ),
 }
 # A disclosure said in words no phrase above has: two things in one sentence, each common
@@ -1516,6 +1563,7 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "never fixed",
             "out of stock",
             "taped up",
+            "taped back",
             "leaking",
             "exposed",
             "use it anyway",
@@ -1573,6 +1621,8 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "wheelchair",
             "autis",
             "dyslex",
+            "stammer",
+            "stutter",
             "skin",
             "colour",
         ),
@@ -1610,8 +1660,9 @@ DISCLOSED_REASON: dict[Disclosure, Reason] = {
     "wage_hour": Reason.COMPENSATION,
     "pushed_out": Reason.INVOLUNTARY,
 }
-# As much as two plain mentions: it leads where the words name nothing else, or a side remark.
-DISCLOSURE_WEIGHT = 4
+# More than two plain mentions, or one of a reason weighted double ("I was moved to the worst
+# route" after a complaint is not relocation); less than one of a dismissal or retirement.
+DISCLOSURE_WEIGHT = 5
 
 # Whoever gives one of these has said what matters most in that sentence.
 DOMINANT = (
@@ -1701,7 +1752,9 @@ INJECTION = re.compile(
     r"primary_reason|\bassistant\b|</?answer>|\{[^{}]*\}|"
     r"output (the )?(sentiment|reason|label|category|json)|"
     r"\b(reason|sentiment|label|category|probe|follow_?up|disclosure)\s*=|"
-    r"do not ask follow",
+    r"do not ask follow|system override|classify (this |it |me )?as|"
+    r"(note|message|instructions?) (for|to) the (ai|model|bot|assistant)|"
+    r"this answer is (positive|negative|neutral)",
     re.IGNORECASE,
 )
 # Details that make a short answer concrete enough to leave alone.
