@@ -73,8 +73,9 @@ def reads(language: str | None) -> bool:
 
 _TOKEN = re.compile(r"[\w'\u2019:/-]+|\$+|[.,;!?]")
 # A sentence ends at . ! or ? followed by a space or the end: `<!channel>` and `e.g.x` stay whole.
-_SENTENCE_ENDS = frozenset(".!?")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+# The tokens (of _TOKEN) that end a sentence.
+_SENTENCE_ENDS = frozenset(".!?")
 
 
 def _tokens(text: str) -> list[str]:
