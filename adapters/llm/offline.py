@@ -47,6 +47,7 @@ from adapters.llm.lexicon import (
     NOTHING_ANSWERS,
     POSITIVE,
     REFUSALS,
+    REMEDIES,
     SELF_EXPLAINED,
     SHORT_STEM,
     SIDE,
@@ -195,6 +196,7 @@ _DISCLOSURES = _Matcher(DISCLOSURES)
 _FRAME_HALVES = tuple(
     _Matcher({kind: halves[n] for kind, halves in DISCLOSURE_FRAMES.items()}) for n in (0, 1)
 )
+_REMEDIES = _Matcher({"remedied": REMEDIES})
 
 
 # Where an answer turns: what follows "but" or "however" is what the person means.
@@ -295,33 +297,38 @@ def primary_reason(text: str) -> Reason | None:
 
 
 def serious_disclosure(text: str) -> Disclosure | None:
-    """The kind of thing HR must act on that an answer discloses, if any."""
-    whole = read(evidence(text))
-    found = _DISCLOSURES.count(whole)
-    if kind := next((kind for kind in DISCLOSURES if found[kind]), None):
-        return kind
-    return _framed(whole)
-
-
-def _framed(words: Read) -> Disclosure | None:
-    """A disclosure's two halves in one sentence, the harm not doubted and nothing cleared."""
+    """The kind of thing HR must act on that an answer discloses, if any: by phrase, or by a
+    frame's two halves in one sentence; not in a sentence that says it was put right."""
+    words = read(evidence(text))
     tokens = words[0]
-    # Each token's sentence: the count of sentence ends before it.
+    # Each token's sentence and clause: the count of their ends before it.
     sentence = list(accumulate((t in _SENTENCE_ENDS for t in tokens), initial=0))
-    starts = {(kind, sentence[i]) for kind, i, _ in _FRAME_HALVES[0].matches(words)}
-    if not starts:
-        return None  # the common case: nothing a frame starts from
-    cleared = {sentence[i] for mark, i, _ in _MARKS.matches(words) if mark == "cleared"}
-    for kind, start, end in _FRAME_HALVES[1].matches(words):
-        at = sentence[start]
-        if (kind, at) in starts and at not in cleared and not _doubted(tokens, start, end):
-            return kind
-    return None
+    clause = list(accumulate((t in CLAUSE_ENDS for t in tokens), initial=0))
+    remedied = {
+        clause[start]
+        for _, start, _ in _REMEDIES.matches(words)
+        if not _doubted(tokens, start, start)  # "never fixed" is no remedy
+    }
+    found = {kind for kind, at, _ in _DISCLOSURES.matches(words) if clause[at] not in remedied}
+    starts = {(kind, sentence[at]) for kind, at, _ in _FRAME_HALVES[0].matches(words)}
+    if starts:  # rarely: most answers hold nothing a frame starts from
+        cleared = {sentence[at] for mark, at, _ in _MARKS.matches(words) if mark == "cleared"}
+        found.update(
+            kind
+            for kind, start, end in _FRAME_HALVES[1].matches(words)
+            if (kind, sentence[start]) in starts
+            and sentence[start] not in cleared
+            and clause[start] not in remedied
+            and not _doubted(tokens, start, end)
+        )
+    # The graver kind first (DISCLOSURES' order): a report then a cut in shifts is
+    # retaliation, whatever the report was about.
+    return next((kind for kind in DISCLOSURES if kind in found), None)
 
 
 def _doubted(tokens: Sequence[str], start: int, end: int) -> bool:
-    """Whether a negation stands next to the harm at tokens[start:end] ("no one forced me",
-    "refused nothing", "nobody was left out"); one inside it ("no working brakes") is the harm."""
+    """Whether a negation stands next to tokens[start:end] ("no one forced me", "refused
+    nothing", "nobody was left out"); one inside it ("no working brakes") is part of it."""
     near = (*tokens[max(0, start - FRAME_REACH) : start], *tokens[end : end + FRAME_REACH])
     return any(t in NEGATORS or t in FRAME_DOUBTS for t in near)
 

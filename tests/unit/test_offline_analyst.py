@@ -230,11 +230,15 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 903 score now (88.5%, 0.805, 98%).
-    assert result.answers > 900
-    assert result.reason_accuracy >= 0.88, result.misses
-    assert result.probe.f1 >= 0.80, result.misses
+    # At or just under what the 943 score now (86%, 0.77, 98% found at 99% precision). The
+    # last 40 are remarks that name no reason ("As a gay man I felt completely accepted
+    # here."): they hold the reason and follow-up figures down (no reason is read in them, and
+    # the rules ask nothing where nothing is named), and no disclosure may be read in them.
+    assert result.answers > 940
+    assert result.reason_accuracy >= 0.86, result.misses
+    assert result.probe.f1 >= 0.76, result.misses
     assert result.serious.recall >= 0.97, result.misses
+    assert result.serious.precision >= 0.97, result.misses
 
 
 @pytest.mark.parametrize(
@@ -420,10 +424,35 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         "I quit because the commute was too long, no one forced me.",
         "The inclusion training was excellent and nobody was left out.",
         "Pay was fine, overtime was owed only once and sorted within a week.",
+        # Who someone is, said in passing, is no disclosure: the words of a harm must be there.
+        "As a gay man I felt completely accepted here.",
+        "I was pregnant for half my time here and they were wonderful about it.",
+        "My disability was accommodated from day one.",
+        "They refused my request for a transfer because the other team was full.",
+        "After I raised the idea of a rota swap, my manager set it up the next week.",
+        "We got new ladders and harnesses last year, the safety team is great.",
+        # Something put right.
+        "The ladder was missing a rung once and it was replaced the same day.",
+        "My pay was docked once by mistake and refunded the next day.",
     ],
 )
 def test_everyday_words_near_a_disclosure_are_not_one(answer: str) -> None:
     assert serious_disclosure(answer) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("The ladder was cracked for months and never fixed.", "safety"),
+        ("After I reported the broken ladder they fixed it but then cut my hours.", "retaliation"),
+        (
+            "As the only Black person on the team I was always given the worst routes.",
+            ("discrimination"),
+        ),
+    ],
+)
+def test_a_harm_not_put_right_is_still_one(answer: str, kind: str) -> None:
+    assert serious_disclosure(answer) == kind
 
 
 @pytest.mark.parametrize(
