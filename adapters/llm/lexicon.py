@@ -1131,7 +1131,9 @@ CONTENT = ("no complaints", "everything was fine", "all good", "nothing wrong")
 # Words that say why, as whole words ("as" must not match inside "was"), followed by the why
 # itself: "money, so yeah" names a reason and gives none.
 WHY_MARKERS = re.compile(
-    r"\b(because|since|as|so|when|after|due to|for example|e g|which)\b(\s+[\w']+){2,}"
+    r"\b(because|since|as|so|when|after|due to|for example|e g|which|"
+    # "I need part time and they only do full time": a second clause with its own subject.
+    r"and (?:they|we|i|i'm|it|he|she|nobody|everyone|there))\b(\s+[\w']+){2,}"
 )
 
 FOLLOW_UPS: dict[Reason, str] = {
@@ -1862,4 +1864,6 @@ REFUSALS = (
     "not comfortable talking",
     "not comfortable discussing",
     "not comfortable going into",
+    "private matter",
+    "personal matter",
 )

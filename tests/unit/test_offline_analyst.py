@@ -367,7 +367,14 @@ def test_a_bare_label_of_a_plain_reason_gets_one_question(answer: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "answer", ["Retiring.", "Emigrating to Australia.", "My wife got a job in Glasgow so we move."]
+    "answer",
+    [
+        "Retiring.",
+        "Emigrating to Australia.",
+        "My wife got a job in Glasgow so we move.",
+        # The why in a second clause of its own.
+        "I need part time and they only do full time.",
+    ],
 )
 def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
     assert analyst.follow_up(PROBE, answer, []) is None
@@ -457,7 +464,12 @@ def test_a_harm_not_put_right_is_still_one(answer: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["I'd rather not say.", "Prefer not to go into my manager, please skip that.", "No comment."],
+    [
+        "I'd rather not say.",
+        "Prefer not to go into my manager, please skip that.",
+        "No comment.",
+        "Private matter.",
+    ],
 )
 def test_a_refusal_is_never_probed(answer: str) -> None:
     assert analyst.follow_up(PROBE, answer, []) is None
