@@ -375,6 +375,22 @@ def test_a_serious_disclosure_reaches_hr_at_once_and_heads_the_summary(
     assert first.text.endswith("they said: yes please")
 
 
+def test_who_someone_is_said_in_passing_alerts_nobody(app: App, chat: FakeChat) -> None:
+    """A trait named with no harm done (as the analyst once read "gay" alone) is no
+    disclosure: no post to HR, and the employee is not asked whether HR should contact them
+    about it."""
+    app.hr.start_now(JANE, by="UHR")
+    say(app, "3")  # my manager
+    before = len(chat.to_hr())
+    say(app, "As a gay man I felt completely accepted here, my manager was great about it.")
+    assert chat.to_hr()[before:] == []
+    # The interview goes straight on to its next question.
+    assert isinstance(chat.to_user("UJANE")[-1], QuestionMessage)
+    say(app, "stop")
+    summary = next(m for m in chat.to_hr() if isinstance(m, SummaryMessage)).summary
+    assert summary.disclosures == []
+
+
 def test_an_instruction_inside_an_answer_changes_no_coded_field(app: App, chat: FakeChat) -> None:
     """Words aimed at a model are not evidence: the same interview with and without them
     is coded the same."""
