@@ -1803,15 +1803,18 @@ IRONIC = (
 )
 # Instructions to a model, inside an answer: the sentence carrying one is no evidence.
 INJECTION = re.compile(
+    # Markup anywhere; words only where a word starts (the check that fails fastest, so the
+    # long list below is tried at a few places of an answer, not at every letter).
+    r"</?answer>|\{[^{}]*\}|\b(?:"
     r"ignore (all |any )?(previous|prior|above|everything|earlier|your|the instructions)|"
     r"disregard|system\s*:|developer mode|"
     r"you are now|as an ai|classify this|mark this|print your|system prompt|"
-    r"primary_reason|\bassistant\b|</?answer>|\{[^{}]*\}|"
+    r"primary_reason|assistant\b|"
     r"output (the )?(sentiment|reason|label|category|json)|"
-    r"\b(reason|sentiment|label|category|probe|follow_?up|disclosure)\s*=|"
+    r"(reason|sentiment|label|category|probe|follow_?up|disclosure)\s*=|"
     r"do not ask follow|system override|classify (this |it |me )?as|"
     r"(note|message|instructions?) (for|to) the (ai|model|bot|assistant)|"
-    r"this answer is (positive|negative|neutral)",
+    r"this answer is (positive|negative|neutral))",
     re.IGNORECASE,
 )
 # Details that make a short answer concrete enough to leave alone.

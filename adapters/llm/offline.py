@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from functools import cache
 from itertools import accumulate
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 from adapters.llm.lexicon import (
@@ -134,7 +135,7 @@ class _Matcher(Generic[L]):
     def count(self, text: str | Read) -> Counter[L]:
         """How many times each label's stems start a word (or a phrase), outside a negation.
         The longest phrase at a place wins: "team lead job" is not also "team lead"."""
-        return Counter(label for label, _, _ in self.matches(text))
+        return Counter(map(itemgetter(0), self.matches(text)))
 
     def matches(self, text: str | Read) -> Iterator[tuple[L, int, int]]:
         """Each label found, with the tokens it spans (start, end)."""
@@ -191,11 +192,15 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
 
 _REASONS = _Matcher(LEXICON)
 _TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
-_DISCLOSURES = _Matcher(DISCLOSURES)
-# Each frame's two halves, for telling when one sentence holds both.
-_FRAME_HALVES = tuple(
-    _Matcher({kind: halves[n] for kind, halves in DISCLOSURE_FRAMES.items()}) for n in (0, 1)
-)
+# A disclosure's phrases (labelled with its kind) and its frame's first halves (labelled
+# `(FIRST, kind)`), read in one pass: most answers hold neither.
+FIRST = "first half"
+_DISCLOSURE_WORDS: dict[Disclosure | tuple[str, Disclosure], Sequence[str]] = {
+    kind: phrases for kind, phrases in DISCLOSURES.items()
+}
+_DISCLOSURE_WORDS.update({(FIRST, kind): halves[0] for kind, halves in DISCLOSURE_FRAMES.items()})
+_DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
+_FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
 
 
@@ -298,8 +303,17 @@ def primary_reason(text: str) -> Reason | None:
 
 def serious_disclosure(text: str) -> Disclosure | None:
     """The kind of thing HR must act on that an answer discloses, if any: by phrase, or by a
-    frame's two halves in one sentence; not in a sentence that says it was put right."""
+    frame's two halves in one sentence; not in a clause that says it was put right."""
     words = read(evidence(text))
+    phrases: list[tuple[Disclosure, int]] = []
+    firsts: list[tuple[Disclosure, int]] = []
+    for label, at, _ in _DISCLOSURES.matches(words):
+        if isinstance(label, tuple):
+            firsts.append((label[1], at))
+        else:
+            phrases.append((label, at))
+    if not phrases and not firsts:
+        return None  # most answers: nothing to weigh
     tokens = words[0]
     # Each token's sentence and clause: the count of their ends before it.
     sentence = list(accumulate((t in _SENTENCE_ENDS for t in tokens), initial=0))
@@ -309,13 +323,13 @@ def serious_disclosure(text: str) -> Disclosure | None:
         for _, start, _ in _REMEDIES.matches(words)
         if not _doubted(tokens, start, start)  # "never fixed" is no remedy
     }
-    found = {kind for kind, at, _ in _DISCLOSURES.matches(words) if clause[at] not in remedied}
-    starts = {(kind, sentence[at]) for kind, at, _ in _FRAME_HALVES[0].matches(words)}
-    if starts:  # rarely: most answers hold nothing a frame starts from
+    found = {kind for kind, at in phrases if clause[at] not in remedied}
+    if firsts:
+        starts = {(kind, sentence[at]) for kind, at in firsts}
         cleared = {sentence[at] for mark, at, _ in _MARKS.matches(words) if mark == "cleared"}
         found.update(
             kind
-            for kind, start, end in _FRAME_HALVES[1].matches(words)
+            for kind, start, end in _FRAME_HARMS.matches(words)
             if (kind, sentence[start]) in starts
             and sentence[start] not in cleared
             and clause[start] not in remedied
