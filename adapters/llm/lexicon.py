@@ -1412,6 +1412,14 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "wages were short",
         "pay packet was short",
         "pay packets were short",
+        "deducted the cost",
+        "deducted it from my",
+        "deducted without",
+        "had them deducted",
+        "had it deducted",
+        "still deducted",
+        "breaks deducted",
+        "break deducted",
     ),
     "pushed_out": (
         "choice to leave",
@@ -1514,8 +1522,6 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "i complain",
             "i gave evidence",
             "i filed",
-            "i went to",
-            "i told",
         ),
         (
             "written me up",
@@ -1545,7 +1551,6 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "treated as",
             "left out",
             "moved to",
-            "started",
             "cut",
         ),
     ),
@@ -1592,7 +1597,6 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("paid", "pay", "wage", "overtime", "tips", "break", "holiday"),
         (
             "docked",
-            "deducted",
             "withheld",
             "held back",
             "kept back",
@@ -1684,7 +1688,7 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
 }
-# A sentence that says the thing was put right discloses nothing for HR to act on ("the
+# A clause that says the thing was put right discloses nothing for HR to act on ("the
 # ladder was missing a rung once and it was replaced the same day"), unless a negation stands
 # by it ("never fixed").
 REMEDIES = (

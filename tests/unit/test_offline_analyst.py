@@ -438,6 +438,8 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         "They refused my request for a transfer because the other team was full.",
         "After I raised the idea of a rota swap, my manager set it up the next week.",
         "We got new ladders and harnesses last year, the safety team is great.",
+        "I told my manager I was leaving and she started planning my handover.",
+        "Tax was deducted from my wages like everyone else.",
         # Something put right.
         "The ladder was missing a rung once and it was replaced the same day.",
         "My pay was docked once by mistake and refunded the next day.",
