@@ -1522,6 +1522,7 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "i complain",
             "i gave evidence",
             "i filed",
+            "i told",
         ),
         (
             "written me up",
