@@ -193,12 +193,12 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
 _REASONS = _Matcher(LEXICON)
 _TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
 # A disclosure's phrases (labelled with its kind) and its frame's first halves (labelled
-# `(FIRST, kind)`), read in one pass: most answers hold neither.
-FIRST = "first half"
+# `(_FIRST, kind)`), read in one pass: most answers hold neither.
+_FIRST = "first half"
 _DISCLOSURE_WORDS: dict[Disclosure | tuple[str, Disclosure], Sequence[str]] = {
     kind: phrases for kind, phrases in DISCLOSURES.items()
 }
-_DISCLOSURE_WORDS.update({(FIRST, kind): halves[0] for kind, halves in DISCLOSURE_FRAMES.items()})
+_DISCLOSURE_WORDS.update({(_FIRST, kind): halves[0] for kind, halves in DISCLOSURE_FRAMES.items()})
 _DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
 _FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
