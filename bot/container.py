@@ -216,6 +216,7 @@ def build_app(
     )
     transactions.on_ended.append(endings.on_ended)
     read = partial(SqlUnitOfWork, engine, clock, read_only=True)
+    one_statement = partial(SqlUnitOfWork, engine, clock, one_statement=True)
     views = Views(
         uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group
     )
@@ -237,6 +238,7 @@ def build_app(
         clock=clock,
         on_unreachable=jobs.mark_unreachable,
         posted=send_now.posted,
+        one_statement=one_statement,
     )
     desk = HrDesk(
         actions=hr,
@@ -262,7 +264,7 @@ def build_app(
         jobs=jobs,
         views=views,
         delivery=delivery,
-        intake=Intake(uow=uow, clock=clock),
+        intake=Intake(uow=uow, clock=clock, one_statement=one_statement),
         desk=desk,
         api=HrApi(desk),
         clock=clock,

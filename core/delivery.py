@@ -86,6 +86,9 @@ class Delivery:
     lease_seconds: float = LEASE_SECONDS
     # Shared with SendNow: what was posted and is being marked sent.
     posted: set[int] = field(default_factory=set)
+    # Where messages are marked sent (and others let go): each a statement of its own that
+    # needs no transaction around it (the storage's cheapest unit; `uow` when not given).
+    one_statement: Callable[[], UnitOfWork] | None = None
 
     def send_due(self, limit: int = 50) -> DeliveryReport:
         with self.uow() as uow:
@@ -125,7 +128,7 @@ class Delivery:
                 stopped.add(item.to)
         try:
             if sent or released:
-                with self.uow() as uow:
+                with (self.one_statement or self.uow)() as uow:
                     uow.outbox.mark_sent(sent, self.clock.now())
                     uow.outbox.release(released)
                     uow.commit()

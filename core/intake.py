@@ -37,6 +37,9 @@ Handler = Callable[[InboxItem], None]
 class Intake:
     uow: Callable[[], UnitOfWork]
     clock: Clock
+    # Where a request is stored: one statement, so it needs no transaction of its own (the
+    # storage's cheapest unit; `uow` when not given).
+    one_statement: Callable[[], UnitOfWork] | None = None
     # Each platform's handler, registered by the composition root.
     handlers: dict[str, Handler] = field(default_factory=dict)
     max_attempts: int = 8
@@ -61,7 +64,7 @@ class Intake:
         refuse the request so that the platform sends it again."""
         take = self.take
         try:
-            with self.uow() as uow:
+            with (self.one_statement or self.uow)() as uow:
                 lease = self.lease_seconds if take else None
                 claimed = uow.inbox.add(platform, event_id, sender, content_type, body, lease)
                 uow.commit()

@@ -53,12 +53,18 @@ class SqlUnitOfWork:
         send_now: SendNow | None = None,
         *,
         read_only: bool = False,
+        one_statement: bool = False,
     ) -> None:
         """`on_outbox` is told after a commit that left messages in the outbox for the
         sweep; `send_now` is handed those it claimed to send at once. A `read_only` unit
         reads one snapshot and cannot commit: on SQLite it leaves the write lock to the
-        writers, so a digest over years of interviews holds up nobody's answer."""
+        writers, so a digest over years of interviews holds up nobody's answer. A
+        `one_statement` unit is for work that is one statement (a request stored, messages
+        marked sent): on PostgreSQL that statement commits as it runs, without the BEGIN
+        and COMMIT round trips of a transaction; on SQLite it is an ordinary unit (no round
+        trips to save, and its writers still take turns on the write lock)."""
         self._read_only = read_only
+        self._one_statement = one_statement
         self._engine = engine
         self._clock = clock
         self._on_outbox = on_outbox
@@ -73,6 +79,8 @@ class SqlUnitOfWork:
         _here.open = units_open_here() + 1
         try:
             self.db = self._engine.connect()
+            if self._one_statement and self._serial is None:
+                self.db = self.db.execution_options(isolation_level="AUTOCOMMIT")
         except BaseException:
             self._let_go()
             raise

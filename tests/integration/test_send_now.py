@@ -56,14 +56,15 @@ def test_an_answer_before_its_question_is_marked_sent_is_replied_to_at_once(
     and a wait for the sweep), and still comes after the question."""
     batches = handed_over(app)
     app.hr.start_now(JANE, by="UHR")
-    mark = app.delivery.uow
+    mark = app.delivery.one_statement
+    assert mark is not None  # where messages are marked sent
 
     def answer_then_mark() -> UnitOfWork:
         if not chat.to_user("UJANE")[4:]:  # only the question's batch is posted
             app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
         return mark()
 
-    app.delivery.uow = answer_then_mark
+    app.delivery.one_statement = answer_then_mark
     app.outbox_ready.clear()
     app.delivery.send(batches[0])
     assert len(batches) == 2, "the reply waited for the question's sent mark"

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from psycopg import pq
 from sqlalchemy import text
 
 from adapters.storage.database import make_engine, read_only
@@ -337,3 +338,29 @@ def test_only_reading_lasts_one_checkout_of_a_connection(migrated_sqlite: str) -
             other.execute("BEGIN IMMEDIATE")
     other.close()
     engine.dispose()
+
+
+def test_storing_a_request_opens_no_transaction_on_postgresql(
+    migrated_postgres: str, clock: FakeClock
+) -> None:
+    """Every answer is stored and its reply marked sent, each one statement: on PostgreSQL
+    a transaction around it would cost a BEGIN and a COMMIT, two more round trips."""
+    engine = make_engine(migrated_postgres, pool=(1, 0))  # one connection, used by each unit
+    try:
+        statuses = []
+        for one_statement in (True, False):
+            with SqlUnitOfWork(engine, clock, one_statement=one_statement) as work:
+                event = f"Ev{one_statement}"
+                work.inbox.add("test", event, "U1", "application/json", "{}")
+                statuses.append(work.db.connection.dbapi_connection.info.transaction_status)
+                work.commit()
+        assert statuses == [pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS]
+        # The connection an ordinary unit gets back is transactional again: what it does
+        # without a commit is rolled back.
+        with SqlUnitOfWork(engine, clock) as work:
+            work.inbox.add("test", "EvGone", "U1", "application/json", "{}")
+        with SqlUnitOfWork(engine, clock, read_only=True) as work:
+            events = work.db.execute(text("SELECT event_id FROM inbox ORDER BY id")).scalars()
+            assert list(events) == ["EvTrue", "EvFalse"]
+    finally:
+        engine.dispose()
