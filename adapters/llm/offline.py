@@ -323,7 +323,12 @@ def serious_disclosure(text: str) -> Disclosure | None:
         for _, start, _ in _REMEDIES.matches(words)
         if not _doubted(tokens, start, start)  # "never fixed" is no remedy
     }
-    found = {kind for kind, at in phrases if clause[at] not in remedied}
+    # "Nothing dangerous", "never unsafe": a negation just before a phrase denies it.
+    found = {
+        kind
+        for kind, at in phrases
+        if clause[at] not in remedied and (at == 0 or tokens[at - 1] not in NEGATORS)
+    }
     if firsts:
         starts = {(kind, sentence[at]) for kind, at in firsts}
         cleared = {sentence[at] for mark, at, _ in _MARKS.matches(words) if mark == "cleared"}
