@@ -1597,6 +1597,10 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "hours went",
             "shifts were cut",
             "hours were cut",
+            "wasn't renewed",
+            "not renewed",
+            "needs improvement",
+            "performance plan",
         ),
     ),
     "safety": (
@@ -1762,6 +1766,28 @@ REMEDIES = (
 # of it: "no one forced me", "they refused nothing", "the jokes were never at anyone's expense".
 FRAME_DOUBTS = frozenset({"nobody", "none", "neither", "nor"})
 FRAME_REACH = 3
+# What was done to someone for speaking up is often told in the next sentence: "I reported
+# the fiddled expenses. Next month my contract wasn't renewed." A retaliation frame's harm
+# may stand in the sentence after its report's when that sentence says it came after.
+FOLLOW_ONS = (
+    "next month",
+    "next week",
+    "the week after",
+    "the month after",
+    "straight after",
+    "soon after",
+    "shortly after",
+    "since then",
+    "after that",
+    "ever since",
+    "from then on",
+    "funny how",
+    "suddenly",
+    "a week later",
+    "weeks later",
+    "days later",
+)
+TOLD_AFTER: frozenset[Disclosure] = frozenset({"retaliation"})
 # The follow-up to a disclosure is core's own wording: thanks, and the person's choice.
 CAREFUL_FOLLOW_UP = DISCLOSURE_FOLLOW_UP
 # The reason a disclosure speaks of when the words name none, or name a lesser one: a grab

@@ -33,6 +33,7 @@ from adapters.llm.lexicon import (
     DOMINANT,
     EXCLUDERS,
     FALSE_FRIENDS,
+    FOLLOW_ONS,
     FOLLOW_UPS,
     FRAME_DOUBTS,
     FRAME_REACH,
@@ -53,6 +54,7 @@ from adapters.llm.lexicon import (
     SHORT_STEM,
     SIDE,
     SUGGESTED_ACTIONS,
+    TOLD_AFTER,
     VAGUE,
     WEIGHTS,
     WHY_MARKERS,
@@ -202,6 +204,7 @@ _DISCLOSURE_WORDS.update({(_FIRST, kind): halves[0] for kind, halves in DISCLOSU
 _DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
 _FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
+_FOLLOW_ONS = _Matcher({"after": FOLLOW_ONS})
 
 
 # Where an answer turns: what follows "but" or "however" is what the person means.
@@ -331,6 +334,13 @@ def serious_disclosure(text: str) -> Disclosure | None:
     }
     if firsts:
         starts = {(kind, sentence[at]) for kind, at in firsts}
+        # ...or, for what is told after, in the next sentence if it says it came after.
+        later = {sentence[at] for _, at, _ in _FOLLOW_ONS.matches(words)}
+        starts |= {
+            (kind, sentence[at] + 1)
+            for kind, at in firsts
+            if kind in TOLD_AFTER and sentence[at] + 1 in later
+        }
         cleared = {sentence[at] for mark, at, _ in _MARKS.matches(words) if mark == "cleared"}
         found.update(
             kind

@@ -230,16 +230,16 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,003 score now (86%, 0.77, 94% found at 98% precision). 40
+    # At or just under what the 1,003 score now (86%, 0.77, 95% found at 98% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): they
     # hold the reason and follow-up figures down (no reason is read in them, and the rules
     # ask nothing where nothing is named), and no disclosure may be read in them. The last
-    # 60 hold 24 disclosures in everyday words, five of them still missed (a report and
-    # what followed in two sentences, a need refused without a word for the harm).
+    # 60 hold 24 disclosures in everyday words, four of them still missed (a decline read as
+    # praise, a need refused without a word for the harm).
     assert result.answers > 1000
     assert result.reason_accuracy >= 0.855, result.misses
     assert result.probe.f1 >= 0.76, result.misses
-    assert result.serious.recall >= 0.94, result.misses
+    assert result.serious.recall >= 0.95, result.misses
     assert result.serious.precision >= 0.97, result.misses
 
 
@@ -422,6 +422,11 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
             "pushed_out",
         ),
         ("The roof scaffold had no edge protection for a month.", "safety"),
+        # What followed a report, told in the next sentence.
+        (
+            "I reported the missing rota hours to HR. A week later I was off the rota.",
+            "retaliation",
+        ),
     ],
 )
 def test_serious_disclosures_get_a_careful_question_however_long(answer: str, kind: str) -> None:
@@ -461,6 +466,8 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         # Something put right.
         "The ladder was missing a rung once and it was replaced the same day.",
         "My pay was docked once by mistake and refunded the next day.",
+        # A report, then a next sentence that does not say it came after.
+        "I reported the broken till to my manager. The worst part of the job was the queues.",
         # Denied.
         "The warehouse was cold in winter but never unsafe.",
         "There was nothing dangerous about the job, just boring.",
