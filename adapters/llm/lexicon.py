@@ -1871,6 +1871,9 @@ CLEARED = (
     "i will miss",
     "i'll miss",
 )
+# Where it started, not where it ended up: "my reviews went from great to 'needs
+# improvement'" clears nothing (the longer phrase is read instead of "great").
+DECLINES = tuple(f"from {word}" for word in ("great", "good", "fine", "ok", "okay", "decent"))
 # Praise that means its opposite: where one is said, "great" clears nothing.
 IRONIC = (
     "if you enjoy",

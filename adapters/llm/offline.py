@@ -25,6 +25,7 @@ from adapters.llm.lexicon import (
     CONCRETE,
     CONTENT,
     CONTRASTS,
+    DECLINES,
     DISCLOSED_REASON,
     DISCLOSURE_FRAMES,
     DISCLOSURE_WEIGHT,
@@ -213,7 +214,15 @@ _SEGMENT = re.compile(rf"([.;:!?\n,()]+|\s(?:{_TURNS})\s)", re.IGNORECASE)
 _CONTRAST = re.compile(rf"^\s*(?:{_TURNS})\b", re.IGNORECASE)
 _MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
 _BRACKETED = re.compile(r"\[[^\[\]]*\]|<[^<>]*>")
-_MARKS = _Matcher({"dominant": DOMINANT, "side": SIDE, "cleared": CLEARED, "ironic": IRONIC})
+_MARKS = _Matcher(
+    {
+        "dominant": DOMINANT,
+        "side": SIDE,
+        "cleared": CLEARED,
+        "ironic": IRONIC,
+        "decline": DECLINES,
+    }
+)
 
 
 def evidence(text: str) -> str:

@@ -230,12 +230,12 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,003 score now (86%, 0.77, 95% found at 98% precision). 40
+    # At or just under what the 1,003 score now (86%, 0.77, 96% found at 98% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): they
     # hold the reason and follow-up figures down (no reason is read in them, and the rules
     # ask nothing where nothing is named), and no disclosure may be read in them. The last
-    # 60 hold 24 disclosures in everyday words, four of them still missed (a decline read as
-    # praise, a need refused without a word for the harm).
+    # 60 hold 24 disclosures in everyday words, three of them still missed (a need
+    # refused without a word for the harm).
     assert result.answers > 1000
     assert result.reason_accuracy >= 0.855, result.misses
     assert result.probe.f1 >= 0.76, result.misses
@@ -425,6 +425,12 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         # What followed a report, told in the next sentence.
         (
             "I reported the missing rota hours to HR. A week later I was off the rota.",
+            "retaliation",
+        ),
+        # Where it started is no praise: "from good to needs improvement" is a decline.
+        (
+            "I told HR about the cash going missing. Since then my review went from good to "
+            "needs improvement.",
             "retaliation",
         ),
     ],
