@@ -26,6 +26,7 @@ from adapters.llm.lexicon import (
     CONTENT,
     CONTRASTS,
     DECLINES,
+    DENIABLE,
     DISCLOSED_REASON,
     DISCLOSURE_FRAMES,
     DISCLOSURE_WEIGHT,
@@ -206,6 +207,7 @@ _DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
 _FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
 _FOLLOW_ONS = _Matcher({"after": FOLLOW_ONS})
+_DENIABLE = _Matcher({"deniable": DENIABLE})
 
 
 # Where an answer turns: what follows "but" or "however" is what the person means.
@@ -335,12 +337,8 @@ def serious_disclosure(text: str) -> Disclosure | None:
         for _, start, _ in _REMEDIES.matches(words)
         if not _doubted(tokens, start, start)  # "never fixed" is no remedy
     }
-    # "Nothing dangerous", "never unsafe": a negation just before a phrase denies it.
-    found = {
-        kind
-        for kind, at in phrases
-        if clause[at] not in remedied and (at == 0 or tokens[at - 1] not in NEGATORS)
-    }
+    denied = {at for _, at, _ in _DENIABLE.matches(words) if _doubted(tokens, at, at, after=False)}
+    found = {kind for kind, at in phrases if clause[at] not in remedied and at not in denied}
     if firsts:
         starts = {(kind, sentence[at]) for kind, at in firsts}
         # ...or, for what is told after, in the next sentence if it says it came after.
@@ -364,10 +362,13 @@ def serious_disclosure(text: str) -> Disclosure | None:
     return next((kind for kind in DISCLOSURES if kind in found), None)
 
 
-def _doubted(tokens: Sequence[str], start: int, end: int) -> bool:
+def _doubted(tokens: Sequence[str], start: int, end: int, after: bool = True) -> bool:
     """Whether a negation stands next to tokens[start:end] ("no one forced me", "refused
-    nothing", "nobody was left out"); one inside it ("no working brakes") is part of it."""
-    near = (*tokens[max(0, start - FRAME_REACH) : start], *tokens[end : end + FRAME_REACH])
+    nothing", "nobody was left out"), or only before it; one inside it ("no working brakes")
+    is part of it."""
+    near = tokens[max(0, start - FRAME_REACH) : start]
+    if after:
+        near = (*near, *tokens[end : end + FRAME_REACH])
     return any(t in NEGATORS or t in FRAME_DOUBTS for t in near)
 
 

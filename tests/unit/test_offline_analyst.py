@@ -422,6 +422,9 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
             "pushed_out",
         ),
         ("The roof scaffold had no edge protection for a month.", "safety"),
+        # A lack is the harm: its negation is no denial.
+        ("We used chemicals with no gloves and no masks.", "safety"),
+        ("The extinguishers were never inspected.", "safety"),
         # What followed a report, told in the next sentence.
         (
             "I reported the missing rota hours to HR. A week later I was off the rota.",
@@ -474,7 +477,15 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         "My pay was docked once by mistake and refunded the next day.",
         # A report, then a next sentence that does not say it came after.
         "I reported the broken till to my manager. The worst part of the job was the queues.",
+        # Everyday sentences that the phrases of a second reading must not trip.
+        "My manager put a hand on my shoulder and said well done.",
+        "I worked my bum off for five years.",
+        "We had lots of fresh faces join this year and it was great.",
+        "I was there for six years until I resigned to travel.",
+        "I told them I was pregnant and my hours went up to suit me.",
+        "I loved mixing chemicals in the lab.",
         # Denied.
+        "I was never harassed or bullied here.",
         "The warehouse was cold in winter but never unsafe.",
         "There was nothing dangerous about the job, just boring.",
     ],
