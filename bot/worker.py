@@ -23,7 +23,7 @@ from core.delivery import Delivery
 from core.intake import Intake, IntakeReport
 from core.interview import InterviewEnded
 from core.jobs import Jobs
-from core.messages import Address
+from core.messages import Address, Lane
 from core.ports import InboxItem, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -252,16 +252,21 @@ class Worker:
 
     def _send_loop(self, waiting: queue.PriorityQueue[Queued]) -> None:
         while not self._stop.is_set():
-            _, _, first = waiting.get()
+            lane, _, first = waiting.get()
             if first is None:
                 continue
-            # What else waits goes with it (in the queue's order): marked sent in one
-            # transaction, not one each.
             items = list(first)
+            # Other replies waiting go with a reply (in the queue's order): marked sent in
+            # one transaction, not one each. Bulk goes one place at a time: a reply that
+            # arrives meanwhile then waits for one person's invitation, not for a batch of
+            # them at the platform's pace (which, not transactions, sets bulk's speed).
             with contextlib.suppress(queue.Empty):
-                while len(items) < SEND_BATCH:
-                    _, _, more = waiting.get_nowait()
-                    items += more or []
+                while lane == Lane.REPLY and len(items) < SEND_BATCH:
+                    entry = waiting.get_nowait()
+                    if entry[0] != Lane.REPLY or entry[2] is None:
+                        waiting.put(entry)  # bulk, or STOP: left where it was
+                        break
+                    items += entry[2]
             try:
                 report = self.delivery.send(items)
                 self._sending.ok()

@@ -179,6 +179,7 @@ def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
             connection.exec_driver_sql(
                 "UPDATE interviews SET due_at = now() WHERE state = 'SCHEDULED'"
             )
+        fan_out_began = time.monotonic()
         wait_for(lambda: len(slack.posts()) > 20, what="the fan-out to begin")
         replies = []
         for _ in range(3):
@@ -197,6 +198,7 @@ def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
             timeout=60,
             what="everyone's first question",
         )
+        fan_out = time.monotonic() - fan_out_began
     finally:
         for replica in replicas:
             replica.stop()
@@ -207,8 +209,11 @@ def test_a_fan_out_is_paced_under_slacks_limit_and_replies_go_first(
         p["channel"] for p in slack.posts() if str(p.get("text", "")).startswith("Hi Person")
     )
     assert len(intros) == 60 and set(intros.values()) == {1}
-    # 240 invitations take 6 s at 40 a second; each reply came well before that.
-    assert max(replies) < 2, replies
+    # 240 invitations take 5 s or more at 40 a second (after a burst of 40); a reply queued
+    # behind them would come near the end. Each came in well under half that time. (Measured
+    # against the fan-out, not a fixed bound: on this shared machine in a slow hour
+    # everything, the reply's own handling included, takes up to three times as long.)
+    assert fan_out >= 5 and max(replies) < fan_out / 2, (replies, fan_out)
 
 
 def test_on_sqlite_serve_runs_one_process_and_says_why(tmp_path: Path) -> None:

@@ -86,9 +86,11 @@ def chat() -> GatedChat:
     return GatedChat()
 
 
-def test_a_senders_queue_takes_replies_before_bulk(
+def one_sender_with_a_reply_and_invitations(
     app: App, chat: GatedChat, clock: FakeClock
-) -> None:
+) -> tuple[Worker, list[OutboxItem], list[list[OutboxItem]]]:
+    """A worker with one sender (not started), Jane's reply and thirty invitations claimed
+    for it, and the chat's gate closed."""
     claimed: list[list[OutboxItem]] = []
     app.send_now.take = claimed.append
     app.hr.start_now(JANE, by="UHR")
@@ -104,11 +106,23 @@ def test_a_senders_queue_takes_replies_before_bulk(
     worker = Worker(
         app.delivery, app.jobs, app.intake, app.outbox_ready, 3600, scheduler=False, senders=1
     )
+    return worker, reply, invitations
+
+
+@pytest.mark.parametrize("waiting", [1, 6])
+def test_a_senders_queue_takes_replies_before_bulk(
+    app: App, chat: GatedChat, clock: FakeClock, waiting: int
+) -> None:
+    """A reply goes before the bulk messages queued with it, and waits for one person's
+    invitation at most: a sender takes bulk one person at a time (it once took a batch of
+    them, which at a platform's pace held a reply for seconds)."""
+    worker, reply, invitations = one_sender_with_a_reply_and_invitations(app, chat, clock)
+    for batch in invitations[:waiting]:  # waiting when the sender starts
+        worker.take(batch)
     worker.start()
     try:
-        worker.take(invitations[0])
         assert chat.sending.wait(timeout=10)  # the sender is busy with the first invitation
-        for batch in invitations[1:]:
+        for batch in invitations[waiting:]:
             worker.take(batch)
         worker.take(reply)
         chat.gate.set()
