@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.llm.lexicon import CAREFUL_FOLLOW_UP
+from adapters.llm.lexicon import CAREFUL_FOLLOW_UP, DISCLOSURE_FRAMES, DISCLOSURES
 from adapters.llm.offline import (
     GENERIC_FOLLOW_UP,
     OfflineAnalyst,
@@ -543,3 +543,10 @@ def test_sentiment_reads_ratings_and_picked_options_with_the_words() -> None:
         entry("trigger", "I got an offer elsewhere."),
     ]
     assert analyst.summarize(entries).sentiment == "negative"
+
+
+def test_a_frames_halves_hold_no_phrase_that_alarms_alone() -> None:
+    """A phrase of the same kind finds the disclosure by itself: in a frame it is dead data."""
+    for kind, halves in DISCLOSURE_FRAMES.items():
+        for half in halves:
+            assert not set(half) & set(DISCLOSURES[kind]), kind
