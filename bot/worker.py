@@ -263,10 +263,10 @@ class Worker:
             with contextlib.suppress(queue.Empty):
                 while lane == Lane.REPLY and len(items) < SEND_BATCH:
                     entry = waiting.get_nowait()
-                    if entry[0] != Lane.REPLY or entry[2] is None:
-                        waiting.put(entry)  # bulk, or STOP: left where it was
+                    if entry[0] != Lane.REPLY:  # bulk, or STOP: left where it was
+                        waiting.put(entry)
                         break
-                    items += entry[2]
+                    items += entry[2] or []
             try:
                 report = self.delivery.send(items)
                 self._sending.ok()
