@@ -230,7 +230,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,003 score now (86%, 0.77, 96% found at 98% precision). 40
+    # At or just under what the 1,103 score now (86%, 0.77, 96% found at 98% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): they
     # hold the reason and follow-up figures down (no reason is read in them, and the rules
     # ask nothing where nothing is named), and no disclosure may be read in them. The last
@@ -250,6 +250,12 @@ def test_the_dev_split_stays_above_its_floors() -> None:
         ("My fixed-term contract ends on Friday.", Reason.INVOLUNTARY),
         ("Looking after my mum since her fall.", Reason.PERSONAL),
         ("The tools are ancient and the laptop crashes all day.", Reason.JOB_FIT),
+        ("Half the team left and were never replaced, my caseload doubled.", Reason.JOB_FIT),
+        (
+            "Our landlord is selling and we can only afford a flat two hours away.",
+            Reason.RELOCATION,
+        ),
+        ("They promised we are a family, then cut 30 jobs in December.", Reason.CULTURE),
         # Ruled out, then the real one.
         ("It was not the pay, it was the weekends on call.", Reason.WORK_LIFE_BALANCE),
         ("The pay was fine. Nobody ever trained me on anything.", Reason.CAREER_GROWTH),
