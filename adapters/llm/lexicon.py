@@ -385,6 +385,12 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "lied to me",
         "went back on",
         "the owner",
+        "the team leader",
+        "the team lead",
+        "my team leader",
+        "my team lead",
+        "our team leader",
+        "our team lead",
     ),
     Reason.WORK_LIFE_BALANCE: (
         "rotation",
@@ -2145,6 +2151,46 @@ DISCLOSED_REASON: dict[Disclosure, Reason] = {
 # More than two plain mentions, or one of a reason weighted double ("I was moved to the worst
 # route" after a complaint is not relocation); less than one of a dismissal or retirement.
 DISCLOSURE_WEIGHT = 5
+# Who did a harm, where an answer names them: a disclosure of harassment, retaliation or
+# discrimination speaks of the manager or of the culture by who it was.
+ACTORS: dict[Reason, tuple[str, ...]] = {
+    Reason.MANAGER: (
+        "manager",
+        "boss",
+        "supervisor",
+        "team leader",
+        "the team leader",
+        "my team leader",
+        "team lead",
+        "the team lead",
+        "my team lead",
+        "line manager",
+        "director",
+        "head chef",
+        "foreman",
+        "my lead",
+        "head of",
+        "gaffer",
+        "the owner",
+    ),
+    Reason.CULTURE: (
+        "colleague",
+        "coworker",
+        "co-worker",
+        "workmate",
+        "team mate",
+        "teammate",
+        "customer",
+        "client",
+        "patient",
+        "other staff",
+        "the other",
+        "one of the",
+        "the lads",
+        "the guys",
+        "the girls",
+    ),
+}
 
 # Whoever gives one of these has said what matters most in that sentence.
 DOMINANT = (

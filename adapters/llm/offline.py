@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import Generic, TypeVar
 
 from adapters.llm.lexicon import (
+    ACTORS,
     BARE,
     CAREFUL_FOLLOW_UP,
     CLAUSE_ENDS,
@@ -207,6 +208,7 @@ _DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
 _FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
 _FOLLOW_ONS = _Matcher({"after": FOLLOW_ONS})
+_ACTORS = _Matcher(ACTORS)
 _DENIABLE = _Matcher({"deniable": DENIABLE})
 
 
@@ -305,8 +307,19 @@ def disclosed(
     scores = Counter(score(text))
     disclosure = serious_disclosure(text)
     if disclosure is not None:
-        scores[DISCLOSED_REASON[disclosure]] += DISCLOSURE_WEIGHT
+        scores[_disclosed_reason(disclosure, text)] += DISCLOSURE_WEIGHT
     return scores, disclosure
+
+
+def _disclosed_reason(disclosure: Disclosure, text: str) -> Reason:
+    """What a harm done by people speaks of: who did it, where the answer says (a manager,
+    or colleagues and customers: the culture); otherwise the kind's own reason."""
+    usual = DISCLOSED_REASON[disclosure]
+    if usual not in ACTORS:
+        return usual
+    named = _ACTORS.count(text)
+    # A manager named leads: what they did, or did not do about it, is what HR can act on.
+    return next((reason for reason in ACTORS if named[reason]), usual)
 
 
 def primary_reason(text: str) -> Reason | None:

@@ -297,6 +297,10 @@ def test_hard_answers_are_coded_by_what_they_mean(answer: str, reason: Reason) -
         ("He grabbed my wrist in the stockroom when I got an order wrong.", Reason.MANAGER),
         ("After I reported the missing cash they gave me the worst shifts going.", Reason.MANAGER),
         ("They kept moving my targets until I had no choice but to resign.", Reason.INVOLUNTARY),
+        # Who did it, where the answer says: a colleague (the culture) or a manager.
+        ("A colleague kept sending me sexual jokes and HR told me to ignore it.", Reason.CULTURE),
+        ("One of the older drivers kept putting his hand on my back.", Reason.CULTURE),
+        ("My supervisor told the whole shift about my mental health diagnosis.", Reason.MANAGER),
     ],
 )
 def test_a_serious_disclosure_codes_the_reason_it_speaks_of(answer: str, reason: Reason) -> None:
