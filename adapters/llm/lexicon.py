@@ -1420,6 +1420,17 @@ NEGATIVE = (
     "isolat",
     "blame",
     "dismissive",
+    "useless",
+    "hopeless",
+    "incompetent",
+    "clueless",
+    "rubbish",
+    "horrible",
+    "nightmare",
+    "miserable",
+    "dreadful",
+    "appalling",
+    "shocking",
 )
 NOTHING_ANSWERS = {
     "nothing",

@@ -265,11 +265,15 @@ def reason_scores(text: str) -> Counter[Reason]:
     last: Counter[Reason] = Counter()  # ...and "that was the deciding factor" the one before
     whole = evidence(text)
     ironic = _MARKS.count(whole)["ironic"] > 0
+    praised: Counter[Reason] = Counter()  # "my manager is lovely...
     for clause, after_contrast in _segments(whole):
         words = read(clause)
         found = _REASONS.count(words)
         marks = _MARKS.count(words)
         _, negative = _tone(words)
+        if praised and after_contrast and negative and not found:
+            scores.update({r: 3 * n for r, n in praised.items()})  # ...but useless"
+        praised = Counter()
         ruled_out = (
             marks["cleared"]
             and not ironic
@@ -284,7 +288,7 @@ def reason_scores(text: str) -> Counter[Reason]:
             last = Counter()
             continue
         if ruled_out:
-            carry, last = False, Counter()
+            carry, last, praised = False, Counter(), found
             continue
         weight = 2
         if marks["side"]:

@@ -259,6 +259,8 @@ def test_the_dev_split_stays_above_its_floors() -> None:
         # Ruled out, then the real one.
         ("It was not the pay, it was the weekends on call.", Reason.WORK_LIFE_BALANCE),
         ("The pay was fine. Nobody ever trained me on anything.", Reason.CAREER_GROWTH),
+        # Praise taken back is no praise.
+        ("My line manager was lovely but hopeless.", Reason.MANAGER),
         # One dominant among several.
         ("A bit the salary, but mainly my manager.", Reason.MANAGER),
         (
