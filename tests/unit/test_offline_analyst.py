@@ -230,14 +230,14 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,103 score now (86%, 0.77, 96% found at 98% precision). 40
+    # At or just under what the 1,203 score now (88%, 0.77, 96% found at 98% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): they
     # hold the reason and follow-up figures down (no reason is read in them, and the rules
     # ask nothing where nothing is named), and no disclosure may be read in them. The last
     # 60 hold 24 disclosures in everyday words, three of them still missed (a need
     # refused without a word for the harm).
     assert result.answers > 1000
-    assert result.reason_accuracy >= 0.855, result.misses
+    assert result.reason_accuracy >= 0.87, result.misses
     assert result.probe.f1 >= 0.76, result.misses
     assert result.serious.recall >= 0.95, result.misses
     assert result.serious.precision >= 0.97, result.misses
