@@ -30,6 +30,7 @@ PROBE = TextQuestion(
     text="What happened that made you start thinking about leaving?",
     kind="text",
     probe=True,
+    role="trigger",
 )
 
 

@@ -1570,6 +1570,8 @@ FOLLOW_UPS: dict[Reason, str] = {
     Reason.RELOCATION: "Was it the move itself, or something here that could have made it work?",
 }
 GENERIC_FOLLOW_UP = "Could you say a little more about that? One example is plenty."
+# Asked why they leave, an answer that names no reason gets the question's point again.
+UNANSWERED_WHY = "Thank you. Was there something in particular that made you decide to leave?"
 
 SUGGESTED_ACTIONS: dict[Reason, str] = {
     Reason.CAREER_GROWTH: "Review growth paths and promotion criteria for this role and team.",
@@ -2440,4 +2442,16 @@ REFUSALS = (
     "not comfortable going into",
     "private matter",
     "personal matter",
+    "reasons private",
+    "reasons to myself",
+    "not to discuss",
+    "to not discuss",
+    "wish not to",
+    "get into it",
+    "get into that",
+    "don't want to talk about",
+    "do not want to talk about",
+    "can't say more",
+    "signed something",
+    "signed an nda",
 )

@@ -58,6 +58,7 @@ from adapters.llm.lexicon import (
     SIDE,
     SUGGESTED_ACTIONS,
     TOLD_AFTER,
+    UNANSWERED_WHY,
     VAGUE,
     WEIGHTS,
     WHY_MARKERS,
@@ -455,6 +456,12 @@ class OfflineAnalyst:
             return "What's one specific example that comes to mind?"
         if len(words) < 4 and not scores:
             return GENERIC_FOLLOW_UP
+        # Asked why they leave, they said something else ("As a gay man I felt accepted
+        # here."): ask the question's point again, not about what they said.
+        if not scores and question.role == "trigger":
+            if any(e.followup_question == UNANSWERED_WHY for e in earlier):
+                return None
+            return UNANSWERED_WHY
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
         dismissed = any(f" {d}" in f" {folded}" for d in DISMISSED)

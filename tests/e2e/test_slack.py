@@ -296,7 +296,8 @@ def test_a_stranger_gets_a_polite_answer(server: Server) -> None:
 def test_a_huge_answer_with_pings_reaches_hr_escaped(server: Server) -> None:
     start_jane(server)
     server.say("1")
-    huge = "They said <!channel> and <@UCEO> would fix it & nothing happened. " + "x" * 40_000
+    # It names a reason (the manager): the next question follows, with no follow-up first.
+    huge = "My manager said <!channel> and <@UCEO> would fix it & nothing happened. " + "x" * 40_000
     server.say(huge)
     assert server.slack.waiting_for(JANE) == "manager_rating"
     server.say("stop")

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from adapters.llm.lexicon import UNANSWERED_WHY
 from adapters.llm.offline import OfflineAnalyst
 from bot.container import App
 from core import wording
@@ -384,7 +385,11 @@ def test_who_someone_is_said_in_passing_alerts_nobody(app: App, chat: FakeChat) 
     before = len(chat.to_hr())
     say(app, "As a gay man I felt completely accepted here, my manager was great about it.")
     assert chat.to_hr()[before:] == []
-    # The interview goes straight on to its next question.
+    # Not asked whether HR should contact them, nor about what they said: only, once, the
+    # question's point again (the answer named no reason for leaving).
+    asked = chat.to_user("UJANE")[-1]
+    assert isinstance(asked, TextMessage) and asked.text == UNANSWERED_WHY
+    say(app, "Nothing really, I just fancied a change.")
     assert isinstance(chat.to_user("UJANE")[-1], QuestionMessage)
     say(app, "stop")
     summary = next(m for m in chat.to_hr() if isinstance(m, SummaryMessage)).summary

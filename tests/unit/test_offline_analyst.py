@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.llm.lexicon import CAREFUL_FOLLOW_UP, DISCLOSURE_FRAMES, DISCLOSURES
+from adapters.llm.lexicon import (
+    CAREFUL_FOLLOW_UP,
+    DISCLOSURE_FRAMES,
+    DISCLOSURES,
+    UNANSWERED_WHY,
+)
 from adapters.llm.offline import (
     GENERIC_FOLLOW_UP,
     OfflineAnalyst,
@@ -199,6 +204,36 @@ def test_follow_up_decisions(answer: str, followup: str | None) -> None:
     assert analyst.follow_up(PROBE, answer, []) == followup
 
 
+WHY_THEY_LEAVE = TextQuestion(
+    id="trigger", text="What made you think of leaving?", kind="text", probe=True, role="trigger"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "followup"),
+    [
+        # Said something, but no reason for leaving: the question's point, asked again.
+        ("The canteen was great and my desk was by the window.", UNANSWERED_WHY),
+        ("As a woman on the crew I always felt welcome here.", UNANSWERED_WHY),
+        # Never after a refusal, nothing, or a reason.
+        ("I'd rather keep my reasons to myself, thanks.", None),
+        ("I wish not to discuss the circumstances of my departure.", None),
+        ("Nothing, really.", None),
+        ("I wanted to lead a team, and after two years of asking there was no opening.", None),
+    ],
+)
+def test_an_answer_to_why_they_leave_that_names_no_reason_is_asked_again(
+    answer: str, followup: str | None
+) -> None:
+    assert analyst.follow_up(WHY_THEY_LEAVE, answer, []) == followup
+    # Once: and only where the question was why they leave.
+    asked = TranscriptEntry(
+        "trigger", "?", None, "trigger", answer, answer, followup_question=followup
+    )
+    assert analyst.follow_up(WHY_THEY_LEAVE, answer, [asked]) is None
+    assert analyst.follow_up(PROBE, answer, []) is None
+
+
 def test_no_follow_up_about_what_the_question_already_asked() -> None:
     about_manager = TextQuestion(
         id="m",
@@ -230,15 +265,14 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,203 score now (88%, 0.77, 96% found at 98% precision). 40
-    # are remarks that name no reason ("As a gay man I felt completely accepted here."): they
-    # hold the reason and follow-up figures down (no reason is read in them, and the rules
-    # ask nothing where nothing is named), and no disclosure may be read in them. The last
-    # 60 hold 24 disclosures in everyday words, three of them still missed (a need
-    # refused without a word for the harm).
+    # At or just under what the 1,203 score now (88%, 0.80, 96% found at 98% precision). 40
+    # are remarks that name no reason ("As a gay man I felt completely accepted here."): no
+    # reason and no disclosure may be read in them, and they are asked for a reason. 60 hold
+    # 24 disclosures in everyday words, three of them still missed (a need refused without a
+    # word for the harm).
     assert result.answers > 1000
     assert result.reason_accuracy >= 0.87, result.misses
-    assert result.probe.f1 >= 0.76, result.misses
+    assert result.probe.f1 >= 0.79, result.misses
     assert result.serious.recall >= 0.95, result.misses
     assert result.serious.precision >= 0.97, result.misses
 
