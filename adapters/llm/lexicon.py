@@ -2337,6 +2337,17 @@ SIDE = (
 # fine", "no issue with the team").
 CLEARED = (
     "fine",
+    "fair",
+    "brilliant",
+    "excellent",
+    "amazing",
+    "fantastic",
+    "reasonable",
+    "competitive",
+    "generous",
+    "helpful",
+    "friendly",
+    "wonderful",
     "ok",
     "okay",
     "great",
@@ -2373,6 +2384,9 @@ IRONIC = (
     "great perk",
     "really fulfilling",
     "i'll miss that",
+    "said no one",
+    "said nobody",
+    "said no-one",
 )
 # Instructions to a model, inside an answer: the sentence carrying one is no evidence.
 INJECTION = re.compile(

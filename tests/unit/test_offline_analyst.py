@@ -293,6 +293,13 @@ def test_the_dev_split_stays_above_its_floors() -> None:
         # Ruled out, then the real one.
         ("It was not the pay, it was the weekends on call.", Reason.WORK_LIFE_BALANCE),
         ("The pay was fine. Nobody ever trained me on anything.", Reason.CAREER_GROWTH),
+        # Praise clears what it praises...
+        (
+            "The pay was competitive and the team friendly; I'm going back to university.",
+            Reason.PERSONAL,
+        ),
+        # ...unless it is said to be no one's view.
+        ("Fantastic pay... said no one on the night shift.", Reason.COMPENSATION),
         # Praise taken back is no praise.
         ("My line manager was lovely but hopeless.", Reason.MANAGER),
         # One dominant among several.
