@@ -322,7 +322,7 @@ def _disclosed_reason(disclosure: Disclosure, text: str) -> Reason:
     usual = DISCLOSED_REASON[disclosure]
     if usual not in ACTORS:
         return usual
-    named = _ACTORS.count(text)
+    named = _ACTORS.count(evidence(text))
     # A manager named leads: what they did, or did not do about it, is what HR can act on.
     return next((reason for reason in ACTORS if named[reason]), usual)
 
