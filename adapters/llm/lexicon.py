@@ -1523,6 +1523,9 @@ NOTHING_ANSWERS = {
     "nothing really",
     "nothing else",
     "no comment",
+    "nothing to add",
+    "nothing more to add",
+    "nothing else to add",
 }
 VAGUE = (
     "things",

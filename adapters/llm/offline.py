@@ -454,6 +454,8 @@ class OfflineAnalyst:
         explained = WHY_MARKERS.search(folded) is not None or len(clauses) > 1
         if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
             return "What's one specific example that comes to mind?"
+        if not scores and not any(ch.isalnum() for ch in folded):
+            return None  # "-" or "...": nothing was said, so nothing to ask about
         if len(words) < 4 and not scores:
             return GENERIC_FOLLOW_UP
         # Asked why they leave, they said something else ("As a gay man I felt accepted

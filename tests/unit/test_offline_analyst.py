@@ -193,6 +193,8 @@ def test_what_would_have_kept_them_and_would_they_return() -> None:
         ("It was fine", "What's one specific example that comes to mind?"),
         ("nothing", None),
         ("n/a", None),
+        ("-", None),
+        ("Nothing to add.", None),
         ("My manager never gave feedback because she was stretched across three teams.", None),
         (
             "I wanted to lead a team, and after two years of asking there was still no opening for it.",
