@@ -392,9 +392,12 @@ def _doubted(tokens: Sequence[str], start: int, end: int, after: bool = True) ->
 
 def careful_question(earlier: Sequence[TranscriptEntry]) -> str | None:
     """The careful question after a disclosure: thanks and a choice, once an interview."""
-    if any(e.followup_question == CAREFUL_FOLLOW_UP for e in earlier):
-        return None
-    return CAREFUL_FOLLOW_UP
+    return _once(CAREFUL_FOLLOW_UP, earlier)
+
+
+def _once(followup: str, earlier: Sequence[TranscriptEntry]) -> str | None:
+    """`followup`, unless the interview asked it already."""
+    return None if any(e.followup_question == followup for e in earlier) else followup
 
 
 def refused(text: str) -> bool:
@@ -454,16 +457,14 @@ class OfflineAnalyst:
         explained = WHY_MARKERS.search(folded) is not None or len(clauses) > 1
         if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
             return "What's one specific example that comes to mind?"
-        if not scores and not any(ch.isalnum() for ch in folded):
-            return None  # "-" or "...": nothing was said, so nothing to ask about
-        if len(words) < 4 and not scores:
-            return GENERIC_FOLLOW_UP
-        # Asked why they leave, they said something else ("As a gay man I felt accepted
-        # here."): ask the question's point again, not about what they said.
-        if not scores and question.role == "trigger":
-            if any(e.followup_question == UNANSWERED_WHY for e in earlier):
-                return None
-            return UNANSWERED_WHY
+        if not scores:
+            if not any(ch.isalnum() for ch in folded):
+                return None  # "-" or "...": nothing was said, so nothing to ask about
+            if len(words) < 4:
+                return GENERIC_FOLLOW_UP
+            # Asked why they leave, they said something else ("As a gay man I felt accepted
+            # here."): ask the question's point again, not about what they said.
+            return _once(UNANSWERED_WHY, earlier) if question.role == "trigger" else None
         # A reason named without its why, unless the question was already about that reason.
         named = [r for r, _ in scores.most_common() if r != question.category]
         dismissed = any(f" {d}" in f" {folded}" for d in DISMISSED)
@@ -479,12 +480,8 @@ class OfflineAnalyst:
         concrete = len(words) >= 6 and CONCRETE.search(folded) is not None
         if named and not explained and not concrete and len(words) < 12:
             asked = FOLLOW_UPS.get(named[0], GENERIC_FOLLOW_UP)
-            if (
-                asked
-                and _folded(asked) != _folded(question.text)
-                and not any(e.followup_question == asked for e in earlier)
-            ):
-                return asked
+            if asked and _folded(asked) != _folded(question.text):
+                return _once(asked, earlier)
         return None
 
     def summarize(
