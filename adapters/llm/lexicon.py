@@ -1346,7 +1346,6 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "sole trader",
         "side hustle",
         "side business",
-        "permanent job",
         "permanent role",
         "permanent position",
     ),

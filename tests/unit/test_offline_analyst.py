@@ -58,6 +58,14 @@ def test_reasons_ruled_out_do_not_count(answer: str) -> None:
     assert Reason.COMPENSATION not in reason_scores(answer)
 
 
+def test_a_permanent_job_promised_and_not_given_is_no_new_opportunity() -> None:
+    """Regression: "permanent job" was also entered under another opportunity, so a contract
+    that was not made permanent listed a new job among its reasons."""
+    scores = reason_scores("They promised a permanent job and never gave me one.")
+    assert Reason.OTHER_OPPORTUNITY not in scores
+    assert scores.most_common(1)[0][0] is Reason.INVOLUNTARY
+
+
 def test_a_lack_is_still_a_reason() -> None:
     assert reason_scores("No raise in three years, but I loved the team.")[Reason.COMPENSATION] > 0
 
