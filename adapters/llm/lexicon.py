@@ -165,6 +165,15 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "a team leader role",
         "as far as i can",
         "gone as far",
+        "did in week one",
+        "did on day one",
+        "same as day one",
+        "same as week one",
+        "have a degree",
+        "have a master's degree",
+        "have a masters degree",
+        "have a phd",
+        "with a degree",
     ),
     Reason.COMPENSATION: (
         "pension scheme",
@@ -291,6 +300,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "pay increment",
         "annual increment",
         "no increment",
+        "flat rate",
     ),
     Reason.MANAGER: (
         "out of his depth",
@@ -413,6 +423,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "on my own from",
         "says thanks",
         "say thanks",
+        "cancelled my appraisal",
+        "canceled my appraisal",
+        "postponed my appraisal",
+        "never had an appraisal",
+        "no appraisal",
     ),
     Reason.WORK_LIFE_BALANCE: (
         "rotation",
@@ -529,6 +544,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "move to days",
         "move to day shifts",
         "fully remote",
+        "moved to nights",
+        "moved onto nights",
+        "moved to days",
+        "moved to weekends",
     ),
     Reason.WELLBEING: (
         "arthritis",
@@ -780,6 +799,17 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "smaller and smaller",
         "quotas",
         "sales quota",
+        "not my thing",
+        "don't like working",
+        "dont like working",
+        "didn't like working",
+        "don't actually like",
+        "don't enjoy the work",
+        "didn't enjoy the work",
+        "don't enjoy working",
+        "didn't enjoy working",
+        "don't like the work",
+        "didn't like the work",
     ),
     Reason.CULTURE: (
         "place of fear",
@@ -934,6 +964,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "senior management",
         "upper management",
         "top management",
+        "don't want to be part of",
+        "want no part of",
+        "against my values",
     ),
     Reason.RELOCATION: (
         "posted to",
@@ -1037,6 +1070,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "petrol costs",
         "petrol prices",
         "on petrol",
+        "we've been posted",
+        "posted abroad",
+        "posted overseas",
     ),
     Reason.PERSONAL: (
         "care for",
@@ -1271,6 +1307,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "closing our",
         "stopped giving me",
         "being automated",
+        "no longer exists",
+        "no longer exist",
     ),
     Reason.OTHER_OPPORTUNITY: (
         "permanent post",
@@ -1400,6 +1438,22 @@ FALSE_FRIENDS = frozenset(
         "toxicology",
         "exhaustive",
     }
+)
+# Phrases that hold a reason's word but give no reason for leaving: thanks for "the
+# opportunity" is not a new job, "learned a lot" is not a want of learning, and being "moved
+# to another team" is no move of house.
+UNRELATED = (
+    "thanks for the opportunity",
+    "thank you for the opportunity",
+    "grateful for the opportunity",
+    "learned a lot",
+    "learnt a lot",
+    "learned so much",
+    "learnt so much",
+    "moved to another team",
+    "moved to a different team",
+    "moved to another department",
+    "moved to a different department",
 )
 INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers", "ness", "ly", "y"})
 
@@ -1688,6 +1742,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "hand on my waist",
         "pinched my",
         "pinching my",
+        "rude to me every day",
+        "rude to me every single day",
+        "rude to me daily",
     ),
     "discrimination": (
         "mental health diagnosis",
@@ -1887,6 +1944,11 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "break deducted",
         "paid for 7",
         "paid for 6",
+        "took a cut of",
+        "taking a cut of",
+        "took a cut from",
+        "take a cut from",
+        "takes a cut from",
     ),
     "pushed_out": (
         "choice to leave",
@@ -1954,6 +2016,12 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "so i would quit",
         "to make me leave",
         "to get me to leave",
+        "then advertised it",
+        "later advertised it",
+        "advertised my position",
+        "advertised the same job",
+        "advertised the same role",
+        "advertised the same position",
     ),
 }
 # A disclosure said in words no phrase above has: two things in one sentence, each common
@@ -1991,6 +2059,8 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "made a complaint",
             "told hr",
             "i flagged",
+            "stop complaining",
+            "kept complaining",
         ),
         (
             "written me up",
@@ -2180,6 +2250,10 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "hours went from",
             "hours went down",
             "shifts went down",
+            "talked over",
+            "talk over",
+            "talks over",
+            "spoken over",
         ),
     ),
 }
@@ -2422,14 +2496,18 @@ CONCRETE = re.compile(
     r"instead of|in front of|per|since \w+)\b"
 )
 # An ending that is not a plain fact: being fired is worth one kind question.
-DISMISSED = ("fired", "dismiss", "sacked", "probation")
+DISMISSED = ("fired", "dismiss", "sacked", "probation", "let go")
 # Reasons that need no "why": a fact stated is the whole answer.
 SELF_EXPLAINED = frozenset(
     {Reason.RETIREMENT, Reason.RELOCATION, Reason.PERSONAL, Reason.INVOLUNTARY}
 )
-# ...unless it is only a label this many words long, and not retirement.
+# ...unless it is only a label this many words long, and not retirement, nor an ending the
+# company made ("Laid off.", "Contract ended.": nothing more to ask but whether it was a
+# dismissal, which DISMISSED asks about)...
 BARE = 3
-NEVER_PROBED = frozenset({Reason.RETIREMENT})
+NEVER_PROBED = frozenset({Reason.RETIREMENT, Reason.INVOLUNTARY})
+# ...nor a label that says where ("moving to scotland", "relocating abroad").
+WHERE = frozenset({"to", "abroad", "overseas", "home", "back"})
 # Someone who would rather not say: their wish is kept, with no follow-up.
 REFUSALS = (
     "rather not",

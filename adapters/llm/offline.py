@@ -59,8 +59,10 @@ from adapters.llm.lexicon import (
     SUGGESTED_ACTIONS,
     TOLD_AFTER,
     UNANSWERED_WHY,
+    UNRELATED,
     VAGUE,
     WEIGHTS,
+    WHERE,
     WHY_MARKERS,
 )
 from core.analysis import Analysis, Disclosure, Sentiment
@@ -124,9 +126,14 @@ class _Matcher(Generic[L]):
     """Counts stems in text, each keyed to a label. Indexed by a phrase's first word, or a
     single stem's prefix, so a text is read once however long the lexicon is."""
 
-    def __init__(self, stems: Mapping[L, Sequence[str]]) -> None:
+    def __init__(self, stems: Mapping[L, Sequence[str]], unrelated: Sequence[str] = ()) -> None:
         self._stems: dict[str, list[L]] = defaultdict(list)
-        self._phrases: dict[str, list[tuple[L, list[str]]]] = defaultdict(list)
+        self._phrases: dict[str, list[tuple[L | None, list[str]]]] = defaultdict(list)
+        # A phrase that holds a label's word but names none ("thanks for the opportunity")
+        # covers its words, labelled None, and is never yielded.
+        for phrase in unrelated:
+            parts = phrase.split()
+            self._phrases[parts[0]].append((None, parts))
         for label, entries in stems.items():
             for stem in entries:
                 parts = stem.split()
@@ -158,7 +165,11 @@ class _Matcher(Generic[L]):
                         longest = size
                 if longest:
                     for label, parts in phrases:
-                        if len(parts) == longest and _phrase_at(tokens, i, parts):
+                        if (
+                            label is not None
+                            and len(parts) == longest
+                            and _phrase_at(tokens, i, parts)
+                        ):
                             yield label, i, i + longest
                     covered = i + longest
                     continue
@@ -196,7 +207,7 @@ def _phrase_at(tokens: Sequence[str], i: int, parts: Sequence[str]) -> bool:
     )
 
 
-_REASONS = _Matcher(LEXICON)
+_REASONS = _Matcher(LEXICON, UNRELATED)
 _TONE = _Matcher({"positive": POSITIVE, "negative": NEGATIVE})
 # A disclosure's phrases (labelled with its kind) and its frame's first halves (labelled
 # `(_FIRST, kind)`), read in one pass: most answers hold neither.
@@ -218,6 +229,7 @@ _TURNS = "|".join(CONTRASTS)
 _SEGMENT = re.compile(rf"([.;:!?\n,()]+|\s(?:{_TURNS})\s)", re.IGNORECASE)
 _CONTRAST = re.compile(rf"^\s*(?:{_TURNS})\b", re.IGNORECASE)
 _MARKUP = re.compile(r"\{[^{}]*\}|</?answer>", re.IGNORECASE)
+_BULLETS = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]", re.MULTILINE)
 _BRACKETED = re.compile(r"\[[^\[\]]*\]|<[^<>]*>")
 _MARKS = _Matcher(
     {
@@ -235,7 +247,7 @@ def evidence(text: str) -> str:
     plain = _MARKUP.sub(" ", text)
     # "[assistant: reason=x] I was laid off": the bracket goes, the sentence stays.
     plain = _BRACKETED.sub(lambda m: " " if _instructs(m.group()) else m.group(), plain)
-    return " ".join(s for s in _SENTENCE.findall(plain) if not INJECTION.search(s)).strip()
+    return "\n".join(s for s in _SENTENCE.findall(plain) if not INJECTION.search(s)).strip()
 
 
 def _instructs(bracketed: str) -> bool:
@@ -266,6 +278,7 @@ def reason_scores(text: str) -> Counter[Reason]:
     last: Counter[Reason] = Counter()  # ...and "that was the deciding factor" the one before
     whole = evidence(text)
     ironic = _MARKS.count(whole)["ironic"] > 0
+    listed = len(_BULLETS.findall(text)) > 1  # a list puts its main reason first
     praised: Counter[Reason] = Counter()  # "my manager is lovely...
     for clause, after_contrast in _segments(whole):
         words = read(clause)
@@ -288,13 +301,16 @@ def reason_scores(text: str) -> Counter[Reason]:
                 carry = carry or bool(marks["dominant"])
             last = Counter()
             continue
-        if ruled_out:
+        if ruled_out and Reason.OTHER_OPPORTUNITY in found:
+            # Praise of the new job is its draw, not praise of this one.
+            found = Counter({Reason.OTHER_OPPORTUNITY: found[Reason.OTHER_OPPORTUNITY]})
+        elif ruled_out:
             carry, last, praised = False, Counter(), found
             continue
         weight = 2
         if marks["side"]:
             weight = 1
-        elif marks["dominant"] or carry:
+        elif marks["dominant"] or carry or (listed and not scores):
             weight = 6
         elif after_contrast:
             weight = 3
@@ -414,9 +430,10 @@ def _tone(text: str | Read) -> tuple[int, int]:
 
 def _bare_label(text: str, reason: Reason) -> bool:
     """ "Relocating.", "Family situation.": what, with no detail at all (no place or name, as
-    in "Emigrating to Australia."); retiring is never asked about."""
+    in "Emigrating to Australia.", or where, as in "moving to scotland"); retiring and an
+    ending the company made ("Laid off.") are never asked about."""
     words = text.split()
-    named_something = any(word[:1].isupper() for word in words[1:])
+    named_something = any(word[:1].isupper() or word.casefold() in WHERE for word in words[1:])
     return len(words) <= BARE and reason not in NEVER_PROBED and not named_something
 
 
@@ -453,7 +470,8 @@ class OfflineAnalyst:
             return None
         scores = reason_scores(text)
         # A why, or more than one thing said ("too many hours, no weekends").
-        clauses = [c for c, _ in _segments(text) if len(c.split()) > 1]
+        # (A list's lines count as one: "- no training\n- no progression" is still bare.)
+        clauses = [c for c, _ in _segments(text.replace("\n", " ")) if len(c.split()) > 1]
         explained = WHY_MARKERS.search(folded) is not None or len(clauses) > 1
         if len(words) < 8 and any(f" {v} " in f" {folded} " for v in VAGUE):
             return "What's one specific example that comes to mind?"

@@ -275,7 +275,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,203 score now (88%, 0.80, 96% found at 98% precision). 40
+    # At or just under what the 1,307 score now (89%, 0.81, 96% found at 97% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): no
     # reason and no disclosure may be read in them, and they are asked for a reason. 60 hold
     # 24 disclosures in everyday words, three of them still missed (a need refused without a
@@ -431,9 +431,59 @@ def test_quoted_words_are_read_as_words() -> None:
     )
 
 
-@pytest.mark.parametrize("answer", ["Relocating.", "Family situation.", "moving house"])
+@pytest.mark.parametrize(
+    "answer", ["Relocating.", "Family situation.", "moving house", "Fired.", "Let go."]
+)
 def test_a_bare_label_of_a_plain_reason_gets_one_question(answer: str) -> None:
     assert analyst.follow_up(PROBE, answer, []) is not None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Laid off.", "Made redundant.", "contract ended", "moving to scotland", "relocating abroad"],
+)
+def test_an_ending_the_company_made_or_a_move_that_says_where_is_not_probed(answer: str) -> None:
+    assert analyst.follow_up(PROBE, answer, []) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("Reasons:\n* salary\n* no remote work\n* long commute", Reason.COMPENSATION),
+        ("- pay\n- hours\n- no parking", Reason.COMPENSATION),
+        ("1. the pay\n2. the commute", Reason.COMPENSATION),
+    ],
+)
+def test_a_list_puts_its_main_reason_first(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+
+
+@pytest.mark.parametrize(
+    "answer", ["- no training\n- no progression", "- pay\n- hours\n- no parking"]
+)
+def test_a_list_of_bare_items_still_gets_a_why(answer: str) -> None:
+    assert analyst.follow_up(PROBE, answer, []) is not None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I was offered a great opportunity elsewhere.",
+        "Got a good offer from a competitor.",
+    ],
+)
+def test_praise_of_the_new_job_is_its_draw(answer: str) -> None:
+    assert primary_reason(answer) is Reason.OTHER_OPPORTUNITY
+
+
+def test_thanks_for_the_opportunity_is_no_reason_for_leaving() -> None:
+    answer = "Thanks for the opportunity, I learned a lot."
+    assert primary_reason(answer) is None
+    # Asked why they leave, they thanked: the question's point is asked again.
+    assert analyst.follow_up(WHY_THEY_LEAVE, answer, []) == UNANSWERED_WHY
+    assert (
+        primary_reason("I was offered a great opportunity elsewhere.") is Reason.OTHER_OPPORTUNITY
+    )
 
 
 @pytest.mark.parametrize(
@@ -467,6 +517,14 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         ("The rate worked out below minimum wage once travel was counted.", "wage_hour"),
         ("The owner screamed at the apprentices in front of clients.", "harassment"),
         ("He made jokes about my age in every team meeting.", "discrimination"),
+        # A threat, a harm in plain words, a job "gone" then advertised, tips taken.
+        (
+            "The boss told me to stop complaining about the ladders or I'd be moved to days.",
+            "retaliation",
+        ),
+        ("As the only woman on the team I was talked over in every meeting.", "discrimination"),
+        ("They said my role no longer exists, then advertised it a month later.", "pushed_out"),
+        ("The tips were shared and the owner took a cut of them.", "wage_hour"),
         # Two everyday things in one sentence that together are a disclosure.
         (
             "I blew the whistle on the fake fire drills and was off the rota in a week.",
