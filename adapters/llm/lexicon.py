@@ -174,6 +174,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "have a masters degree",
         "have a phd",
         "with a degree",
+        "been a grade",
+        "been a band",
+        "plan for me",
     ),
     Reason.COMPENSATION: (
         "pension scheme",
@@ -428,6 +431,11 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "postponed my appraisal",
         "never had an appraisal",
         "no appraisal",
+        "her replacement",
+        "his replacement",
+        "new manager",
+        "new boss",
+        "new supervisor",
     ),
     Reason.WORK_LIFE_BALANCE: (
         "rotation",
@@ -548,6 +556,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "moved onto nights",
         "moved to days",
         "moved to weekends",
+        "return-to-office",
+        "back-to-office",
+        "school run",
     ),
     Reason.WELLBEING: (
         "arthritis",
@@ -810,6 +821,9 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "didn't enjoy working",
         "don't like the work",
         "didn't like the work",
+        "same output",
+        "cut our team",
+        "cut the team",
     ),
     Reason.CULTURE: (
         "place of fear",
@@ -1315,7 +1329,15 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "family business",
         "go full time with",
         "role at a",
-        "offer",
+        "an offer",
+        "better offer",
+        "offer from",
+        "was offered",
+        "got offered",
+        "been offered",
+        "the offer",
+        "offers",
+        "offer elsewhere",
         "new job",
         "another company",
         "opportunit",
@@ -1386,6 +1408,17 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "side business",
         "permanent role",
         "permanent position",
+        "offered me a job",
+        "offered me a role",
+        "offered me a position",
+        "offered me a post",
+        "offered me a place",
+        "offered a role",
+        "offered a position",
+        "offered a post",
+        "offered a place",
+        "offered me the job",
+        "offered me the role",
     ),
     Reason.OTHER: (
         "ethic",
@@ -1489,7 +1522,7 @@ EXCLUDERS = {"about", "because", "due", "with", "reason", "issue", "problem"}
 # what it was not, where "no support from my manager" names one.
 NAMED = {"the", "my"}
 # Words where an answer turns to what the person means.
-CONTRASTS = ("but", "though", "although", "however", "whereas")
+CONTRASTS = ("but", "though", "although", "however", "whereas", "until")
 CLAUSE_ENDS = {".", ",", ";", "!", "?", "but", "though", "although", "however"}
 POSITIVE = (
     "great",
@@ -1745,6 +1778,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "rude to me every day",
         "rude to me every single day",
         "rude to me daily",
+        "belittles me",
+        "belittled me",
+        "belittling me",
     ),
     "discrimination": (
         "mental health diagnosis",
@@ -1857,6 +1893,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "brakes were gone",
         "no brakes",
         "brakes failed",
+        "alone on the night shift",
+        "alone on nights",
+        "alone on a night shift",
     ),
     "wage_hour": (
         "holiday entitlement",
@@ -2473,6 +2512,35 @@ IRONIC = (
     "said no one",
     "said nobody",
     "said no-one",
+    "wonderful how",
+    "love how",
+    "great how",
+    "funny how",
+    "amazing how",
+)
+# A reason set aside: what others think it was ("Everyone says it's the pay."), or one
+# disowned, in its own clause or the next ("The money is better there, but that's not why.").
+DISOWNED = (
+    "people think",
+    "people assume",
+    "people say",
+    "everyone says",
+    "everyone thinks",
+    "everyone assumes",
+    "everyone will say",
+    "you'd think",
+    "you might think",
+    "not why",
+    "wasn't why",
+    "isn't why",
+    "not the reason",
+    "wasn't the reason",
+    "isn't the reason",
+    "not what made me",
+    "wasn't what made me",
+    "not what did it",
+    "couldn't care less",
+    "couldnt care less",
 )
 # Instructions to a model, inside an answer: the sentence carrying one is no evidence.
 INJECTION = re.compile(

@@ -33,6 +33,7 @@ from adapters.llm.lexicon import (
     DISCLOSURE_WEIGHT,
     DISCLOSURES,
     DISMISSED,
+    DISOWNED,
     DOMINANT,
     EXCLUDERS,
     FALSE_FRIENDS,
@@ -238,6 +239,7 @@ _MARKS = _Matcher(
         "cleared": CLEARED,
         "ironic": IRONIC,
         "decline": DECLINES,
+        "disowned": DISOWNED,
     }
 )
 
@@ -288,14 +290,16 @@ def reason_scores(text: str) -> Counter[Reason]:
         if praised and after_contrast and negative and not found:
             scores.update({r: 3 * n for r, n in praised.items()})  # ...but useless"
         praised = Counter()
-        ruled_out = (
+        ruled_out = marks["disowned"] or (
             marks["cleared"]
             and not ironic
             and not negative
             and not any(t in NEGATORS for t in words[0])
         )
         if not found:
-            if marks["dominant"] and last:
+            if marks["disowned"] and last:
+                scores.subtract(last)  # "...but that's not why."
+            elif marks["dominant"] and last:
                 scores.update({r: 2 * n for r, n in last.items()})
             else:
                 carry = carry or bool(marks["dominant"])
@@ -317,7 +321,7 @@ def reason_scores(text: str) -> Counter[Reason]:
         carry = False
         last = Counter({r: n * weight * WEIGHTS.get(r, 1) for r, n in found.items()})
         scores.update(last)
-    return scores
+    return +scores  # without reasons set aside to nothing
 
 
 def disclosed(

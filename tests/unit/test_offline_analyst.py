@@ -275,7 +275,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,307 score now (89%, 0.81, 96% found at 97% precision). 40
+    # At or just under what the 1,359 score now (89%, 0.81, 96% found at 97% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): no
     # reason and no disclosure may be read in them, and they are asked for a reason. 60 hold
     # 24 disclosures in everyday words, three of them still missed (a need refused without a
@@ -476,6 +476,36 @@ def test_praise_of_the_new_job_is_its_draw(answer: str) -> None:
     assert primary_reason(answer) is Reason.OTHER_OPPORTUNITY
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # Disowned in the next clause, or put in others' mouths.
+        (
+            "The pay is better at the new place, but that's not why. The rota is.",
+            Reason.WORK_LIFE_BALANCE,
+        ),
+        ("The salary was low. That wasn't the reason though: my manager was.", Reason.MANAGER),
+        (
+            "Everyone says it's the pay with this job. For me it was the night shifts.",
+            Reason.WORK_LIFE_BALANCE,
+        ),
+        ("People think I'm leaving for the money. I'm starting a degree.", Reason.PERSONAL),
+        ("Couldn't care less about the pay, I want proper training.", Reason.CAREER_GROWTH),
+        # Fine until something changed: the change is the reason.
+        ("Everything was fine until the merger.", Reason.CULTURE),
+        # Irony: "wonderful how" praises nothing.
+        (
+            "Wonderful how they 'value flexibility' and refuse every later start.",
+            Reason.WORK_LIFE_BALANCE,
+        ),
+        # An offer from this company is no new job.
+        ("I'd have stayed if anyone had offered me a development plan.", Reason.CAREER_GROWTH),
+    ],
+)
+def test_a_reason_set_aside_counts_for_nothing(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+
+
 def test_thanks_for_the_opportunity_is_no_reason_for_leaving() -> None:
     answer = "Thanks for the opportunity, I learned a lot."
     assert primary_reason(answer) is None
@@ -525,6 +555,8 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         ("As the only woman on the team I was talked over in every meeting.", "discrimination"),
         ("They said my role no longer exists, then advertised it a month later.", "pushed_out"),
         ("The tips were shared and the owner took a cut of them.", "wage_hour"),
+        ("I was left alone on nights with forty patients.", "safety"),
+        ("The team leader belittles me in front of customers.", "harassment"),
         # Two everyday things in one sentence that together are a disclosure.
         (
             "I blew the whistle on the fake fire drills and was off the rota in a week.",
