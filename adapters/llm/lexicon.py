@@ -436,6 +436,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "new manager",
         "new boss",
         "new supervisor",
+        "direct lead",
+        "direct manager",
+        "direct boss",
+        "direct supervisor",
     ),
     Reason.WORK_LIFE_BALANCE: (
         "rotation",
@@ -1490,6 +1494,11 @@ UNRELATED = (
 )
 INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers", "ness", "ly", "y"})
 
+# What a new job offers that this one did not, named as strongly as the new job itself:
+# "The new job pays 8k more" is pay. (Weaker words, an old boss or a family farm, are not.)
+DRAWS = frozenset(
+    {Reason.COMPENSATION, Reason.CAREER_GROWTH, Reason.WORK_LIFE_BALANCE, Reason.RELOCATION}
+)
 # Facts, not feelings: when one is stated it outweighs an incidental word ("laid off in the
 # restructuring" is involuntary, not culture).
 WEIGHTS: dict[Reason, int] = {
@@ -1518,6 +1527,28 @@ NEGATORS = {
 # "No growth" names a reason; "never about the money or the salary" rules one out. So a
 # negation excludes words only after one of these, to the end of its clause.
 EXCLUDERS = {"about", "because", "due", "with", "reason", "issue", "problem"}
+# ...but not "with" after one of these: "could not work with my supervisor", "wasn't happy
+# with the pay" and "couldn't keep up with the workload" are complaints, not a reason ruled out.
+COMPLAINED_WITH = frozenset(
+    {
+        "work",
+        "working",
+        "happy",
+        "satisfied",
+        "content",
+        "pleased",
+        "comfortable",
+        "cope",
+        "coping",
+        "deal",
+        "dealing",
+        "on",
+        "along",
+        "agree",
+        "live",
+        "up",
+    }
+)
 # ...and so does one of these right after it: "not the hours, not my manager" is a list of
 # what it was not, where "no support from my manager" names one.
 NAMED = {"the", "my"}

@@ -23,6 +23,7 @@ from adapters.llm.lexicon import (
     CAREFUL_FOLLOW_UP,
     CLAUSE_ENDS,
     CLEARED,
+    COMPLAINED_WITH,
     CONCRETE,
     CONTENT,
     CONTRASTS,
@@ -35,6 +36,7 @@ from adapters.llm.lexicon import (
     DISMISSED,
     DISOWNED,
     DOMINANT,
+    DRAWS,
     EXCLUDERS,
     FALSE_FRIENDS,
     FOLLOW_ONS,
@@ -106,7 +108,7 @@ def _negated(tokens: Sequence[str]) -> list[bool]:
         flags.append(excluded)
         if token in NEGATORS:
             negator = True
-        elif negator and token in EXCLUDERS:
+        elif negator and token in EXCLUDERS and previous not in COMPLAINED_WITH:
             excluded = True
         previous = token
     return flags
@@ -349,8 +351,15 @@ def _disclosed_reason(disclosure: Disclosure, text: str) -> Reason:
 
 def primary_reason(text: str) -> Reason | None:
     """The reason one answer gives above the others; None when it names none."""
-    found = disclosed(text)[0].most_common(1)
-    return found[0][0] if found else None
+    ranked = disclosed(text)[0].most_common()
+    if not ranked:
+        return None
+    leader, score = ranked[0]
+    # A new job with what drew them to it, as strongly said, is coded by the draw: another
+    # opportunity is a new job that names no driver (docs/reasons.md).
+    if leader is Reason.OTHER_OPPORTUNITY:
+        return next((r for r, n in ranked[1:] if n == score and r in DRAWS), leader)
+    return leader
 
 
 def serious_disclosure(text: str) -> Disclosure | None:

@@ -506,6 +506,33 @@ def test_a_reason_set_aside_counts_for_nothing(answer: str, reason: Reason) -> N
     assert primary_reason(answer) is reason
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("I could not work with my supervisor anymore.", Reason.MANAGER),
+        ("I wasn't happy with the pay for years.", Reason.COMPENSATION),
+        # ...where "nothing to do with" and "no problem with" still rule a reason out.
+        ("Nothing to do with my manager, the commute got too long.", Reason.RELOCATION),
+    ],
+)
+def test_a_complaint_with_a_negation_still_names_its_reason(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("The new job pays 8k more and that's really all there is to it.", Reason.COMPENSATION),
+        ("I've been offered the team leader role at another branch.", Reason.CAREER_GROWTH),
+        # A draw not named, or a weak word: still another opportunity.
+        ("Got offered a job with my old boss at his new company.", Reason.OTHER_OPPORTUNITY),
+        ("I got a new job.", Reason.OTHER_OPPORTUNITY),
+    ],
+)
+def test_a_new_job_with_its_draw_is_coded_by_the_draw(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+
+
 def test_thanks_for_the_opportunity_is_no_reason_for_leaving() -> None:
     answer = "Thanks for the opportunity, I learned a lot."
     assert primary_reason(answer) is None
