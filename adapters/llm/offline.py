@@ -52,6 +52,7 @@ from adapters.llm.lexicon import (
     NEGATIVE,
     NEGATORS,
     NEVER_PROBED,
+    NO_HARM,
     NOTHING_ANSWERS,
     POSITIVE,
     REFUSALS,
@@ -219,7 +220,7 @@ _DISCLOSURE_WORDS: dict[Disclosure | tuple[str, Disclosure], Sequence[str]] = {
     kind: phrases for kind, phrases in DISCLOSURES.items()
 }
 _DISCLOSURE_WORDS.update({(_FIRST, kind): halves[0] for kind, halves in DISCLOSURE_FRAMES.items()})
-_DISCLOSURES = _Matcher(_DISCLOSURE_WORDS)
+_DISCLOSURES = _Matcher(_DISCLOSURE_WORDS, NO_HARM)
 _FRAME_HARMS = _Matcher({kind: halves[1] for kind, halves in DISCLOSURE_FRAMES.items()})
 _REMEDIES = _Matcher({"remedied": REMEDIES})
 _FOLLOW_ONS = _Matcher({"after": FOLLOW_ONS})

@@ -275,7 +275,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,359 score now (89%, 0.81, 96% found at 97% precision). 40
+    # At or just under what the 1,406 score now (89%, 0.81, 96% found at 97% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): no
     # reason and no disclosure may be read in them, and they are asked for a reason. 60 hold
     # 24 disclosures in everyday words, three of them still missed (a need refused without a
@@ -533,6 +533,52 @@ def test_a_new_job_with_its_draw_is_coded_by_the_draw(answer: str, reason: Reaso
     assert primary_reason(answer) is reason
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # A story's background is no reason: school left long ago, a team "like family", a
+        # move "meant to be temporary", beds closing, a permanent job offered elsewhere.
+        (
+            "I started here straight out of school and the team was like family. Then the new"
+            " owners came in and everything became about cutting costs.",
+            Reason.CULTURE,
+        ),
+        (
+            "We moved up north to be near my wife's family and I've been commuting down on"
+            " Mondays. It was meant to be temporary.",
+            Reason.RELOCATION,
+        ),
+        (
+            "The hospital keeps closing beds and we do the same work with half the staff.",
+            Reason.JOB_FIT,
+        ),
+        (
+            "I've been offered a permanent job with the NHS. Good luck everyone!",
+            Reason.OTHER_OPPORTUNITY,
+        ),
+        # Where the story turns: "what's not OK is", "the difference is", "not leaving for".
+        (
+            "The pay is OK for the area. What's not OK is being on call every third week.",
+            Reason.WORK_LIFE_BALANCE,
+        ),
+        (
+            "I'm not leaving for money. The difference is they let me work from home.",
+            Reason.WORK_LIFE_BALANCE,
+        ),
+    ],
+)
+def test_a_long_answer_is_coded_by_its_point_not_its_background(
+    answer: str, reason: Reason
+) -> None:
+    assert primary_reason(answer) is reason
+
+
+def test_thanks_after_a_refusal_is_no_reason() -> None:
+    answer = "I'd rather keep my reasons private, but thank you for asking."
+    assert primary_reason(answer) is None
+    assert analyst.follow_up(WHY_THEY_LEAVE, answer, []) is None
+
+
 def test_thanks_for_the_opportunity_is_no_reason_for_leaving() -> None:
     answer = "Thanks for the opportunity, I learned a lot."
     assert primary_reason(answer) is None
@@ -584,6 +630,10 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         ("The tips were shared and the owner took a cut of them.", "wage_hour"),
         ("I was left alone on nights with forty patients.", "safety"),
         ("The team leader belittles me in front of customers.", "harassment"),
+        ("We had to clock off at six and keep working till the lorry was loaded.", "wage_hour"),
+        ("We're paid for each visit but not for the travel in between.", "wage_hour"),
+        ("Last night I had twenty patients on my own.", "safety"),
+        ("They told me I'm too young to run a shift.", "discrimination"),
         # Two everyday things in one sentence that together are a disclosure.
         (
             "I blew the whistle on the fake fire drills and was off the rota in a week.",
@@ -669,6 +719,8 @@ def test_serious_disclosures_get_a_careful_question_however_long(answer: str, ki
         "I was there for six years until I resigned to travel.",
         "I told them I was pregnant and my hours went up to suit me.",
         "I loved mixing chemicals in the lab.",
+        # Redundancy's language, not danger's.
+        "My manager told me my position was at risk, so I took voluntary redundancy.",
         # Denied.
         "I was never harassed or bullied here.",
         "The warehouse was cold in winter but never unsafe.",
