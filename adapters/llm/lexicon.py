@@ -184,6 +184,16 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "the supervisor's job",
         "covering the role",
         "be patient",
+        "a rotation through",
+        "rotate through",
+        "be a manager",
+        "become a manager",
+        "management jobs",
+        "management job",
+        "management role",
+        "management roles",
+        "management position",
+        "into management",
     ),
     Reason.COMPENSATION: (
         "pension scheme",
@@ -674,6 +684,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "dread sunday nights",
         "dread mondays",
         "dread monday",
+        "running on fumes",
+        "run on fumes",
     ),
     Reason.JOB_FIT: (
         "skeleton crew",
@@ -851,6 +863,16 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "same work with",
         "don't want to be a",
         "dont want to be a",
+        "can't be done properly",
+        "cannot be done properly",
+        "do a bad job",
+        "can't do the job properly",
+        "not interested in",
+        "something i care about",
+        "something meaningful",
+        "filling in forms",
+        "compliance forms",
+        "forms all day",
     ),
     Reason.CULTURE: (
         "place of fear",
@@ -1014,6 +1036,15 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "how they treat",
         "way they treat",
         "treat people",
+        "lost its heart",
+        "lost its soul",
+        "nobody at the top",
+        "nobody in charge",
+        "no one in charge",
+        "those in charge",
+        "people in charge",
+        "the people at the top",
+        "never felt welcome",
     ),
     Reason.RELOCATION: (
         "posted to",
@@ -1125,6 +1156,8 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "moving up north",
         "moved down south",
         "moving down south",
+        "family is moving",
+        "we're all moving",
     ),
     Reason.PERSONAL: (
         "care for",
@@ -1381,6 +1414,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "fixed term",
         "covering maternity",
         "no other post",
+        "work ended",
+        "didn't need me",
+        "don't need me",
+        "no longer needed me",
     ),
     Reason.OTHER_OPPORTUNITY: (
         "permanent post",
@@ -1566,8 +1603,11 @@ UNRELATED = (
     "what's not ok",
     "what's not okay",
     "what is not ok",
+    "love the kids",
+    "after school",
+    "at lunch",
 )
-INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers", "ness", "ly", "y"})
+INFLECTIONS = frozenset({"", "s", "es", "ed", "d", "ing", "er", "ers", "ness", "ly", "y", "'s"})
 
 # What a new job offers that this one did not, named as strongly as the new job itself:
 # "The new job pays 8k more" is pay. (Weaker words, an old boss or a family farm, are not.)
@@ -1924,6 +1964,9 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "replaced me with someone younger",
         "replaced by someone younger",
         "too young",
+        "for being ill",
+        "punishes me for being",
+        "punished me for being",
     ),
     "safety": (
         "cracked",
@@ -2008,6 +2051,8 @@ DISCLOSURES: dict[Disclosure, tuple[str, ...]] = {
         "go badly wrong",
         "going to go wrong",
         "my registration",
+        "pace that scares",
+        "it's my name on it",
     ),
     "wage_hour": (
         "holiday entitlement",
@@ -2264,6 +2309,11 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "hours went from",
             "hours went down",
             "shifts went down",
+            "every weekend",
+            "gone to his mates",
+            "gone to her mates",
+            "given to his mates",
+            "given to her mates",
         ),
     ),
     "safety": (
@@ -2432,6 +2482,10 @@ DISCLOSURE_FRAMES: dict[Disclosure, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "talk over",
             "talks over",
             "spoken over",
+            "confuse me with",
+            "confused me with",
+            "mistake me for",
+            "mistaken for",
         ),
     ),
 }
@@ -2648,6 +2702,7 @@ CLEARED = (
     "about the same",
     "i will miss",
     "i'll miss",
+    "nice",
 )
 # Where it started, not where it ended up: "my reviews went from great to 'needs
 # improvement'" clears nothing (the longer phrase is read instead of "great").

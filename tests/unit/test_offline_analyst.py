@@ -275,7 +275,7 @@ def test_the_dev_split_stays_above_its_floors() -> None:
     from bench.insight import labelled, measure
 
     result = measure(labelled("dev"))
-    # At or just under what the 1,406 score now (89%, 0.81, 96% found at 97% precision). 40
+    # At or just under what the 1,446 score now (89%, 0.81, 96% found at 97% precision). 40
     # are remarks that name no reason ("As a gay man I felt completely accepted here."): no
     # reason and no disclosure may be read in them, and they are asked for a reason. 60 hold
     # 24 disclosures in everyday words, three of them still missed (a need refused without a
@@ -565,6 +565,18 @@ def test_a_new_job_with_its_draw_is_coded_by_the_draw(answer: str, reason: Reaso
             "I'm not leaving for money. The difference is they let me work from home.",
             Reason.WORK_LIFE_BALANCE,
         ),
+        # A teacher's pupils and a school day are not family; "nice" people are praise.
+        (
+            "I love the kids and stay after school every day, but I'm running on fumes.",
+            Reason.WELLBEING,
+        ),
+        ("The people are nice. I'm just not interested in insurance.", Reason.JOB_FIT),
+        (
+            "I want to be a manager one day and there are no management jobs here.",
+            Reason.CAREER_GROWTH,
+        ),
+        # "pay's" is pay.
+        ("The pay's poor.", Reason.COMPENSATION),
     ],
 )
 def test_a_long_answer_is_coded_by_its_point_not_its_background(
@@ -634,6 +646,15 @@ def test_a_plain_reason_with_its_detail_is_left_alone(answer: str) -> None:
         ("We're paid for each visit but not for the travel in between.", "wage_hour"),
         ("Last night I had twenty patients on my own.", "safety"),
         ("They told me I'm too young to run a shift.", "discrimination"),
+        ("I raised a grievance in May. Since then I've had every weekend shift.", "retaliation"),
+        (
+            "I'm the only Black woman in the office and people confuse me with the cleaner.",
+            "discrimination",
+        ),
+        (
+            "I got a warning for days off with my Crohn's. They punish me for being ill.",
+            "discrimination",
+        ),
         # Two everyday things in one sentence that together are a disclosure.
         (
             "I blew the whistle on the fake fire drills and was off the rota in a week.",
