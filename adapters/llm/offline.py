@@ -53,6 +53,7 @@ from adapters.llm.lexicon import (
     NEGATORS,
     NEVER_PROBED,
     NO_HARM,
+    NOT_TYPOS,
     NOTHING_ANSWERS,
     POSITIVE,
     REFUSALS,
@@ -62,6 +63,7 @@ from adapters.llm.lexicon import (
     SIDE,
     SUGGESTED_ACTIONS,
     TOLD_AFTER,
+    TYPO_WORDS,
     UNANSWERED_WHY,
     UNRELATED,
     VAGUE,
@@ -93,9 +95,46 @@ _SENTENCE_ENDS = frozenset(".!?")
 
 
 def _tokens(text: str) -> list[str]:
-    """Words and clause punctuation, case-folded, without the quotes around a word."""
+    """Words and clause punctuation, case-folded, without the quotes around a word, and with
+    a common slip in a word the lexicons know put right."""
     words = (t.replace("\u2019", "'").strip("'") for t in _TOKEN.findall(text.casefold()))
-    return [w for w in words if w]
+    return [_SLIPS.get(w, w) for w in words if w]
+
+
+_VOWELS = "aeiou"
+
+
+def _slips(word: str) -> Iterator[list[str]]:
+    """The ways to mistype `word` by one slip, likelier slips first."""
+    n = range(len(word))
+    yield [word[:i] + word[i + 1 :] for i in n]  # a letter dropped
+    yield [word[:i] + word[i] + word[i:] for i in n]  # a letter doubled
+    yield [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in n[:-1]]  # two swapped
+    yield [word[:i] + v + word[i + 1 :] for i in n if word[i] in _VOWELS for v in _VOWELS]
+    yield [word[:i] + v + word[i:] for i in range(len(word) + 1) for v in _VOWELS]
+
+
+def _slip_table(words: Sequence[str]) -> dict[str, str]:
+    """Each slip of `words` that is no word itself, with the word it comes from; a slip two
+    words can make with the same kind of slip is left out ("bonuse": bonus or bonuses?)."""
+    found: dict[str, tuple[int, set[str]]] = {}
+    for word in words:
+        for rank, slips in enumerate(_slips(word)):
+            for slip in slips:
+                best, sources = found.setdefault(slip, (rank, set()))
+                if rank < best:
+                    found[slip] = (rank, {word})
+                elif rank == best:
+                    sources.add(word)
+    known = set(words) | NOT_TYPOS
+    return {
+        slip: next(iter(sources))
+        for slip, (_, sources) in found.items()
+        if len(sources) == 1 and len(slip) >= 5 and slip not in known
+    }
+
+
+_SLIPS = _slip_table(TYPO_WORDS)
 
 
 def _negated(tokens: Sequence[str]) -> list[bool]:

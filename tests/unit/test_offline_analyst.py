@@ -585,6 +585,51 @@ def test_a_long_answer_is_coded_by_its_point_not_its_background(
     assert primary_reason(answer) is reason
 
 
+@pytest.mark.parametrize(
+    ("slip", "word"),
+    [
+        ("salery", "salary"),
+        ("sallary", "salary"),
+        ("manger", "manager"),
+        ("maneger", "manager"),
+        ("promtion", "promotion"),
+        ("progresion", "progression"),
+        ("carreer", "career"),
+        ("collegues", "colleagues"),
+        ("shedule", "schedule"),
+        ("benifits", "benefits"),
+        ("harrassment", "harassment"),
+        ("descrimination", "discrimination"),
+        ("oppertunity", "opportunity"),
+        ("redundent", "redundant"),
+        ("supervisior", "supervisor"),
+        ("trainning", "training"),
+        ("flexability", "flexibility"),
+        ("exausted", "exhausted"),
+        ("work load", "workload"),
+        ("micro managed", "micromanaged"),
+    ],
+)
+def test_a_common_slip_is_read_as_the_word(slip: str, word: str) -> None:
+    meant = primary_reason(f"The main reason is the {word}.")
+    assert meant is not None
+    assert primary_reason(f"The main reason is the {slip}.") is meant
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # Real words one slip away are read as written.
+        ("I was a carer here for years and I'm moving to Leeds.", Reason.RELOCATION),
+        ("Got a new job, happy to stay in contact.", Reason.OTHER_OPPORTUNITY),
+        # "collegue" is a colleague, not a college.
+        ("My collegues made every day a misery.", Reason.CULTURE),
+    ],
+)
+def test_a_real_word_is_not_taken_for_a_slip(answer: str, reason: Reason) -> None:
+    assert primary_reason(answer) is reason
+
+
 def test_thanks_after_a_refusal_is_no_reason() -> None:
     answer = "I'd rather keep my reasons private, but thank you for asking."
     assert primary_reason(answer) is None
