@@ -321,6 +321,10 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "annual increment",
         "no increment",
         "flat rate",
+        "parking costs",
+        "cost of parking",
+        "pay for parking",
+        "parking charges",
     ),
     Reason.MANAGER: (
         "out of his depth",
@@ -497,7 +501,6 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "4-day",
         "part time",
         "part-time",
-        "childcare",
         "holidays",
         "day off",
         "days off",
@@ -881,6 +884,12 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "compliance forms",
         "forms all day",
         "work load",
+        "no challenge",
+        "lack of challenge",
+        "not challenged",
+        "unchallenged",
+        "lack of staff",
+        "short of staff",
     ),
     Reason.CULTURE: (
         "place of fear",
@@ -1053,6 +1062,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "people in charge",
         "the people at the top",
         "never felt welcome",
+        "job security",
     ),
     Reason.RELOCATION: (
         "posted to",
@@ -1249,6 +1259,7 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "pgce",
         "moving back in with",
         "can't manage on",
+        "childcare",
     ),
     Reason.RETIREMENT: (
         "retir",

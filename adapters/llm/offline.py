@@ -323,9 +323,14 @@ def reason_scores(text: str) -> Counter[Reason]:
     whole = evidence(text)
     ironic = _MARKS.count(whole)["ironic"] > 0
     listed = len(_BULLETS.findall(text)) > 1  # a list puts its main reason first
+    # "Salary. I love the team but...": a word or two said first, then the story, is the
+    # headline.
+    sentences = _SENTENCE.findall(whole)
+    headed = len(sentences) > 1 and len(sentences[0].split()) <= 2
     praised: Counter[Reason] = Counter()  # "my manager is lovely...
-    for clause, after_contrast in _segments(whole):
+    for n, (clause, after_contrast) in enumerate(_segments(whole)):
         words = read(clause)
+        headline = n == 0 and headed
         found = _REASONS.count(words)
         marks = _MARKS.count(words)
         _, negative = _tone(words)
@@ -356,7 +361,7 @@ def reason_scores(text: str) -> Counter[Reason]:
         weight = 2
         if marks["side"]:
             weight = 1
-        elif marks["dominant"] or carry or (listed and not scores):
+        elif marks["dominant"] or carry or (listed and not scores) or headline:
             weight = 6
         elif after_contrast:
             weight = 3
