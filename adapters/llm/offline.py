@@ -53,6 +53,7 @@ from adapters.llm.lexicon import (
     NEGATORS,
     NEVER_PROBED,
     NO_HARM,
+    NOT_PRAISE,
     NOT_TYPOS,
     NOTHING_ANSWERS,
     POSITIVE,
@@ -282,6 +283,7 @@ _MARKS = _Matcher(
         "ironic": IRONIC,
         "decline": DECLINES,
         "disowned": DISOWNED,
+        "not praise": NOT_PRAISE,
     }
 )
 
