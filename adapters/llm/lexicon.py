@@ -2857,8 +2857,11 @@ DISCLOSED_REASON: dict[Disclosure, Reason] = {
 # More than two plain mentions, or one of a reason weighted double ("I was moved to the worst
 # route" after a complaint is not relocation); less than one of a dismissal or retirement.
 DISCLOSURE_WEIGHT = 5
-# Who did a harm, where an answer names them: a disclosure of harassment, retaliation or
-# discrimination speaks of the manager or of the culture by who it was.
+# Harms that are about pay whoever did them: unpaid hours are pay, a manager's doing or not.
+PAID_HARMS: frozenset[Disclosure] = frozenset({"wage_hour"})
+# Who did a harm, where an answer names them: a manager named makes any disclosure but one
+# about pay speak of the manager ("our manager told us to skip the safety checks"); for
+# harassment, retaliation or discrimination, colleagues or customers make it the culture.
 ACTORS: dict[Reason, tuple[str, ...]] = {
     Reason.MANAGER: (
         "manager",

@@ -56,6 +56,7 @@ from adapters.llm.lexicon import (
     NOT_PRAISE,
     NOT_TYPOS,
     NOTHING_ANSWERS,
+    PAID_HARMS,
     POSITIVE,
     REFUSALS,
     REMEDIES,
@@ -386,14 +387,17 @@ def disclosed(
 
 
 def _disclosed_reason(disclosure: Disclosure, text: str) -> Reason:
-    """What a harm done by people speaks of: who did it, where the answer says (a manager,
-    or colleagues and customers: the culture); otherwise the kind's own reason."""
+    """What a harm speaks of: a manager where the answer names one (whatever the harm, but
+    pay), colleagues or customers (the culture) for a harm people do to people; otherwise
+    the kind's own reason."""
     usual = DISCLOSED_REASON[disclosure]
-    if usual not in ACTORS:
+    if disclosure in PAID_HARMS:
         return usual
     named = _ACTORS.count(evidence(text))
     # A manager named leads: what they did, or did not do about it, is what HR can act on.
-    return next((reason for reason in ACTORS if named[reason]), usual)
+    if named[Reason.MANAGER]:
+        return Reason.MANAGER
+    return next((reason for reason in ACTORS if named[reason] and usual in ACTORS), usual)
 
 
 def primary_reason(text: str) -> Reason | None:

@@ -665,6 +665,25 @@ def test_plain_words_in_a_second_language_are_read(answer: str, reason: Reason) 
     assert primary_reason(answer) is reason
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            "Our manager told us to skip the safety checks on the lifts to hit the numbers.",
+            Reason.MANAGER,
+        ),
+        ("The forklift brakes failed twice and nobody fixed them.", Reason.JOB_FIT),
+        # Pay is pay, whoever held it back.
+        ("My manager made us clock out and keep working, unpaid.", Reason.COMPENSATION),
+    ],
+)
+def test_a_manager_named_in_a_disclosure_leads_unless_it_is_pay(
+    answer: str, reason: Reason
+) -> None:
+    assert serious_disclosure(answer) is not None
+    assert primary_reason(answer) is reason
+
+
 def test_thanks_after_a_refusal_is_no_reason() -> None:
     answer = "I'd rather keep my reasons private, but thank you for asking."
     assert primary_reason(answer) is None
