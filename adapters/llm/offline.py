@@ -326,14 +326,9 @@ def reason_scores(text: str) -> Counter[Reason]:
     whole = evidence(text)
     ironic = _MARKS.count(whole)["ironic"] > 0
     listed = len(_BULLETS.findall(text)) > 1  # a list puts its main reason first
-    # "Salary. I love the team but...": a word or two said first, then the story, is the
-    # headline.
-    sentences = _SENTENCE.findall(whole)
-    headed = len(sentences) > 1 and len(sentences[0].split()) <= 2
     praised: Counter[Reason] = Counter()  # "my manager is lovely...
     for n, (clause, after_contrast) in enumerate(_segments(whole)):
         words = read(clause)
-        headline = n == 0 and headed
         found = _REASONS.count(words)
         marks = _MARKS.count(words)
         _, negative = _tone(words)
@@ -364,7 +359,7 @@ def reason_scores(text: str) -> Counter[Reason]:
         weight = 2
         if marks["side"]:
             weight = 1
-        elif marks["dominant"] or carry or (listed and not scores) or headline:
+        elif marks["dominant"] or carry or (listed and not scores) or (n == 0 and _headed(whole)):
             weight = 6
         elif after_contrast:
             weight = 3
@@ -372,6 +367,12 @@ def reason_scores(text: str) -> Counter[Reason]:
         last = Counter({r: n * weight * WEIGHTS.get(r, 1) for r, n in found.items()})
         scores.update(last)
     return +scores  # without reasons set aside to nothing
+
+
+def _headed(text: str) -> bool:
+    """Whether a word or two come first, then the story: "Salary. I love the team but..."."""
+    first, _, rest = text.partition("\n")
+    return bool(rest.strip()) and len(first.split()) <= 2
 
 
 def disclosed(
