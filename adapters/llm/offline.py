@@ -327,7 +327,7 @@ def reason_scores(text: str) -> Counter[Reason]:
     ironic = _MARKS.count(whole)["ironic"] > 0
     listed = len(_BULLETS.findall(text)) > 1  # a list puts its main reason first
     praised: Counter[Reason] = Counter()  # "my manager is lovely...
-    for n, (clause, after_contrast) in enumerate(_segments(whole)):
+    for place, (clause, after_contrast) in enumerate(_segments(whole)):
         words = read(clause)
         found = _REASONS.count(words)
         marks = _MARKS.count(words)
@@ -359,7 +359,9 @@ def reason_scores(text: str) -> Counter[Reason]:
         weight = 2
         if marks["side"]:
             weight = 1
-        elif marks["dominant"] or carry or (listed and not scores) or (n == 0 and _headed(whole)):
+        elif (
+            marks["dominant"] or carry or (listed and not scores) or (place == 0 and _headed(whole))
+        ):
             weight = 6
         elif after_contrast:
             weight = 3
@@ -398,7 +400,9 @@ def _disclosed_reason(disclosure: Disclosure, text: str) -> Reason:
     # A manager named leads: what they did, or did not do about it, is what HR can act on.
     if named[Reason.MANAGER]:
         return Reason.MANAGER
-    return next((reason for reason in ACTORS if named[reason] and usual in ACTORS), usual)
+    if usual in ACTORS and named[Reason.CULTURE]:
+        return Reason.CULTURE  # colleagues or customers did it
+    return usual
 
 
 def primary_reason(text: str) -> Reason | None:
