@@ -284,8 +284,8 @@ _MARKS = _Matcher(
         "ironic": IRONIC,
         "decline": DECLINES,
         "disowned": DISOWNED,
-        "not praise": NOT_PRAISE,
-    }
+    },
+    NOT_PRAISE,
 )
 
 
