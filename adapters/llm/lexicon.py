@@ -1417,7 +1417,6 @@ LEXICON: dict[Reason, tuple[str, ...]] = {
         "temporary post",
         "temporary position",
         "temporary job",
-        "temp contract",
         "seasonal",
         "season is over",
         "not renewed",

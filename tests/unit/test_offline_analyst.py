@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from adapters.llm.lexicon import (
+    ACTORS,
     CAREFUL_FOLLOW_UP,
     DISCLOSURE_FRAMES,
     DISCLOSURES,
+    LEXICON,
     UNANSWERED_WHY,
 )
 from adapters.llm.offline import (
@@ -902,6 +904,14 @@ def test_sentiment_reads_ratings_and_picked_options_with_the_words() -> None:
         entry("trigger", "I got an offer elsewhere."),
     ]
     assert analyst.summarize(entries).sentiment == "negative"
+
+
+def test_no_phrase_is_listed_twice_for_one_label() -> None:
+    """A phrase entered twice under one reason or kind counts twice wherever it is said."""
+    tables = [*LEXICON.values(), *DISCLOSURES.values(), *ACTORS.values()]
+    tables += [half for halves in DISCLOSURE_FRAMES.values() for half in halves]
+    for phrases in tables:
+        assert len(set(phrases)) == len(phrases), [p for p in phrases if phrases.count(p) > 1]
 
 
 def test_a_frames_halves_hold_no_phrase_that_alarms_alone() -> None:
