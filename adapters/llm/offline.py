@@ -335,7 +335,7 @@ def reason_scores(text: str) -> Counter[Reason]:
         if praised and after_contrast and negative and not found:
             scores.update({r: 3 * n for r, n in praised.items()})  # ...but useless"
         praised = Counter()
-        ruled_out = marks["disowned"] or (
+        cleared = (
             marks["cleared"]
             and not ironic
             and not negative
@@ -350,10 +350,10 @@ def reason_scores(text: str) -> Counter[Reason]:
                 carry = carry or bool(marks["dominant"])
             last = Counter()
             continue
-        if ruled_out and Reason.OTHER_OPPORTUNITY in found:
+        if cleared and not marks["disowned"] and Reason.OTHER_OPPORTUNITY in found:
             # Praise of the new job is its draw, not praise of this one.
             found = Counter({Reason.OTHER_OPPORTUNITY: found[Reason.OTHER_OPPORTUNITY]})
-        elif ruled_out:
+        elif cleared or marks["disowned"]:
             carry, last, praised = False, Counter(), found
             continue
         weight = 2

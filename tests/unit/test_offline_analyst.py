@@ -493,6 +493,8 @@ def test_praise_of_the_new_job_is_its_draw(answer: str) -> None:
             Reason.WORK_LIFE_BALANCE,
         ),
         ("People think I'm leaving for the money. I'm starting a degree.", Reason.PERSONAL),
+        # ...a new job too, praised or not.
+        ("People think I got a great offer elsewhere. It was my manager.", Reason.MANAGER),
         ("Couldn't care less about the pay, I want proper training.", Reason.CAREER_GROWTH),
         # Fine until something changed: the change is the reason.
         ("Everything was fine until the merger.", Reason.CULTURE),
