@@ -20,6 +20,7 @@ import argparse
 import os
 import queue
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -212,6 +213,8 @@ def measure(
             harness_before = time.process_time()
             if callgrind:
                 server.counting(on=True)
+            # For a profiler to attach to the bot for the answering alone.
+            print(f"answering: bot pid {server.process.pid}", file=sys.stderr, flush=True)
             began = time.perf_counter()
             for thread in threads:
                 thread.start()

@@ -77,7 +77,7 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     except (URLError, OSError) as exc:  # no answer at all: down, or a wrong SLACK_API_URL
         reason = getattr(exc, "reason", exc)
         raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: {reason}") from None
-    platform.replay = replay(bolt)
+    platform.replay = replay(bolt, app.conversation)
     if settings.slack_app_token:
         # Stored, then acknowledged, like POST /slack/events (which is not mounted).
         socket_mode = StoringSocketModeHandler(

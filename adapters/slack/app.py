@@ -1,8 +1,10 @@
 """The Slack edge, as thin as bolt-python's own adapters. A request reaches bolt only after
 ExitBot verified and stored it (adapters/slack/inbound.py, then the inbox): bolt here runs
 the stored request's listener, which turns the payload into one neutral event for one core
-use case. Listeners run before bolt's answer (process_before_response) so that a failure
-is seen, and the stored request is tried again."""
+use case. A direct message, the request every answer is, is turned into its event here
+without bolt's dispatch (`replay`). Listeners run before bolt's answer
+(process_before_response) so that a failure is seen, and the stored request is tried
+again."""
 
 from __future__ import annotations
 
@@ -73,24 +75,6 @@ def build_bolt_app(
     def keep_failure(error: Exception, request: BoltRequest) -> None:
         # The inbox retries the request and logs the failure once; bolt need not.
         request.context[FAILURE] = error
-
-    @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        # Only what a person typed in a DM: no edits, deletions, joins or bot posts.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        user = event.get("user")
-        if not user:
-            return
-        conversation.handle_message(
-            UserMessage(
-                PLATFORM,
-                user,
-                unescape(event.get("text") or ""),
-                event_id=body.get("event_id"),
-                raw=body,
-            )
-        )
 
     @app.action(re.compile(f"^{CHOICE_ACTION}_"))
     def on_choice(
@@ -217,13 +201,25 @@ def meanwhile(after: float, say: Callable[[], None]) -> Iterator[None]:
             done = True
 
 
-def replay(app: App) -> Handler:
-    """Runs a stored Slack request through bolt's listeners; raises what a listener raised,
-    so that the inbox tries it again."""
+def replay(app: App, conversation: Conversation) -> Handler:
+    """Runs a stored Slack request: a message event straight to the conversation (every
+    answer is one, and it needs nothing of bolt's dispatch), anything else through bolt's
+    listeners. Raises what a listener raised, so that the inbox tries it again."""
 
     def handle(item: InboxItem) -> None:
-        if item.content_type.startswith(SOCKET_MODE):
-            request = BoltRequest(body=json.loads(item.body), mode="socket_mode")
+        socket_mode = item.content_type.startswith(SOCKET_MODE)
+        if socket_mode or item.content_type.startswith("application/json"):
+            body = json.loads(item.body)
+            if isinstance(body, dict) and _is_message(body):
+                message = direct_message(body)
+                if message is not None:
+                    conversation.handle_message(message)
+                return
+            request = (
+                BoltRequest(body=body, mode="socket_mode")
+                if socket_mode
+                else BoltRequest(body=item.body, headers={"content-type": item.content_type})
+            )
         else:
             request = BoltRequest(body=item.body, headers={"content-type": item.content_type})
         response = app.dispatch(request)
@@ -234,3 +230,31 @@ def replay(app: App) -> Handler:
             raise RuntimeError(f"bolt answered {response.status}")
 
     return handle
+
+
+def _is_message(body: dict[str, Any]) -> bool:
+    event = body.get("event")
+    return (
+        body.get("type") == "event_callback"
+        and isinstance(event, dict)
+        and event.get("type") == "message"
+    )
+
+
+def direct_message(body: dict[str, Any]) -> UserMessage | None:
+    """What a person typed to ExitBot in a DM, from a message event; None for anything else
+    (edits, deletions, joins, bot posts, channels)."""
+    event = body["event"]
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return None
+    user = event.get("user")
+    if not isinstance(user, str) or not user:
+        return None
+    text = event.get("text")
+    return UserMessage(
+        PLATFORM,
+        user,
+        unescape(text if isinstance(text, str) else ""),
+        event_id=body.get("event_id"),
+        raw=body,
+    )

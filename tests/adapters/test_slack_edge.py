@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.slack.app import direct_message
 from adapters.storage.database import make_engine
 from bot.container import App
 from bot.settings import Settings, SettingsError
@@ -45,3 +46,33 @@ def test_the_slack_sdk_in_use_refuses_an_empty_secret() -> None:
     """The floor in pyproject (slack-sdk 3.43) is the first release that does."""
     with pytest.raises(ValueError, match="must not be empty"):
         SignatureVerifier("")
+
+
+def message_event(**event: object) -> dict[str, object]:
+    return {"type": "event_callback", "event_id": "Ev1", "event": {"type": "message", **event}}
+
+
+def test_a_direct_message_becomes_the_persons_words_unescaped() -> None:
+    body = message_event(channel_type="im", user="UJANE", text="pay &lt; market &amp; no growth")
+    message = direct_message(body)
+    assert message is not None
+    assert (message.user_id, message.text, message.event_id) == (
+        "UJANE",
+        "pay < market & no growth",
+        "Ev1",
+    )
+    assert message.raw is body
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"channel_type": "channel", "user": "UJANE", "text": "1"},  # not a DM
+        {"channel_type": "im", "user": "UJANE", "text": "1", "subtype": "message_changed"},
+        {"channel_type": "im", "user": "UBOT", "text": "1", "bot_id": "BBOT"},
+        {"channel_type": "im", "text": "1"},  # nobody's
+        {"channel_type": "im", "user": 42, "text": "1"},
+    ],
+)
+def test_only_what_a_person_typed_in_a_dm_is_taken(event: dict[str, object]) -> None:
+    assert direct_message(message_event(**event)) is None

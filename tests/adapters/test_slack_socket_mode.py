@@ -59,7 +59,7 @@ def slack_app(
         desk=app.desk,
         dm_channel=slack.chat.dm_channel,
     )
-    slack.replay = replay(bolt)
+    slack.replay = replay(bolt, app.conversation)
     app.register(slack)
     handler = StoringSocketModeHandler(
         bolt, "xapp-test", app.intake, FailureLog("storing Slack requests")
