@@ -208,18 +208,15 @@ def replay(app: App, conversation: Conversation) -> Handler:
 
     def handle(item: InboxItem) -> None:
         socket_mode = item.content_type.startswith(SOCKET_MODE)
-        if socket_mode or item.content_type.startswith("application/json"):
-            body = json.loads(item.body)
-            if isinstance(body, dict) and _is_message(body):
-                message = direct_message(body)
-                if message is not None:
-                    conversation.handle_message(message)
-                return
-            request = (
-                BoltRequest(body=body, mode="socket_mode")
-                if socket_mode
-                else BoltRequest(body=item.body, headers={"content-type": item.content_type})
-            )
+        json_body = socket_mode or item.content_type.startswith("application/json")
+        body: Any = json.loads(item.body) if json_body else None
+        if isinstance(body, dict) and _is_message(body):
+            message = direct_message(body)
+            if message is not None:
+                conversation.handle_message(message)
+            return
+        if socket_mode:
+            request = BoltRequest(body=body, mode="socket_mode")
         else:
             request = BoltRequest(body=item.body, headers={"content-type": item.content_type})
         response = app.dispatch(request)
