@@ -6,7 +6,11 @@ seconds (past the analyst's timeout), to show that a hanging model costs only th
 was asked about. Prints a table; not a test (run from the repository root).
 
     python -m bench.answer_path [--interviews 24] [--concurrent 8 100] [--model-delay 10]
-        [--sqlite-only | --postgres-only] [--callgrind]
+        [--sqlite-only | --postgres-only] [--callgrind] [--ceiling]
+
+With --ceiling each run is followed by the same run against bench/ceiling_app.py (a minimal
+slack-bolt bot that stores an answer and posts the next question, issue 12's ceiling), in
+the same minutes: what this machine can do at all in that hour, beside what ExitBot does.
 
 With --callgrind the bot runs under valgrind's callgrind, counting the instructions it
 executes while answering (its start and the interviews' set-up not counted): a figure that
@@ -27,6 +31,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slack_sdk import WebClient
+
+from bench.ceiling_app import question
 from bench.databases import fresh_postgres, fresh_sqlite
 from bot.container import load_bank
 from bot.settings import Settings
@@ -89,6 +96,20 @@ class BenchServer(Server):
         return settings
 
 
+@dataclass(kw_only=True)
+class CeilingServer(Server):
+    """bench/ceiling_app.py with the settings `exitbot serve` would get."""
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "bench.ceiling_app"]
+
+    def begin(self, users: list[str]) -> None:
+        """The first question, posted as if the bot had (the ceiling has no commands)."""
+        client = WebClient(token="xoxb-test", base_url=self.slack.api_url)
+        for user in users:
+            client.chat_postMessage(channel=f"D{user}", text="first", blocks=question(user, 0))
+
+
 @dataclass
 class Run:
     """Seconds from each event posted to the next question; per kind of answer."""
@@ -142,6 +163,7 @@ def measure(
     handlers: int | None,
     processes: int | None = None,
     callgrind: bool = False,
+    ceiling: bool = False,
 ) -> Run:
     users = [f"UB{n:04d}" for n in range(interviews)]
     slack = SlackStandIn(users={u: person(u, f"Bench {u}") for u in users})
@@ -154,20 +176,27 @@ def measure(
     probed = probe_questions()
     run = Run()
     with tempfile.TemporaryDirectory() as folder:
-        server = BenchServer(
-            slack=slack,
-            database_url=url,
-            log=Path(folder) / "serve.log",
-            model_url=model.url if model else None,
-            handlers=handlers,
-            processes=processes,
-            callgrind=Path(folder) / "callgrind.out" if callgrind else None,
-            start_seconds=600 if callgrind else 30,
-        )
+        server: Server
+        if ceiling:
+            server = CeilingServer(slack=slack, database_url=url, log=Path(folder) / "serve.log")
+        else:
+            server = BenchServer(
+                slack=slack,
+                database_url=url,
+                log=Path(folder) / "serve.log",
+                model_url=model.url if model else None,
+                handlers=handlers,
+                processes=processes,
+                callgrind=Path(folder) / "callgrind.out" if callgrind else None,
+                start_seconds=600 if callgrind else 30,
+            )
         server.start()
         try:
-            for user in users:
-                server.command(f"start <@{user}|bench>")
+            if isinstance(server, CeilingServer):
+                server.begin(users)
+            else:
+                for user in users:
+                    server.command(f"start <@{user}|bench>")
             for user in users:
                 wait_for(lambda u=user: slack.waiting_for(u) is not None, timeout=120)
             todo: queue.Queue[str] = queue.Queue()
@@ -212,6 +241,7 @@ def measure(
             cpu_before = tree_cpu(server.process.pid)
             harness_before = time.process_time()
             if callgrind:
+                assert isinstance(server, BenchServer)
                 server.counting(on=True)
             # For a profiler to attach to the bot for the answering alone.
             print(f"answering: bot pid {server.process.pid}", file=sys.stderr, flush=True)
@@ -224,6 +254,7 @@ def measure(
             run.cpu = tree_cpu(server.process.pid) - cpu_before
             run.harness_cpu = time.process_time() - harness_before
             if callgrind:
+                assert isinstance(server, BenchServer)
                 server.counting(on=False)
                 run.instructions = server.instructions()
             return run
@@ -258,6 +289,11 @@ def main() -> None:
     parser.add_argument(
         "--callgrind", action="store_true", help="count the bot's instructions per answer"
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="after each run, the same against a minimal bolt bot (bench/ceiling_app.py)",
+    )
     args = parser.parse_args()
     databases = []
     if not args.postgres_only:
@@ -275,7 +311,10 @@ def main() -> None:
     print(header, flush=True)
     for name, database in databases:
         for concurrent in args.concurrent:
-            for delay in models:
+            runs: list[tuple[float | None, bool]] = [(delay, False) for delay in models]
+            if args.ceiling:
+                runs.append((None, True))
+            for delay, ceiling in runs:
                 with database() as url:
                     run = measure(
                         url,
@@ -284,31 +323,36 @@ def main() -> None:
                         delay,
                         args.handlers,
                         args.processes,
-                        args.callgrind,
+                        args.callgrind and not ceiling,
+                        ceiling,
                     )
-                model = "none" if delay is None else f"{delay:g} s"
-                rows = [("all", run.probed + run.others)]
-                if delay is not None:
-                    rows += [("  probed", run.probed), ("  others", run.others)]
-                for label, timings in rows:
-                    rate = len(timings) / run.wall if run.wall else 0.0
-                    answered = len(run.probed) + len(run.others)
-                    whole = answered and label == "all"
-                    shown_cpu = f"{run.cpu * 1000 / answered:.1f}" if whole else ""
-                    harness = f"{run.harness_cpu * 1000 / answered:.1f}" if whole else ""
-                    print(
-                        f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
-                        f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
-                        f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
-                        f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
-                        f"{shown_cpu:>7} {harness:>8} {run.errors:>7}  "
-                        f"{label if delay is not None else ''}",
-                        flush=True,
-                    )
-                for failure in run.failures:
-                    print(f"  error: {failure}")
-                if run.instructions is not None and answered:
-                    print(f"  {run.instructions / answered / 1e6:.2f} M instructions per answer")
+                report(name, concurrent, delay, run, "ceiling" if ceiling else "")
+
+
+def report(name: str, concurrent: int, delay: float | None, run: Run, what: str) -> None:
+    """The run's rows of the table: all answers, and with a model the probed and the rest."""
+    model = "none" if delay is None else f"{delay:g} s"
+    rows = [(what, run.probed + run.others)]
+    if delay is not None:
+        rows += [("  probed", run.probed), ("  others", run.others)]
+    answered = len(run.probed) + len(run.others)
+    for number, (label, timings) in enumerate(rows):
+        rate = len(timings) / run.wall if run.wall else 0.0
+        whole = answered and number == 0
+        shown_cpu = f"{run.cpu * 1000 / answered:.1f}" if whole else ""
+        harness = f"{run.harness_cpu * 1000 / answered:.1f}" if whole else ""
+        print(
+            f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
+            f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
+            f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
+            f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
+            f"{shown_cpu:>7} {harness:>8} {run.errors:>7}  {label}",
+            flush=True,
+        )
+    for failure in run.failures:
+        print(f"  error: {failure}")
+    if run.instructions is not None and answered:
+        print(f"  {run.instructions / answered / 1e6:.2f} M instructions per answer")
 
 
 if __name__ == "__main__":
