@@ -3,6 +3,7 @@ backoff (a platform's Retry-After wins), given up after `max_attempts`."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -89,6 +90,10 @@ class Delivery:
     # Where messages are marked sent (and others let go): each a statement of its own that
     # needs no transaction around it (the storage's cheapest unit; `uow` when not given).
     one_statement: Callable[[], UnitOfWork] | None = None
+    # Posted, but their sent mark could not be committed (the database went away), by id
+    # with the platform's reference: marked with the next mark or sweep, and never posted
+    # again by this process. They stay in `posted` meanwhile, so replies after them go on.
+    unmarked: dict[int, str | None] = field(default_factory=dict)
 
     def send_due(self, limit: int = 50) -> DeliveryReport:
         with self.uow() as uow:
@@ -98,6 +103,7 @@ class Delivery:
 
     def drain(self, rounds: int = 20) -> DeliveryReport:
         """Send until nothing is due right now (messages that wait for a retry stay)."""
+        self.mark(self._take_unmarked())
         total = DeliveryReport()
         for _ in range(rounds):
             report = self.send_due()
@@ -119,6 +125,9 @@ class Delivery:
             if item.to in stopped:
                 released.append(item.id)
                 continue
+            if item.id in self.unmarked:  # posted already: its lease ran out, not its post
+                sent.append((item.id, self.unmarked.pop(item.id, None)))
+                continue
             outcome, ref = self._send(item)
             report += outcome
             if outcome.sent:
@@ -126,15 +135,31 @@ class Delivery:
                 self.posted.add(item.id)
             else:
                 stopped.add(item.to)
-        try:
-            if sent or released:
-                with (self.one_statement or self.uow)() as uow:
-                    uow.outbox.mark_sent(sent, self.clock.now())
-                    uow.outbox.release(released)
-                    uow.commit()
-        finally:
-            self.posted.difference_update(item_id for item_id, _ in sent)
+        self.mark(self._take_unmarked() + sent, released)
         return report + DeliveryReport(released=len(released))
+
+    def mark(self, sent: list[tuple[int, str | None]], released: Sequence[int] = ()) -> None:
+        """Mark posted messages sent (and let others go) in one statement. When that fails
+        the posted ones are kept to mark later, and the failure is raised to be logged."""
+        if not (sent or released):
+            return
+        try:
+            with (self.one_statement or self.uow)() as uow:
+                uow.outbox.mark_sent(sent, self.clock.now())
+                uow.outbox.release(released)
+                uow.commit()
+        except Exception:
+            self.unmarked.update(sent)
+            raise
+        self.posted.difference_update(item_id for item_id, _ in sent)
+
+    def _take_unmarked(self) -> list[tuple[int, str | None]]:
+        """The messages left unmarked, each taken by one caller (senders run in threads)."""
+        taken = []
+        for item_id in list(self.unmarked):
+            with contextlib.suppress(KeyError):
+                taken.append((item_id, self.unmarked.pop(item_id)))
+        return taken
 
     def _send(self, item: OutboxItem) -> tuple[DeliveryReport, str | None]:
         port = self.ports.get(item.to.platform)

@@ -5,6 +5,10 @@ order, through failures and retries."""
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
 from bot.container import App
 from core.events import UserMessage
 from core.interview import Person
@@ -89,3 +93,41 @@ def test_after_a_failure_the_persons_later_messages_follow_the_failed_one(
     clock.advance(seconds=31)
     assert app.delivery.drain().sent == 4
     assert [m for _, m in chat.sent] == [item.message for item in batch]
+
+
+def test_messages_posted_as_the_database_went_away_are_marked_when_it_is_back_not_reposted(
+    app: App, chat: FakeChat, clock: FakeClock
+) -> None:
+    """Regression: when the database went away between a post and its sent mark, the rows
+    stayed leased and unsent, the person's later replies waited behind them, and once the
+    lease ran out the sweep posted them a second time."""
+    batches = handed_over(app)
+    app.hr.start_now(JANE, by="UHR")
+    mark = app.delivery.one_statement
+    assert mark is not None
+    down = True
+
+    def outage() -> UnitOfWork:
+        if down:
+            raise OperationalError("UPDATE outbox", {}, ConnectionError("server closed"))
+        assert mark is not None
+        return mark()
+
+    app.delivery.one_statement = outage
+    with pytest.raises(OperationalError):
+        app.delivery.send(batches[0])
+    assert len(chat.sent) == 4  # posted, unmarked
+    # Jane answers meanwhile (her answer reached a database that was back for it).
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+    assert len(batches) == 2, "the reply waited behind messages already posted"
+    clock.advance(minutes=5)  # past the lease of the unmarked ones
+    with pytest.raises(OperationalError):
+        app.delivery.drain()  # the sweep, still without the database
+    down = False
+    app.delivery.send(batches[1])
+    assert app.delivery.drain().sent == 0
+    questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
+    assert questions == ["primary_reason", "trigger"], "each question posted once, in order"
+    with app.engine.connect() as connection:
+        unsent = connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+        assert unsent.scalar() == 0
