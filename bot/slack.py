@@ -5,6 +5,8 @@ Mode connection."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.error import URLError
 
 from adapters.pacing.buckets import MemoryBuckets, RedisBuckets
@@ -17,6 +19,9 @@ from bot.outage import FailureLog
 from bot.platform import Platform, Route
 from bot.settings import Settings, SettingsError
 from core.intake import Intake
+
+if TYPE_CHECKING:
+    from adapters.slack.inbound import SlackRequest
 
 # Slack's SDKs are imported only where Slack is configured (the `slack` extra).
 
@@ -55,14 +60,15 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from adapters.slack.app import build_bolt_app, replay
     from adapters.slack.chat import SlackChat
     from adapters.slack.socket import StoringSocketModeHandler
 
     chat = platform.chat
     assert isinstance(chat, SlackChat)
     chat.channels = SqlReferenceStore(app.engine, app.clock, PLATFORM)
-    route = slack_route(settings, app.intake)
+    from adapters.slack.app import at_once, build_bolt_app, replay
+
+    route = slack_route(settings, app.intake, at_once(app.conversation))
     if route is not None:
         platform.routes["/slack/events"] = route
     try:
@@ -85,6 +91,7 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
             settings.slack_app_token.get_secret_value(),
             app.intake,
             FailureLog("storing Slack requests"),
+            at_once(app.conversation),
         )
 
         def connect() -> None:
@@ -100,7 +107,11 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     return platform
 
 
-def slack_route(settings: Settings, intake: Intake) -> Route | None:
+def slack_route(
+    settings: Settings,
+    intake: Intake,
+    at_once: Callable[[SlackRequest], Callable[[], bool] | None] | None = None,
+) -> Route | None:
     """POST /slack/events, or None when Slack comes over Socket Mode (or not at all): a
     route that is not needed is not mounted, and one that is mounted checks signatures."""
     if not settings.slack_bot_token or settings.slack_app_token:
@@ -113,4 +124,7 @@ def slack_route(settings: Settings, intake: Intake) -> Route | None:
         )
     from adapters.slack.route import slack_endpoint
 
-    return slack_endpoint(secret.get_secret_value(), intake, FailureLog("storing Slack requests"))
+    failures = FailureLog("storing Slack requests")
+    return slack_endpoint(
+        secret.get_secret_value(), intake, failures, at_once or (lambda incoming: None)
+    )

@@ -4,17 +4,17 @@ back is committed with the change it caused (the outbox)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from core import trace, wording
-from core.advice import advised
+from core.advice import AdviceWanted, Deferred, advised
 from core.dialogue import Dialogue, Reply
 from core.events import ChoicePicked, UserMessage
 from core.interview import Interview, InterviewState
 from core.layout import disclosure_alert
 from core.messages import Address, Lane, OutboundMessage, QuestionMessage, TextMessage
-from core.ports import UnitOfWork
+from core.ports import NotNow, UnitOfWork
 from core.transactions import Transactions
 
 
@@ -52,13 +52,28 @@ class Conversation:
         with trace.scope(event_id=event.event_id, platform=event.platform):
             return self._advised(partial(self._handle_message, event))
 
+    def answer_now(self, event: UserMessage) -> bool:
+        """Handle a message the moment it arrives, before it is stored: its change and its
+        record as handled commit together, with nothing slow on the way. Raises NotNow when
+        it must wait its turn instead (the person's earlier request is still waiting, or a
+        model must be asked about it, which happens outside any unit of work); False when
+        it was handled before (a platform retry)."""
+        dialogue = replace(self.dialogue, analyst=Deferred()) if self.advice_outside else None
+        with trace.scope(event_id=event.event_id, platform=event.platform):
+            try:
+                return self._handle_message(event, dialogue or self.dialogue, in_turn=True)
+            except AdviceWanted as wanted:
+                raise NotNow("a model is asked about this answer") from wanted
+
     def handle_choice(self, event: ChoicePicked) -> bool:
         """True when the click was the person's own, on their own interview (and not a
         platform retry): only then may the adapter mark the question answered."""
         with trace.scope(event_id=event.event_id, platform=event.platform):
             return self._advised(partial(self._handle_choice, event))
 
-    def _handle_message(self, event: UserMessage, dialogue: Dialogue) -> bool:
+    def _handle_message(
+        self, event: UserMessage, dialogue: Dialogue, in_turn: bool = False
+    ) -> bool:
         def work(uow: UnitOfWork) -> None:
             interview = interview_of(uow, event.platform, event.user_id)
             if interview is None:
@@ -92,7 +107,8 @@ class Conversation:
                 reply = dialogue.say(interview, wording.CLOSED)
             tell(uow, interview, reply)
 
-        return self.transactions.once(event.platform, event.event_id, work)
+        sender = event.user_id if in_turn else None
+        return self.transactions.once(event.platform, event.event_id, work, sender)
 
     def _handle_choice(self, event: ChoicePicked, dialogue: Dialogue) -> bool:
         own = False

@@ -77,6 +77,33 @@ class Intake:
             self.wake()
         return True
 
+    def receive(
+        self,
+        platform: str,
+        event_id: str,
+        sender: str | None,
+        content_type: str,
+        body: str,
+        now: Callable[[], bool] | None = None,
+    ) -> bool:
+        """A verified request, before the platform is answered: handled at once by `now`
+        when it is given and can be (its change and its record as handled commit together,
+        and nothing waits for a handler), else stored to be handled in turn (see `store`).
+        False when it was received before. Database errors propagate as from `store`."""
+        if now is not None:
+            arrived = self.clock.now()
+            try:
+                handled = now()
+            except Exception:
+                # NotNow, or a failure (nothing was committed): stored instead, to be handled
+                # in turn by a handler, which says so if it fails again.
+                pass
+            else:
+                if handled:
+                    self.on_handled(InboxItem(0, platform, event_id, content_type, "", 0, arrived))
+                return handled
+        return self.store(platform, event_id, sender, content_type, body)
+
     def prune(self, keep: timedelta = timedelta(days=7)) -> int:
         """Forget the ids of requests handled more than `keep` ago (platforms retry within
         minutes); how many."""

@@ -144,6 +144,11 @@ class DuplicateEvent(Exception):
     """The inbound event was already handled (a platform retry)."""
 
 
+class NotNow(Exception):
+    """A request cannot be handled the moment it arrives (the person's earlier request is
+    still waiting, or a model must be asked first): it is stored and handled in turn."""
+
+
 class PersonRepository(Protocol):
     def find(self, platform: str, user_id: str) -> Person | None: ...
 
@@ -353,6 +358,12 @@ class Inbox(Protocol):
     def handle(self, platform: str, event_id: str, at: datetime) -> bool:
         """Mark the event handled as part of the change it causes (commit both together).
         False when it was handled before; an event never stored is recorded as handled."""
+        ...
+
+    def handle_in_turn(self, platform: str, event_id: str, sender: str, at: datetime) -> None:
+        """Record an event that was never stored as handled, with the change it causes (its
+        first write): raises NotNow when the sender has an earlier request still waiting,
+        which it must follow, and DuplicateEvent when it is stored already."""
         ...
 
     def mark_handled(self, item_id: int, at: datetime) -> None:

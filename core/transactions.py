@@ -64,12 +64,21 @@ class Transactions:
         that item); how many did something."""
         return sum(1 for item in items if self.run(partial(work, item)))
 
-    def once(self, platform: str, event_id: str | None, work: Callable[[UnitOfWork], None]) -> bool:
+    def once(
+        self,
+        platform: str,
+        event_id: str | None,
+        work: Callable[[UnitOfWork], None],
+        in_turn_of: str | None = None,
+    ) -> bool:
         """Handle an inbound event unless it was handled before (a platform retry). Its id
-        is committed with the change it caused. False when it was a repeat."""
+        is committed with the change it caused. False when it was a repeat. `in_turn_of`:
+        the event was never stored and its sender's earlier requests go first (NotNow)."""
 
         def handle(uow: UnitOfWork) -> bool:
-            if event_id and not uow.inbox.handle(platform, event_id, self.clock.now()):
+            if event_id and in_turn_of is not None:
+                uow.inbox.handle_in_turn(platform, event_id, in_turn_of, self.clock.now())
+            elif event_id and not uow.inbox.handle(platform, event_id, self.clock.now()):
                 return False
             work(uow)
             return True

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
@@ -29,7 +30,7 @@ from adapters.slack.blocks import (
     unescape,
 )
 from adapters.slack.chat import SLASH_COMMAND
-from adapters.slack.inbound import action_id
+from adapters.slack.inbound import EVENT, SlackRequest, action_id
 from adapters.slack.pacing import Paced
 from core.conversation import Conversation
 from core.events import ChoicePicked, Command, UserMessage
@@ -227,6 +228,20 @@ def replay(app: App, conversation: Conversation) -> Handler:
             raise RuntimeError(f"bolt answered {response.status}")
 
     return handle
+
+
+def at_once(conversation: Conversation) -> Callable[[SlackRequest], Callable[[], bool] | None]:
+    """What handles a request as it arrives: a person's direct message (an answer) goes to
+    the conversation at once; anything else is stored and replayed."""
+
+    def now(incoming: SlackRequest) -> Callable[[], bool] | None:
+        body = incoming.payload
+        if incoming.kind != EVENT or not isinstance(body, dict) or not _is_message(body):
+            return None
+        message = direct_message(body)
+        return None if message is None else partial(conversation.answer_now, message)
+
+    return now
 
 
 def _is_message(body: dict[str, Any]) -> bool:

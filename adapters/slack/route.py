@@ -1,7 +1,9 @@
 """`POST /slack/events`: verify, store, acknowledge. Bolt never parses what was not verified,
-and Slack hears 200 only once the request is in the inbox; when it cannot be stored Slack
-is told so (503, and it retries an event), or the person is (a command or a click, which
-Slack does not retry)."""
+and Slack hears 200 only once the request is in the inbox, or handled: a person's answer is
+handled as it arrives when it can be (its change and its record as handled commit together,
+before the 200), and stored only when it must wait its turn. When it can be neither stored
+nor handled Slack is told so (503, and it retries an event), or the person is (a command or
+a click, which Slack does not retry)."""
 
 from __future__ import annotations
 
@@ -33,7 +35,10 @@ def slack_endpoint(
     signing_secret: str,
     intake: Intake,
     failures: Failures,
+    at_once: Callable[[SlackRequest], Callable[[], bool] | None] = lambda incoming: None,
 ) -> Callable[[Request], Awaitable[Response]]:
+    """`at_once` gives what handles a request the moment it arrives, where one can (an
+    answer in a DM): it is then stored only when that cannot be done now."""
     verifier = SignatureVerifier(signing_secret)  # refuses an empty secret
 
     async def slack_events(request: Request) -> Response:
@@ -51,7 +56,13 @@ def slack_endpoint(
         with trace.scope(event_id=incoming.event_id, platform=PLATFORM):
             try:
                 await run_in_threadpool(
-                    intake.store, PLATFORM, incoming.event_id, incoming.sender, content_type, text
+                    intake.receive,
+                    PLATFORM,
+                    incoming.event_id,
+                    incoming.sender,
+                    content_type,
+                    text,
+                    at_once(incoming),
                 )
             except Exception as exc:  # the database is out: this request is not ours yet
                 failures.failed(exc)

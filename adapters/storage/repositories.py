@@ -44,6 +44,7 @@ from core.ports import (
     Clock,
     DuplicateEvent,
     InboxItem,
+    NotNow,
     OutboxItem,
     StoredResponse,
 )
@@ -190,6 +191,22 @@ STORE_REQUEST = (
         )
     )
     .returning(InboxRow.id, InboxRow.lease_until)
+)
+# A request never stored, recorded as handled by the change it causes, unless the same
+# sender has an earlier one still unhandled (no row: it must follow that one).
+HANDLE_IN_TURN = (
+    insert(InboxRow)
+    .from_select(
+        ["platform", "event_id", "sender", "received_at", "processed_at"],
+        select(
+            bindparam("b_platform", type_=INBOX.c.platform.type),
+            bindparam("b_event", type_=INBOX.c.event_id.type),
+            bindparam("b_sender", type_=INBOX.c.sender.type),
+            bindparam("b_at", type_=INBOX.c.received_at.type),
+            bindparam("b_at", type_=INBOX.c.processed_at.type),
+        ).where(~EARLIER_FROM_SENDER),
+    )
+    .returning(InboxRow.id)
 )
 # New messages, their ids back in the order given (to hand the claimed ones to a sender).
 QUEUE = insert(OUTBOX).returning(OUTBOX.c.id, sort_by_parameter_order=True)
@@ -473,6 +490,17 @@ class SqlInbox:
             InboxRow, platform=platform, event_id=event_id, received_at=at, processed_at=at
         )
         return True
+
+    def handle_in_turn(self, platform: str, event_id: str, sender: str, at: datetime) -> None:
+        params = {"b_platform": platform, "b_event": event_id, "b_sender": sender, "b_at": at}
+        try:
+            stored = self.db.execute(HANDLE_IN_TURN, params).first()
+        except IntegrityError as exc:
+            if unique_violation_table(exc) == "inbox":
+                raise DuplicateEvent() from exc
+            raise
+        if stored is None:
+            raise NotNow("an earlier request from the same sender is waiting")
 
     def mark_failed(
         self, item_id: int, at: datetime, error: str, retry_at: datetime | None

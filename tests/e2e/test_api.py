@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.cli import exitbot
-from tests.e2e.test_slack import JANE, Server, start_jane
+from tests.e2e.test_slack import JANE, Server, start_jane, summaries
 from tests.standins.slack import SlackStandIn, wait_for
 
 ALL_SCOPES = (
@@ -250,6 +250,8 @@ def test_a_report_needs_its_scope_and_is_audited(
 ) -> None:
     start_jane(api.server)
     api.server.answer_all()
+    # The summary is written after the last answer's commit (a version more): read after it.
+    wait_for(lambda: summaries(api.server), what="the HR summary")
     [jane] = api("GET", "/interviews", params={"state": "COMPLETED"}).json()["items"]
     plain = api("GET", f"/interviews/{jane['id']}")
     assert plain.json()["report"] is None and plain.headers["etag"] == f'"{jane["version"]}"'

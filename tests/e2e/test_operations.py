@@ -85,9 +85,13 @@ def test_metrics_parse_and_move_as_an_interview_runs(json_server: Server) -> Non
 
     def moved() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
         after = scrape(server)
-        return after if value(after, "exitbot_inbound_duplicates_total", platform="slack") else None
+        counted = value(after, "exitbot_inbound_duplicates_total", platform="slack")
+        # The retried answer's reply is committed before Slack's 200, posted just after.
+        return (
+            after if counted and not value(after, "exitbot_outbox_messages", lane="reply") else None
+        )
 
-    after = wait_for(moved, what="the duplicate counted")
+    after = wait_for(moved, what="the duplicate counted and the reply to it sent")
     assert value(after, "exitbot_inbound_duplicates_total", platform="slack") == 1
     assert value(after, "exitbot_interviews", state="COMPLETED") == 1
     assert value(after, "exitbot_interviews", state="IN_PROGRESS") == 0

@@ -510,5 +510,5 @@ def test_later_with_an_unclear_time_asks_when_with_buttons(server: Server) -> No
     ]
     server.click("tomorrow")
     assert "I'll check back tomorrow at 10:00" in server.slack.posts(f"D{JANE}")[-1]["text"]
-    server.say("I'm back")
-    assert server.slack.waiting_for(JANE) == "trigger"  # picked up where we were
+    server.say("I'm back")  # "Welcome back", then the question: say() waits for the first
+    wait_for(lambda: server.slack.waiting_for(JANE) == "trigger", what="where we were")
