@@ -152,6 +152,10 @@ class App:
     closing: list[Callable[[], None]] = field(default_factory=list)
     # The model's circuit breaker state ("closed", "open", "half-open"); None offline.
     breaker_state: Callable[[], str] | None = None
+    # Who may handle requests at once (EXITBOT_HANDLERS): the inbox's handlers, and answers
+    # handled as they arrive, which take a hand only when one is free, so that under load
+    # they queue in the inbox in their order instead of overtaking it.
+    hands: threading.BoundedSemaphore = field(default_factory=threading.BoundedSemaphore)
 
     def register(self, platform: Platform) -> None:
         """Plug a chat platform in: its messages are sent, its people looked up, its stored
@@ -272,6 +276,7 @@ def build_app(
         send_now=send_now,
         closing=[close] if callable(close := getattr(analyst, "close", None)) else [],
         breaker_state=_breaker_state(analyst),
+        hands=threading.BoundedSemaphore(settings.handlers),
     )
 
 

@@ -180,6 +180,7 @@ def serve_one(settings: Settings, scheduler: bool, listener: socket.socket) -> i
         retention_days=settings.retention_days,
         senders=settings.senders,
         handlers=settings.handlers,
+        hands=app.hands,
     )
     platforms = [p for build in PLATFORMS if (p := build(settings, app))]
     routes: dict[str, Route] = {}

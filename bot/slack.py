@@ -68,7 +68,8 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     chat.channels = SqlReferenceStore(app.engine, app.clock, PLATFORM)
     from adapters.slack.app import at_once, build_bolt_app, replay
 
-    route = slack_route(settings, app.intake, at_once(app.conversation))
+    answer_now = at_once(app.conversation, app.hands)
+    route = slack_route(settings, app.intake, answer_now)
     if route is not None:
         platform.routes["/slack/events"] = route
     try:
@@ -91,7 +92,7 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
             settings.slack_app_token.get_secret_value(),
             app.intake,
             FailureLog("storing Slack requests"),
-            at_once(app.conversation),
+            answer_now,
         )
 
         def connect() -> None:

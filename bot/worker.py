@@ -50,6 +50,7 @@ class Worker:
         retention_days: int | None = None,
         handlers: int = 4,
         senders: int = 4,
+        hands: threading.Semaphore | None = None,
     ) -> None:
         self.delivery = delivery
         self.intake = intake
@@ -59,6 +60,9 @@ class Worker:
         self.digest_days = digest_days
         self.retention_days = retention_days
         self.poll_seconds = poll_seconds
+        # Held while a handler handles: shared with answers handled as they arrive, which
+        # take one only when one is free.
+        self._hands = hands or threading.BoundedSemaphore(handlers)
         # Set by every commit that left messages for the sweep (the unit of work rings it).
         self._wake = outbox_ready
         # A request claimed as it was stored, or a token that wakes one handler (not all of
@@ -295,12 +299,14 @@ class Worker:
             with contextlib.suppress(queue.Empty):
                 token = self._stored.get(timeout=0.05 if self._inbox_behind else self.poll_seconds)
             if token is not None:
-                self._note(self.intake.handle(token))
+                with self._hands:
+                    self._note(self.intake.handle(token))
                 if not self._inbox_behind:
                     continue
             try:
                 while not self._stop.is_set():
-                    report = self.intake.handle_due()
+                    with self._hands:
+                        report = self.intake.handle_due()
                     self._inbox_behind = report.blocked > 0
                     self._note(report)
                     if not (report.handled or report.retrying or report.failed):

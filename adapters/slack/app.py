@@ -37,7 +37,7 @@ from core.events import ChoicePicked, Command, UserMessage
 from core.hr import HrDesk
 from core.intake import Handler
 from core.messages import FileMessage, OutboundMessage, TextMessage
-from core.ports import InboxItem
+from core.ports import InboxItem, NotNow
 
 log = logging.getLogger(__name__)
 FAILURE = "exitbot_failure"
@@ -230,16 +230,28 @@ def replay(app: App, conversation: Conversation) -> Handler:
     return handle
 
 
-def at_once(conversation: Conversation) -> Callable[[SlackRequest], Callable[[], bool] | None]:
+def at_once(
+    conversation: Conversation, hands: threading.Semaphore
+) -> Callable[[SlackRequest], Callable[[], bool] | None]:
     """What handles a request as it arrives: a person's direct message (an answer) goes to
-    the conversation at once; anything else is stored and replayed."""
+    the conversation at once when one of the `hands` the inbox's handlers share is free;
+    anything else, and an answer that finds them all busy, is stored and replayed by those
+    handlers, in turn."""
+
+    def answer(message: UserMessage) -> bool:
+        if not hands.acquire(blocking=False):
+            raise NotNow("every hand is busy: the answer waits its turn in the inbox")
+        try:
+            return conversation.answer_now(message)
+        finally:
+            hands.release()
 
     def now(incoming: SlackRequest) -> Callable[[], bool] | None:
         body = incoming.payload
         if incoming.kind != EVENT or not isinstance(body, dict) or not _is_message(body):
             return None
         message = direct_message(body)
-        return None if message is None else partial(conversation.answer_now, message)
+        return None if message is None else partial(answer, message)
 
     return now
 

@@ -3,16 +3,21 @@ signing secret; in Socket Mode there is no route to forge requests against."""
 
 from __future__ import annotations
 
+import json
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack.app import direct_message
+from adapters.slack.app import at_once, direct_message
+from adapters.slack.inbound import COMMAND, EVENT, SlackRequest
 from adapters.storage.database import make_engine
 from bot.container import App
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_route
 from bot.web import create_web_app
+from core.ports import NotNow
 from tests.standins.slack import event_body, sign
 
 
@@ -76,3 +81,21 @@ def test_a_direct_message_becomes_the_persons_words_unescaped() -> None:
 )
 def test_only_what_a_person_typed_in_a_dm_is_taken(event: dict[str, object]) -> None:
     assert direct_message(message_event(**event)) is None
+
+
+def test_an_answer_is_handled_as_it_arrives_only_in_a_free_hand(app: App) -> None:
+    """The inbox's handlers and the answers handled as they arrive share EXITBOT_HANDLERS
+    hands: under load an answer waits its turn in the inbox instead of overtaking it."""
+    hands = threading.BoundedSemaphore(1)
+    now = at_once(app.conversation, hands)
+    body = message_event(channel_type="im", user="UJANE", text="hello")
+    answer = now(SlackRequest(EVENT, "Ev1", "UJANE", json.dumps(body), body))
+    assert answer is not None
+    with hands, pytest.raises(NotNow):  # a handler is at work
+        answer()
+    assert answer() is True  # handled (a stranger, told who ExitBot is)
+    assert answer() is False  # Slack's retry of it
+    bot_post = message_event(channel_type="im", user="UBOT", text="1", bot_id="BBOT")
+    assert now(SlackRequest(EVENT, "Ev2", "UBOT", json.dumps(bot_post), bot_post)) is None
+    command = {"command": "/exitbot", "text": "list", "user_id": "UHR", "trigger_id": "t1"}
+    assert now(SlackRequest(COMMAND, "command:t1", "UHR", "", command)) is None
