@@ -60,14 +60,13 @@ def build_slack(settings: Settings, app: App) -> Platform | None:
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
+    from adapters.slack.app import at_once, build_bolt_app, replay
     from adapters.slack.chat import SlackChat
     from adapters.slack.socket import StoringSocketModeHandler
 
     chat = platform.chat
     assert isinstance(chat, SlackChat)
     chat.channels = SqlReferenceStore(app.engine, app.clock, PLATFORM)
-    from adapters.slack.app import at_once, build_bolt_app, replay
-
     answer_now = at_once(app.conversation, app.hands)
     route = slack_route(settings, app.intake, answer_now)
     if route is not None:

@@ -58,10 +58,12 @@ class Conversation:
         it must wait its turn instead (the person's earlier request is still waiting, or a
         model must be asked about it, which happens outside any unit of work); False when
         it was handled before (a platform retry)."""
-        dialogue = replace(self.dialogue, analyst=Deferred()) if self.advice_outside else None
+        dialogue = self.dialogue
+        if self.advice_outside:  # a model would be asked inside: say so instead
+            dialogue = replace(dialogue, analyst=Deferred())
         with trace.scope(event_id=event.event_id, platform=event.platform):
             try:
-                return self._handle_message(event, dialogue or self.dialogue, in_turn=True)
+                return self._handle_message(event, dialogue, in_turn=True)
             except AdviceWanted as wanted:
                 raise NotNow("a model is asked about this answer") from wanted
 
