@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from bot.container import App, build_app
 from bot.migrate import upgrade
 from bot.settings import Settings
 from core.messages import Address, OutboundMessage
-from core.ports import DeliveryError
+from core.ports import DeliveryError, UnitOfWork
 from tests.standins.graph import GraphStandIn
 from tests.standins.openai import OpenAIStandIn
 from tests.standins.slack import SlackStandIn, person
@@ -76,6 +76,19 @@ class FakeChat:
 
 
 # -- nothing slow inside a unit of work ------------------------------------------------------
+@dataclass
+class CountedUnits:
+    """A unit-of-work factory that counts the units it opens: how many transactions a use
+    case costs."""
+
+    real: Callable[[], UnitOfWork]
+    count: int = 0
+
+    def __call__(self) -> UnitOfWork:
+        self.count += 1
+        return self.real()
+
+
 @pytest.fixture(autouse=True)
 def no_io_inside_a_unit_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test fails if a chat API, a directory or the model is called while a unit of work

@@ -14,8 +14,8 @@ from bot.container import App
 from core.events import UserMessage
 from core.interview import Person
 from core.messages import QuestionMessage
-from core.ports import InboxItem, UnitOfWork
-from tests.conftest import PLATFORM, AppFactory, FakeChat
+from core.ports import InboxItem
+from tests.conftest import PLATFORM, AppFactory, CountedUnits, FakeChat
 from tests.standins.openai import OpenAIStandIn, model_says
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe")
@@ -73,19 +73,11 @@ def test_an_answer_is_handled_as_it_arrives_in_one_unit_of_work(app: App, chat: 
     handed: list[InboxItem] = []
     woken: list[None] = []
     app.intake.take, app.intake.wake = handed.append, lambda: woken.append(None)
-    units = 0
-    real = app.transactions.uow
-
-    def counting() -> UnitOfWork:
-        nonlocal units
-        units += 1
-        return real()
-
-    app.transactions.uow = app.intake.uow = counting
-    app.intake.one_statement = counting
+    units = CountedUnits(app.transactions.uow)
+    app.transactions.uow = app.intake.uow = app.intake.one_statement = units
     asked = len(chat.to_user(JANE.user_id))
     assert receive(app, "1", "Ev1")
-    assert units == 1, "the answer and its record as handled are one unit of work"
+    assert units.count == 1, "the answer and its record as handled are one unit of work"
     assert not handed and not woken, "nothing was stored for a handler"
     assert inbox(app) == [("Ev1", True)]
     app.delivery.drain()

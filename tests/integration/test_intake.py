@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from bot.container import App
 from core.events import UserMessage
-from core.ports import InboxItem, UnitOfWork
-from tests.conftest import FakeChat, FakeClock
+from core.ports import InboxItem
+from tests.conftest import CountedUnits, FakeChat, FakeClock
 
 
 def test_a_request_whose_handling_fails_is_tried_again_and_handled_once(
@@ -74,26 +74,19 @@ def test_a_request_that_changed_something_is_marked_done_with_its_change_alone(
     app: App, chat: FakeChat
 ) -> None:
     """One transaction to claim it, one for the change and its mark: no third to mark it."""
-    units = 0
-    real = app.intake.uow
-
-    def counting() -> UnitOfWork:
-        nonlocal units
-        units += 1
-        return real()
-
-    app.intake.uow = counting
+    units = CountedUnits(app.intake.uow)
+    app.intake.uow = units
     app.intake.handlers["test"] = lambda item: app.conversation.handle_message(
         UserMessage("test", "U1", item.body, event_id=item.event_id)
     )
     app.intake.handlers["idle"] = lambda item: None  # changes nothing: marked by the inbox
     app.intake.store("test", "Ev1", "U1", "text/plain", "hello")
     app.intake.store("idle", "Ev2", "U2", "text/plain", "a bot's own message")
-    units = 0
+    units.count = 0
     assert app.intake.handle_due().handled == 1
-    assert units == 1  # the claim; the change and its mark were the conversation's own
+    assert units.count == 1  # the claim; the change and its mark were the conversation's own
     assert app.intake.handle_due().handled == 1
-    assert units == 3  # the claim and the mark
+    assert units.count == 3  # the claim and the mark
     with app.engine.connect() as connection:
         done = connection.execute(text("SELECT processed_at FROM inbox")).scalars().all()
     assert len(done) == 2 and all(done)
