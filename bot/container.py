@@ -22,6 +22,7 @@ from adapters.llm.resilience import CallObserver, CircuitBreaker, Guard
 from adapters.storage.crypto import Cipher, KeyMismatch
 from adapters.storage.database import make_engine
 from adapters.storage.encryption import check_readable
+from adapters.storage.open_interviews import OpenInterviews
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from adapters.timephrases import read_time
 from bot.clock import SystemClock
@@ -195,7 +196,8 @@ def build_app(
         raise SettingsError(f"EXITBOT_ENCRYPTION_KEY: {exc}") from None
     outbox_ready = threading.Event()
     send_now = SendNow()
-    uow = partial(SqlUnitOfWork, engine, clock, outbox_ready.set, send_now)
+    kept = OpenInterviews()
+    uow = partial(SqlUnitOfWork, engine, clock, outbox_ready.set, send_now, kept=kept)
     policy = DialoguePolicy(
         max_followups=settings.max_followups,
         retention_days=settings.retention_days,
@@ -219,8 +221,8 @@ def build_app(
         default_language=settings.default_language,
     )
     transactions.on_ended.append(endings.on_ended)
-    read = partial(SqlUnitOfWork, engine, clock, read_only=True)
-    one_statement = partial(SqlUnitOfWork, engine, clock, one_statement=True)
+    read = partial(SqlUnitOfWork, engine, clock, read_only=True, kept=kept)
+    one_statement = partial(SqlUnitOfWork, engine, clock, one_statement=True, kept=kept)
     views = Views(
         uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group
     )

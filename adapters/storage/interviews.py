@@ -40,6 +40,7 @@ from adapters.storage.models import (
     PersonRow,
     TransitionRow,
 )
+from adapters.storage.open_interviews import OpenInterviews
 from adapters.storage.references import person_keys
 from core.analysis import Analysis
 from core.interview import (
@@ -112,8 +113,9 @@ def person_fields(person: Person) -> dict[str, Any]:
 
 
 class SqlPersonRepository:
-    def __init__(self, db: Connection) -> None:
+    def __init__(self, db: Connection, kept: OpenInterviews | None = None) -> None:
         self._db = db
+        self._kept = kept
         # Each person this unit of work knows, with a copy of how they were last written
         # (None: added here, not written yet).
         self._seen: dict[str, tuple[Person, Person | None]] = {}
@@ -137,6 +139,8 @@ class SqlPersonRepository:
 
     def remove(self, person: Person) -> None:
         self._seen.pop(person.id, None)
+        if self._kept is not None:
+            self._kept.forget_person(person.id)
         # The database cascades to interviews, answers, transitions and outbox rows.
         self._db.execute(delete(PEOPLE).where(PEOPLE.c.id == person.id))
         # Where the platform reaches them (no foreign key: a reference may come first).
@@ -332,10 +336,16 @@ class Tracked:
 
 
 class SqlInterviewRepository:
-    def __init__(self, db: Connection, people: SqlPersonRepository) -> None:
+    def __init__(
+        self, db: Connection, people: SqlPersonRepository, kept: OpenInterviews | None = None
+    ) -> None:
         self._db = db
         self.people = people
         self._seen: dict[str, Tracked] = {}
+        # Parts of open interviews shared across units of work, and those written here, to
+        # be kept there once (and only if) this unit of work commits.
+        self._kept = kept
+        self._written: list[Tracked] = []
 
     def add(self, interview: Interview) -> None:
         self.people.track(interview.employee)
@@ -537,6 +547,7 @@ class SqlInterviewRepository:
         for tracked in added:
             self._write_parts(tracked.interview, None)
             tracked.written = as_loaded(tracked.interview)
+            self._written.append(tracked)
 
     def sync(self) -> None:
         """Write back every interview that changed, bumping its version (the lock check)."""
@@ -553,6 +564,15 @@ class SqlInterviewRepository:
             self._write_parts(interview, written)
             tracked.version += 1
             tracked.written = as_loaded(interview)
+            self._written.append(tracked)
+
+    def committed(self) -> None:
+        """What this unit of work wrote is in the database: its parts may be kept."""
+        written, self._written = self._written, []
+        if self._kept is not None:
+            for tracked in written:
+                if tracked.written is not None:
+                    self._kept.keep(tracked.written, tracked.version)
 
     def _write_parts(self, interview: Interview, written: Interview | None) -> None:
         """Its answers and transitions: what differs from how they were written."""
@@ -597,7 +617,14 @@ class SqlInterviewRepository:
         fresh = [row for row in rows if row.id not in self._seen]
         answers: dict[str, dict[str, Answer]] = {row.id: {} for row in fresh}
         transitions: dict[str, list[Transition]] = {row.id: [] for row in fresh}
-        for ids in chunks([row.id for row in fresh]):
+        unknown = []
+        for row in fresh:
+            kept = self._kept.parts(row.id, row.version) if self._kept is not None else None
+            if kept is None:
+                unknown.append(row.id)
+            else:
+                answers[row.id], transitions[row.id] = kept
+        for ids in chunks(unknown):
             for a in self._db.execute(*ANSWERS_OF.params(ids)):
                 answers[a.interview_id][a.question_id] = Answer(
                     a.question_id, a.value, a.answered_at, a.followup_question, a.followup_answer
@@ -614,6 +641,10 @@ class SqlInterviewRepository:
                 )
         for row in fresh:
             self._track(row, answers[row.id], transitions[row.id])
+        if self._kept is not None:
+            for interview_id in set(unknown):
+                tracked = self._seen[interview_id]
+                self._kept.keep(tracked.interview, tracked.version)
         return [self._seen[row.id].interview for row in rows]
 
     def _track(

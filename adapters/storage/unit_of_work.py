@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.storage.database import read_only, scrub, unique_violation_table
 from adapters.storage.interviews import SqlInterviewRepository, SqlPersonRepository
+from adapters.storage.open_interviews import OpenInterviews
 from adapters.storage.repositories import (
     SqlApiKeys,
     SqlAuditLog,
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         one_statement: bool = False,
+        kept: OpenInterviews | None = None,
     ) -> None:
         """`on_outbox` is told after a commit that left messages in the outbox for the
         sweep; `send_now` is handed those it claimed to send at once. A `read_only` unit
@@ -62,13 +64,15 @@ class SqlUnitOfWork:
         `one_statement` unit is for work that is one statement (a request stored, messages
         marked sent): on PostgreSQL that statement commits as it runs, without the BEGIN
         and COMMIT round trips of a transaction; on SQLite it is an ordinary unit (no round
-        trips to save, and its writers still take turns on the write lock)."""
+        trips to save, and its writers still take turns on the write lock). `kept`: the
+        parts of open interviews this process shares across its units of work."""
         self._read_only = read_only
         self._one_statement = one_statement
         self._engine = engine
         self._clock = clock
         self._on_outbox = on_outbox
         self._send_now = send_now or SendNow()
+        self._kept = kept
 
     def __enter__(self) -> Self:
         self._serial = None
@@ -89,8 +93,8 @@ class SqlUnitOfWork:
         if self._read_only:
             read_only(self.db)
         self._staged = Staged()  # written at the commit (see Staged)
-        self.people = SqlPersonRepository(self.db)
-        self.interviews = SqlInterviewRepository(self.db, self.people)
+        self.people = SqlPersonRepository(self.db, self._kept)
+        self.interviews = SqlInterviewRepository(self.db, self.people, self._kept)
         self.outbox = SqlOutbox(self.db, self._clock)
         self.inbox = SqlInbox(self.db, self._clock, self._staged)
         self.audit = SqlAuditLog(self._staged)
@@ -137,6 +141,7 @@ class SqlUnitOfWork:
                 # A key another writer took first (a person, an open interview): run again.
                 raise ConcurrentUpdate(str(exc.orig)) from exc
             raise
+        self.interviews.committed()
         if claimed and take:
             take(claimed)
         if queued > len(claimed):
