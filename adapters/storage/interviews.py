@@ -642,7 +642,7 @@ class SqlInterviewRepository:
         for row in fresh:
             self._track(row, answers[row.id], transitions[row.id])
         if self._kept is not None:
-            for interview_id in set(unknown):
+            for interview_id in unknown:
                 tracked = self._seen[interview_id]
                 self._kept.keep(tracked.interview, tracked.version)
         return [self._seen[row.id].interview for row in rows]

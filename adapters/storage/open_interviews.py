@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from copy import copy
 from dataclasses import dataclass
 
 from core.interview import Answer, Interview, Transition
 
 SIZE = 2000
+# Forgotten people remembered (their ids only, never reused), so that a thread that
+# committed an answer just before the forget cannot keep their words after it.
+FORGOTTEN = 10_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class OpenInterviews:
         self._size = size
         self._lock = threading.Lock()
         self._parts: OrderedDict[str, Parts] = OrderedDict()
+        self._forgotten: OrderedDict[str, None] = OrderedDict()
 
     def parts(
         self, interview_id: str, version: int
@@ -54,9 +58,6 @@ class OpenInterviews:
 
     def keep(self, interview: Interview, version: int) -> None:
         """Its parts as the database holds them at `version` (read, or committed)."""
-        if not interview.state.is_open:
-            self.discard([interview.id])
-            return
         parts = Parts(
             version,
             interview.employee.id,
@@ -64,6 +65,9 @@ class OpenInterviews:
             tuple(interview.transitions),
         )
         with self._lock:
+            if not interview.state.is_open or parts.person_id in self._forgotten:
+                self._parts.pop(interview.id, None)
+                return
             kept = self._parts.get(interview.id)
             # Two threads may keep one interview in either order: the later version wins.
             if kept is not None and kept.version > version:
@@ -73,13 +77,11 @@ class OpenInterviews:
             while len(self._parts) > self._size:
                 self._parts.popitem(last=False)
 
-    def discard(self, interview_ids: Sequence[str]) -> None:
-        with self._lock:
-            for interview_id in interview_ids:
-                self._parts.pop(interview_id, None)
-
     def forget_person(self, person_id: str) -> None:
         with self._lock:
+            self._forgotten[person_id] = None
+            while len(self._forgotten) > FORGOTTEN:
+                self._forgotten.popitem(last=False)
             for interview_id in [i for i, p in self._parts.items() if p.person_id == person_id]:
                 del self._parts[interview_id]
 
