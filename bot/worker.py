@@ -87,6 +87,12 @@ class Worker:
         self._sweeper = threading.Thread(
             target=self._sweep_loop, name="exitbot-outbox-sweep", daemon=True
         )
+        # Writes the senders' sent marks, many in one statement, while they go on posting.
+        self._posted = threading.Event()
+        self._marker = threading.Thread(
+            target=self._mark_loop, name="exitbot-outbox-marks", daemon=True
+        )
+        delivery.marker = self._posted.set
         # The last sweep left messages waiting behind ones still being sent: a sender that
         # finishes wakes it.
         self._behind = False
@@ -110,7 +116,7 @@ class Worker:
         self._summarising = FailureLog("summarising ended interviews")
 
     def start(self) -> None:
-        for thread in [*self._senders, self._sweeper]:
+        for thread in [*self._senders, self._sweeper, self._marker]:
             thread.start()
         if self._opener is not None:
             self._opener.start()
@@ -146,7 +152,7 @@ class Worker:
 
     def stopped(self) -> list[str]:
         """The names of the threads that should be running and are not (readiness)."""
-        threads = [*self._senders, self._sweeper, *self._handlers]
+        threads = [*self._senders, self._sweeper, self._marker, *self._handlers]
         if self._opener is not None:
             threads.append(self._opener)
         stopped = [thread.name for thread in threads if not thread.is_alive()]
@@ -201,6 +207,9 @@ class Worker:
             sender.put((STOP, next(self._order), None))
         for thread in [*self._senders, self._sweeper]:
             thread.join(timeout=10)
+        self._posted.set()  # the marker writes what the senders posted last, and stops
+        self._marker.join(timeout=10)
+        self.delivery.marker = None  # whoever sends after this marks their own
         if self._opener is not None and self._opener.is_alive():
             self._opener.join(timeout=10)
         for thread in self._handlers:
@@ -279,6 +288,21 @@ class Worker:
                 continue
             if report.released or self._behind:
                 self._wake.set()
+
+    def _mark_loop(self) -> None:
+        while True:
+            self._posted.wait()
+            self._posted.clear()
+            stopping = self._stop.is_set()
+            try:
+                self.delivery.mark_posted()
+                self._sending.ok()
+            except Exception as exc:  # kept to mark with the next try, or by the sweep
+                self._sending.failed(exc)
+                self._stop.wait(self.poll_seconds)
+                self._posted.set()
+            if stopping:
+                return
 
     def _sweep_loop(self) -> None:
         while not self._stop.is_set():

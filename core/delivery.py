@@ -94,6 +94,11 @@ class Delivery:
     # with the platform's reference: marked with the next mark or sweep, and never posted
     # again by this process. They stay in `posted` meanwhile, so replies after them go on.
     unmarked: dict[int, str | None] = field(default_factory=dict)
+    # When given, `send` leaves the sent marks of what it posted in `unmarked` and tells
+    # this, whose thread writes them with `mark_posted`: the sender goes on to its next
+    # post instead of waiting its turn to write (on SQLite, behind every other writer), and
+    # the marks of several senders' posts share one statement. None: each send marks its own.
+    marker: Callable[[], None] | None = None
 
     def send_due(self, limit: int = 50) -> DeliveryReport:
         with self.uow() as uow:
@@ -103,7 +108,7 @@ class Delivery:
 
     def drain(self, rounds: int = 20) -> DeliveryReport:
         """Send until nothing is due right now (messages that wait for a retry stay)."""
-        self.mark(self._take_unmarked())
+        self.mark_posted()
         total = DeliveryReport()
         for _ in range(rounds):
             report = self.send_due()
@@ -135,8 +140,18 @@ class Delivery:
                 self.posted.add(item.id)
             else:
                 stopped.add(item.to)
-        self.mark(self._take_unmarked() + sent, released)
+        if self.marker is None:
+            self.mark(self._take_unmarked() + sent, released)
+        else:
+            self.unmarked.update(sent)
+            self.mark([], released)
+            if sent:
+                self.marker()
         return report + DeliveryReport(released=len(released))
+
+    def mark_posted(self) -> None:
+        """Mark sent what was posted and is not marked yet."""
+        self.mark(self._take_unmarked())
 
     def mark(self, sent: list[tuple[int, str | None]], released: Sequence[int] = ()) -> None:
         """Mark posted messages sent (and let others go) in one statement. When that fails

@@ -10,11 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.container import App
+from bot.worker import Worker
 from core.events import UserMessage
 from core.interview import Person
 from core.messages import QuestionMessage
 from core.ports import DeliveryError, OutboxItem, UnitOfWork
 from tests.conftest import PLATFORM, FakeChat, FakeClock
+from tests.standins.slack import wait_for
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe")
 
@@ -131,3 +133,60 @@ def test_messages_posted_as_the_database_went_away_are_marked_when_it_is_back_no
     with app.engine.connect() as connection:
         unsent = connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
         assert unsent.scalar() == 0
+
+
+def unsent_rows(app: App) -> int:
+    with app.engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
+            or 0
+        )
+
+
+def test_a_sender_leaves_its_sent_marks_to_the_marker_and_goes_on(app: App, chat: FakeChat) -> None:
+    """Marking each post sent in the sender's thread held its next post behind the write
+    (on SQLite, behind every other writer's turn). With a marker the sender only posts;
+    the marks wait for the marker, several in one statement, and the person's reply to a
+    question posted and not yet marked is not held up by it."""
+    batches = handed_over(app)
+    told: list[bool] = []
+    app.delivery.marker = lambda: told.append(True)
+    mark = app.delivery.one_statement
+    assert mark is not None
+    statements: list[bool] = []
+
+    def counted() -> UnitOfWork:
+        statements.append(True)
+        assert mark is not None
+        return mark()
+
+    app.delivery.one_statement = counted
+    app.hr.start_now(JANE, by="UHR")
+    assert app.delivery.send(batches[0]).sent == 4
+    assert told and not statements and unsent_rows(app) == 4
+    app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+    assert len(batches) == 2, "the reply waited for the question's sent mark"
+    app.delivery.send(batches[1])
+    app.delivery.mark_posted()
+    assert len(statements) == 1, "the five posts' marks share one statement"
+    assert unsent_rows(app) == 0
+    assert app.delivery.drain().sent == 0
+    questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
+    assert questions == ["primary_reason", "trigger"]
+
+
+def test_the_workers_marker_marks_what_its_senders_posted(app: App, chat: FakeChat) -> None:
+    worker = Worker(
+        app.delivery, app.jobs, app.intake, app.outbox_ready, 3600, scheduler=False, senders=2
+    )
+    app.send_now.take = worker.take
+    worker.start()
+    try:
+        app.hr.start_now(JANE, by="UHR")
+        wait_for(lambda: len(chat.sent) == 4 and unsent_rows(app) == 0, what="marked sent")
+        app.conversation.handle_message(UserMessage(PLATFORM, "UJANE", "1", event_id="Ev1"))
+        wait_for(lambda: len(chat.sent) == 5 and unsent_rows(app) == 0, what="the reply")
+    finally:
+        worker.stop()
+    assert app.delivery.marker is None  # a send after the worker stopped marks its own
+    assert not app.delivery.posted and not app.delivery.unmarked
