@@ -214,14 +214,15 @@ def build_app(
         reader=read_time,
         languages=languages(settings.default_language),
     )
+    read = partial(SqlUnitOfWork, engine, clock, read_only=True, kept=kept)
     endings = Endings(
         transactions=transactions,
         bank=bank,
         analyst=analyst,
         default_language=settings.default_language,
+        read=read,
     )
     transactions.on_ended.append(endings.on_ended)
-    read = partial(SqlUnitOfWork, engine, clock, read_only=True, kept=kept)
     one_statement = partial(SqlUnitOfWork, engine, clock, one_statement=True, kept=kept)
     views = Views(
         uow=uow, read=read, bank=bank, analyst=analyst, clock=clock, min_group=settings.min_group

@@ -6,6 +6,7 @@ only one summary through."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.interview import InterviewEnded
@@ -23,13 +24,16 @@ class Endings:
     analyst: Analyst
     # The language of an interview nobody chose one for (EXITBOT_DEFAULT_LANGUAGE).
     default_language: str = "en"
+    # Where the ended interview is read for the analyst: a unit that only reads (on SQLite
+    # it waits for no writer and holds up none); the transactions' own when not given.
+    read: Callable[[], UnitOfWork] | None = None
 
     def on_ended(self, event: InterviewEnded) -> None:
         self.report(event.interview_id)
 
     def report(self, interview_id: str) -> bool:
         """Summarise an ended interview for HR, unless that was done; True when this did."""
-        with self.transactions.uow() as uow:
+        with (self.read or self.transactions.uow)() as uow:
             interview = uow.interviews.get(interview_id)
             if interview is None or not interview.awaits_summary:
                 return False

@@ -101,6 +101,26 @@ def test_no_unit_of_work_is_open_while_the_analyst_summarises(
     assert len(summaries(app, chat)) == 1
 
 
+def test_the_ended_interview_is_read_for_the_analyst_in_a_unit_that_only_reads(
+    start: Callable[[Analyst], App], chat: FakeChat
+) -> None:
+    """The read before the analyst took a writer's unit: on SQLite the write lock, which
+    every answer waits its turn for, was held while the interview was loaded for nothing."""
+    units: list[str] = []
+    app = start(Analyst(while_summarising=lambda: units.append("analyst")))
+    real = app.hr.transactions.uow
+
+    def counting() -> Any:
+        units.append("writer")
+        return real()
+
+    app.hr.transactions.uow = counting
+    stop_jane(app)
+    # Jane's start, her two answers; the analyst; the summary. No writer's unit between.
+    assert units == ["writer"] * 3 + ["analyst", "writer"]
+    assert len(summaries(app, chat)) == 1
+
+
 def test_a_summary_lost_to_a_crash_is_posted_by_the_sweep_exactly_once(
     start: Callable[[Analyst], App], chat: FakeChat, clock: FakeClock
 ) -> None:
