@@ -92,7 +92,6 @@ class Worker:
         self._marker = threading.Thread(
             target=self._mark_loop, name="exitbot-outbox-marks", daemon=True
         )
-        delivery.marker = self._posted.set
         # The last sweep left messages waiting behind ones still being sent: a sender that
         # finishes wakes it.
         self._behind = False
@@ -116,6 +115,7 @@ class Worker:
         self._summarising = FailureLog("summarising ended interviews")
 
     def start(self) -> None:
+        self.delivery.marker = self._posted.set  # until stop: the marker writes the marks
         for thread in [*self._senders, self._sweeper, self._marker]:
             thread.start()
         if self._opener is not None:

@@ -180,6 +180,7 @@ def test_the_workers_marker_marks_what_its_senders_posted(app: App, chat: FakeCh
         app.delivery, app.jobs, app.intake, app.outbox_ready, 3600, scheduler=False, senders=2
     )
     app.send_now.take = worker.take
+    assert app.delivery.marker is None, "a worker not started leaves each send its own marks"
     worker.start()
     try:
         app.hr.start_now(JANE, by="UHR")
