@@ -27,6 +27,14 @@ def handed_over(app: App) -> list[list[OutboxItem]]:
     return batches
 
 
+def unsent_rows(app: App) -> int:
+    with app.engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
+            or 0
+        )
+
+
 def test_a_commits_messages_are_handed_over_claimed_in_order(app: App, chat: FakeChat) -> None:
     batches = handed_over(app)
     app.hr.start_now(JANE, by="UHR")
@@ -130,17 +138,7 @@ def test_messages_posted_as_the_database_went_away_are_marked_when_it_is_back_no
     assert app.delivery.drain().sent == 0
     questions = [m.question_id for _, m in chat.sent if isinstance(m, QuestionMessage)]
     assert questions == ["primary_reason", "trigger"], "each question posted once, in order"
-    with app.engine.connect() as connection:
-        unsent = connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
-        assert unsent.scalar() == 0
-
-
-def unsent_rows(app: App) -> int:
-    with app.engine.connect() as connection:
-        return int(
-            connection.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
-            or 0
-        )
+    assert unsent_rows(app) == 0
 
 
 def test_a_sender_leaves_its_sent_marks_to_the_marker_and_goes_on(app: App, chat: FakeChat) -> None:
