@@ -90,9 +90,10 @@ class Delivery:
     # Where messages are marked sent (and others let go): each a statement of its own that
     # needs no transaction around it (the storage's cheapest unit; `uow` when not given).
     one_statement: Callable[[], UnitOfWork] | None = None
-    # Posted, but their sent mark could not be committed (the database went away), by id
-    # with the platform's reference: marked with the next mark or sweep, and never posted
-    # again by this process. They stay in `posted` meanwhile, so replies after them go on.
+    # Posted, with the platform's reference by id, and not marked sent yet: left for the
+    # marker (below), or their mark could not be committed (the database went away). Marked
+    # with the next mark or sweep, and never posted again by this process. They stay in
+    # `posted` meanwhile, so replies after them go on.
     unmarked: dict[int, str | None] = field(default_factory=dict)
     # When given, `send` leaves the sent marks of what it posted in `unmarked` and tells
     # this, whose thread writes them with `mark_posted`: the sender goes on to its next
