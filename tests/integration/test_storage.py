@@ -4,13 +4,14 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 import pytest
 from psycopg import pq
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from adapters.storage.database import make_engine, read_only
 from adapters.storage.unit_of_work import SqlUnitOfWork
@@ -364,3 +365,46 @@ def test_storing_a_request_opens_no_transaction_on_postgresql(
             assert list(events) == ["EvTrue", "EvFalse"]
     finally:
         engine.dispose()
+
+
+def backend_of(engine: Engine, clock: FakeClock) -> int:
+    """The PostgreSQL server process behind the connection one unit of work used."""
+    with SqlUnitOfWork(engine, clock, read_only=True) as work:
+        return int(work.db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_connection_in_steady_use_is_not_pinged(
+    migrated_postgres: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection back in use a moment after it was handed back goes straight to work; one
+    that rested is pinged first. Pinging every checkout cost each answer a round trip."""
+    engine = make_engine(migrated_postgres, pool=(1, 0), ping_after_idle=0.3)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    try:
+        backends = {backend_of(engine, clock) for _ in range(5)}
+        assert pings == []
+        time.sleep(0.4)
+        backends.add(backend_of(engine, clock))
+        assert len(pings) == 1
+        assert len(backends) == 1  # one connection all along
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_that_went_away_while_resting_is_replaced(
+    migrated_postgres: str, clock: FakeClock
+) -> None:
+    """A restart or a network cut while the pool rests costs no unit of work: the ping finds
+    the connection gone and the pool opens another."""
+    engine = make_engine(migrated_postgres, pool=(1, 0), ping_after_idle=0.0)
+    admin = make_engine(migrated_postgres)
+    try:
+        gone = backend_of(engine, clock)
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": gone})
+        assert backend_of(engine, clock) != gone
+    finally:
+        engine.dispose()
+        admin.dispose()
