@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slack_sdk import WebClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from bench.ceiling_app import question
 from bench.databases import fresh_postgres, fresh_sqlite
@@ -122,14 +124,14 @@ class Run:
     cpu: float = 0.0  # seconds of CPU the bot's processes used while answering
     # ...and this process (the employees and the stand-ins of Slack and of the model)
     harness_cpu: float = 0.0
+    database_cpu: float | None = None  # ...and PostgreSQL's server processes for it
     instructions: int | None = None  # executed while answering (under callgrind)
     failures: list[str] = field(default_factory=list)  # what each error was
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) of a process and every live descendant, from /proc."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def process_cpu() -> dict[int, tuple[int, float]]:
+    """Every process's parent and CPU seconds (user + system), from /proc."""
+    found: dict[int, tuple[int, float]] = {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -139,15 +141,49 @@ def tree_cpu(root: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and every live descendant."""
+    processes = process_cpu()
     tree, grew = {root}, True
     while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        more = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
         grew = bool(more)
         tree |= more
-    return sum(times.get(pid, 0.0) for pid in tree)
+    return sum(processes[pid][1] for pid in tree if pid in processes)
+
+
+class DatabaseCpu:
+    """CPU seconds of the PostgreSQL server processes serving one database (the server
+    runs on this machine): what each answer costs the database, beside the bot's own."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url, poolclass=NullPool)
+        self.start: dict[int, float] = {}
+
+    def backends(self) -> dict[int, float]:
+        with self.engine.connect() as connection:
+            pids = connection.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            processes = process_cpu()
+            return {pid: processes[pid][1] for pid in pids if pid in processes}
+
+    def begin(self) -> None:
+        self.start = self.backends()
+
+    def used(self) -> float:
+        """Since `begin`, by the backends alive now (one that ended meanwhile is missed)."""
+        try:
+            return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.backends().items())
+        finally:
+            self.engine.dispose()
 
 
 def probe_questions() -> set[str]:
@@ -238,6 +274,9 @@ def measure(
 
             threads = [threading.Thread(target=employee) for _ in range(concurrent)]
             assert server.process is not None
+            database = DatabaseCpu(url) if url.startswith("postgresql") else None
+            if database:
+                database.begin()
             cpu_before = tree_cpu(server.process.pid)
             harness_before = time.process_time()
             if callgrind:
@@ -253,6 +292,8 @@ def measure(
             run.wall = time.perf_counter() - began
             run.cpu = tree_cpu(server.process.pid) - cpu_before
             run.harness_cpu = time.process_time() - harness_before
+            if database:
+                run.database_cpu = database.used()
             if callgrind:
                 assert isinstance(server, BenchServer)
                 server.counting(on=False)
@@ -306,7 +347,7 @@ def main() -> None:
     header = (
         f"{'database':<11}{'C':>4} {'model':>7} {'answers':>8} {'answers/s':>10} "
         f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'ack p50':>8} "
-        f"{'ack p99':>8} {'cpu ms':>7} {'harness':>8} {'errors':>7}"
+        f"{'ack p99':>8} {'cpu ms':>7} {'harness':>8} {'db ms':>7} {'errors':>7}"
     )
     print(header, flush=True)
     for name, database in databases:
@@ -341,12 +382,17 @@ def report(name: str, concurrent: int, delay: float | None, run: Run, what: str)
         whole = answered and number == 0
         shown_cpu = f"{run.cpu * 1000 / answered:.1f}" if whole else ""
         harness = f"{run.harness_cpu * 1000 / answered:.1f}" if whole else ""
+        db = (
+            f"{run.database_cpu * 1000 / answered:.1f}"
+            if whole and run.database_cpu is not None
+            else ""
+        )
         print(
             f"{name:<11}{concurrent:>4} {model:>7} {len(timings):>8} {rate:>10.0f} "
             f"{pct(timings, 0.5):>8.1f} {pct(timings, 0.95):>8.1f} "
             f"{pct(timings, 0.99):>8.1f} {pct(timings, 1.0):>8.1f} "
             f"{pct(run.acks, 0.5):>8.1f} {pct(run.acks, 0.99):>8.1f} "
-            f"{shown_cpu:>7} {harness:>8} {run.errors:>7}  {label}",
+            f"{shown_cpu:>7} {harness:>8} {db:>7} {run.errors:>7}  {label}",
             flush=True,
         )
     for failure in run.failures:
