@@ -189,6 +189,15 @@ class _Matcher(Generic[L]):
         # The lengths of the single stems, shortest first: the prefixes of a word worth
         # looking up.
         self._lengths = sorted({len(stem) for stem in self._stems})
+        # Each stem's first letters at each of those lengths, with the labels of the stem
+        # they spell ([] when they only begin longer ones): a word whose first letters are
+        # not here begins no stem, so its longer prefixes need no look.
+        self._starts: dict[str, list[L]] = {
+            stem[:end]: self._stems.get(stem[:end], [])
+            for stem in self._stems
+            for end in self._lengths
+            if end <= len(stem)
+        }
 
     def count(self, text: str | Read) -> Counter[L]:
         """How many times each label's stems start a word (or a phrase), outside a negation.
@@ -223,8 +232,10 @@ class _Matcher(Generic[L]):
             for end in self._lengths:
                 if end > len(token):
                     break
-                labels = self._stems.get(token[:end])
+                labels = self._starts.get(token[:end])
                 if labels is None:
+                    break
+                if not labels:
                     continue
                 if end <= SHORT_STEM and token[:end].isalpha() and not _inflected(token, end):
                     continue
