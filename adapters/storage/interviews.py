@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Update,
     and_,
     bindparam,
     delete,
@@ -223,19 +225,21 @@ ANSWERS_OF = of_interviews(
 TRANSITIONS_OF = of_interviews(
     select(TRANSITIONS).order_by(TRANSITIONS.c.id), TRANSITIONS.c.interview_id
 )
+
+
 # Bound parameter names differ from the column names: SQLAlchemy keeps those for SET.
 # Every column but the identity ones: a value `interview_values` leaves out fails loudly.
-WRITE_INTERVIEW = (
-    update(INTERVIEWS)
-    .where(INTERVIEWS.c.id == bindparam("b_id"), INTERVIEWS.c.version == bindparam("b_read"))
-    .values(
-        {
-            c.name: bindparam(f"b_{c.name}")
-            for c in INTERVIEWS.c
-            if c.name not in ("id", "person_id")
-        }
+@lru_cache(maxsize=256)
+def write_interview(columns: frozenset[str]) -> Update:
+    """Set these columns of an interview and bump its version, if it is still at the
+    version it was read at: only what changed is written (and encrypted), not the row."""
+    return (
+        update(INTERVIEWS)
+        .where(INTERVIEWS.c.id == bindparam("b_id"), INTERVIEWS.c.version == bindparam("b_read"))
+        .values({name: bindparam(f"b_{name}") for name in sorted(columns | {"version"})})
     )
-)
+
+
 WRITE_ANSWER = (
     update(ANSWERS)
     .where(
@@ -556,10 +560,13 @@ class SqlInterviewRepository:
             interview, written = tracked.interview, tracked.written
             if interview == written:
                 continue
-            params = {f"b_{k}": v for k, v in interview_values(interview).items()}
+            was = interview_values(written) if written is not None else {}
+            changed = {k: v for k, v in interview_values(interview).items() if was.get(k) != v}
+            params = {f"b_{k}": v for k, v in changed.items()}
             params |= {"b_id": interview.id, "b_read": tracked.version}
             params["b_version"] = tracked.version + 1
-            if self._db.execute(WRITE_INTERVIEW, params).rowcount != 1:
+            statement = write_interview(frozenset(changed))
+            if self._db.execute(statement, params).rowcount != 1:
                 raise ConcurrentUpdate(f"interview {interview.id} changed since it was read")
             self._write_parts(interview, written)
             tracked.version += 1

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event
 from adapters.storage.database import make_engine
 from adapters.storage.open_interviews import OpenInterviews
 from adapters.storage.unit_of_work import SqlUnitOfWork
-from core.interview import Interview, Person, Trigger
+from core.interview import Interview, InterviewState, Person, Trigger
 from tests.conftest import FakeClock
 
 UowFactory = Callable[[], SqlUnitOfWork]
@@ -165,3 +165,26 @@ def test_an_ended_interview_and_a_forgotten_person_leave_nothing_kept(
     # A thread that committed an answer of theirs just before the forget keeps it after.
     one.kept.keep(last_read, 3)
     assert not one.kept.holds(forgotten)
+
+
+def test_an_answer_writes_only_the_columns_it_changed(
+    processes: tuple[Process, Process], clock: FakeClock
+) -> None:
+    """The interview's row is written column by column as it changed: its analysis and the
+    encrypted follow-up are not written (nor encrypted) again at every answer, and what a
+    process reads afterwards is the whole interview all the same."""
+    one, other = processes
+    interview_id = started(one, clock)
+    one.answer(interview_id, "q1", "the commute", clock)
+    one.statements.clear()
+    one.answer(interview_id, "q2", "my manager", clock)
+    (written,) = [s for s in one.statements if s.lstrip().startswith("UPDATE interviews")]
+    columns = {
+        part.split("=")[0].strip()
+        for part in written.split(" SET ")[1].split(" WHERE ")[0].split(",")
+    }
+    assert {"history", "version"} <= columns
+    assert not columns & {"analysis", "pending_followup", "created_at", "created_by", "state"}
+    loaded = other.load(interview_id)
+    assert loaded.history == ["q1", "q2"]
+    assert loaded.created_by == "UHR" and loaded.state is InterviewState.IN_PROGRESS
