@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Column,
@@ -42,7 +42,7 @@ from adapters.storage.models import (
     PersonRow,
     TransitionRow,
 )
-from adapters.storage.open_interviews import OpenInterviews
+from adapters.storage.open_interviews import OpenInterviews, shallow_copy
 from adapters.storage.references import person_keys
 from core.analysis import Analysis
 from core.interview import (
@@ -63,7 +63,6 @@ from core.interview import (
 from core.ports import ConcurrentUpdate, InterviewFilter
 from core.reporting import DigestCounts
 
-T = TypeVar("T")
 PEOPLE = cast(Table, PersonRow.__table__)
 INTERVIEWS = cast(Table, InterviewRow.__table__)
 ANSWERS = cast(Table, AnswerRow.__table__)
@@ -308,14 +307,6 @@ def waiting_from(row: Any) -> Waiting:
     elif row.pending_question is not None:
         then = AwaitingAnswer(row.pending_question)
     return Paused(row.paused_until, then) if row.paused_until else then
-
-
-def shallow_copy(thing: T) -> T:
-    """A copy sharing its fields' values (copy.copy takes pickling's way round: five times
-    as long, and a loaded interview copies its person and every answer)."""
-    twin = object.__new__(type(thing))
-    twin.__dict__.update(thing.__dict__)
-    return twin
 
 
 def as_loaded(interview: Interview) -> Interview:
