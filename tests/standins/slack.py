@@ -96,7 +96,10 @@ class SlackStandIn(Loopback):
     _open: list[socket.socket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._posted = threading.Condition(self._lock)
+        # Who waits for a post to a channel, by channel, all on the one lock: a post wakes
+        # only those waiting for its channel (one condition for all woke every waiting
+        # employee at every post, a hundred threads at 100 employees, each on the bench's CPU).
+        self._posted: dict[str, threading.Condition] = {}
 
     def start(self) -> None:
         standin = self
@@ -193,7 +196,8 @@ class SlackStandIn(Loopback):
             if method == "chat.postMessage":
                 channel = str(params.get("channel"))
                 self._post_counts[channel] = self._post_counts.get(channel, 0) + 1
-                self._posted.notify_all()
+                if (waiting := self._posted.get(channel)) is not None:
+                    waiting.notify_all()
         return 200, self._api(method, params), {}
 
     def _limited(self, method: str, params: Json) -> float:
@@ -225,10 +229,11 @@ class SlackStandIn(Loopback):
 
     def wait_for_post(self, channel: str, more_than: int, timeout: float = 30.0) -> bool:
         """Block until `channel` has more than `more_than` posts (no polling)."""
-        with self._posted:
-            return self._posted.wait_for(
-                lambda: self._post_counts.get(channel, 0) > more_than, timeout
-            )
+        with self._lock:
+            posted = self._posted.get(channel)
+            if posted is None:
+                posted = self._posted[channel] = threading.Condition(self._lock)
+            return posted.wait_for(lambda: self._post_counts.get(channel, 0) > more_than, timeout)
 
     def _api(self, method: str, params: Json) -> Json:
         if method == "auth.test":
