@@ -227,7 +227,8 @@ TRANSITIONS_OF = of_interviews(
 
 
 # Bound parameter names differ from the column names: SQLAlchemy keeps those for SET.
-# Every column but the identity ones: a value `interview_values` leaves out fails loudly.
+# Only the columns `interview_values` gives are ever written: one it left out would never be
+# (tests/integration/test_open_interviews.py checks that it gives every one).
 @lru_cache(maxsize=256)
 def write_interview(columns: frozenset[str]) -> Update:
     """Set these columns of an interview and bump its version, if it is still at the

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from adapters.storage.database import make_engine
+from adapters.storage.interviews import INTERVIEWS, interview_values
 from adapters.storage.open_interviews import OpenInterviews
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from core.interview import Interview, InterviewState, Person, Trigger
@@ -188,3 +189,12 @@ def test_an_answer_writes_only_the_columns_it_changed(
     loaded = other.load(interview_id)
     assert loaded.history == ["q1", "q2"]
     assert loaded.created_by == "UHR" and loaded.state is InterviewState.IN_PROGRESS
+
+
+def test_every_column_of_the_interview_row_has_a_value_to_write(clock: FakeClock) -> None:
+    """An answer writes only the columns whose values changed: a column the values left out
+    would never be written at all (the full-row update failed loudly on one instead)."""
+    person = Person(platform="test", user_id="U1", display_name="Jane Doe")
+    interview = Interview(employee=person, created_at=clock.now(), created_by="UHR")
+    identity = {"id", "person_id", "version"}
+    assert set(interview_values(interview)) == {c.name for c in INTERVIEWS.c} - identity
