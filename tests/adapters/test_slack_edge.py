@@ -17,6 +17,7 @@ from bot.container import App
 from bot.settings import Settings, SettingsError
 from bot.slack import slack_route
 from bot.web import create_web_app
+from core.intake import IntakeReport
 from core.ports import NotNow
 from tests.standins.slack import event_body, sign
 
@@ -38,6 +39,32 @@ def test_socket_mode_mounts_no_slack_route_even_without_a_secret(
         "/slack/events", content=body, headers=sign(body, secret="")
     )
     assert response.status_code == 404
+    engine.dispose()
+
+
+def test_slack_posts_pass_the_front_and_all_else_reaches_fastapi(
+    app: App, migrated_sqlite: str
+) -> None:
+    """Slack's POSTs go straight to their endpoint (not through FastAPI's stack); another
+    method on that path, the probes and unknown paths are still FastAPI's to answer."""
+    route = slack_route(settings(SLACK_SIGNING_SECRET="s3cret"), app.intake)
+    assert route is not None
+    engine = make_engine(migrated_sqlite)
+    client = TestClient(create_web_app(engine, {"/slack/events": route}))
+    body = event_body({"type": "app_mention", "user": "UJANE", "text": "hi"}, "EvFront")
+    json_type = {"Content-Type": "application/json"}
+    forged = client.post(
+        "/slack/events", content=body, headers=sign(body, secret="other") | json_type
+    )
+    assert forged.status_code == 401
+    assert app.intake.handle_due() == IntakeReport()  # nothing stored
+    signed = sign(body, secret="s3cret") | json_type
+    assert client.post("/slack/events", content=body, headers=signed).is_success
+    # Stored by the endpoint, then claimed (this app registers no Slack handler).
+    assert app.intake.handle_due().retrying == 1
+    assert client.get("/slack/events").status_code == 405
+    assert client.get("/livez").json() == {"status": "ok"}
+    assert client.post("/nowhere").status_code == 404
     engine.dispose()
 
 
