@@ -238,6 +238,7 @@ def build_app(
         remind_after=timedelta(hours=settings.reminder_hours),
         abandon_after=timedelta(hours=settings.abandon_hours),
         working=working,
+        read=read,
     )
     delivery = Delivery(
         uow=uow,

@@ -5,7 +5,7 @@ processes at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -46,13 +46,19 @@ class Jobs:
     abandon_after: timedelta = timedelta(hours=72)
     # A reminder (and the goodbye after the silence) waits for the person's working hours.
     working: WorkingHours = field(default_factory=WorkingHours)
+    # Where the sweeps look for work: a unit that only reads (on SQLite it takes no writer's
+    # turn); the transactions' own when not given.
+    read: Callable[[], UnitOfWork] | None = None
+
+    def _looking(self) -> UnitOfWork:
+        return (self.read or self.transactions.uow)()
 
     def open_due(self, batch: int = 50, backlog: int = BULK_BACKLOG) -> Opening:
         """Open the next due interviews, as many as the bulk lane has room for: a layoff of
         10,000 opens as fast as the platform takes the invitations, not all at once (which
         would only queue 40,000 messages) and not 100 a minute. The version column lets only
         one process start each interview."""
-        with self.transactions.uow() as uow:
+        with self._looking() as uow:
             waiting = uow.outbox.backlog(Lane.BULK, backlog)
             room = min(batch, backlog - waiting)
             due = uow.interviews.due(self.transactions.clock.now(), room) if room > 0 else []
@@ -77,7 +83,7 @@ class Jobs:
         interviews were nudged."""
         now = self.transactions.clock.now()
         quiet_since = now - min(self.remind_after, self.abandon_after)
-        with self.transactions.uow() as uow:
+        with self._looking() as uow:
             silent = uow.interviews.silent(now, quiet_since, limit)
         return self.transactions.each(silent, self._nudge)
 
@@ -109,7 +115,7 @@ class Jobs:
         """Summarise for HR the interviews that ended without a summary (a process stopped
         between the ending and its summary). Returns how many were summarised."""
         ended_before = self.transactions.clock.now() - self.summary_grace
-        with self.transactions.uow() as uow:
+        with self._looking() as uow:
             waiting = uow.interviews.unreported(ended_before, limit)
         return sum(1 for interview_id in waiting if self.endings.report(interview_id))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, PoolProxiedConnection, create_engine, event, make_url
@@ -113,6 +115,16 @@ def read_only(connection: Connection) -> Connection:
     """Mark this checkout of a connection as one that only reads (until it is handed back)."""
     connection.connection.info[READ_ONLY] = True
     return connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection that only reads, its transaction ended with a commit when all went well:
+    at a rollback psycopg forgets every statement it had prepared on that connection
+    (DEALLOCATE ALL), and each then costs a parse and a plan again on its next uses."""
+    with read_only(engine.connect()) as connection:
+        yield connection
+        connection.commit()
 
 
 def _forget_read_only(_dbapi_connection: Any, record: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from adapters.storage.database import read_only
+from adapters.storage.database import reading
 from adapters.storage.models import InterviewRow, OutboxRow
 
 
@@ -27,7 +27,7 @@ class Gauges:
 
 
 def read_gauges(engine: Engine) -> Gauges:
-    with read_only(engine.connect()) as connection:
+    with reading(engine) as connection:
         states = connection.execute(
             select(InterviewRow.state, func.count()).group_by(InterviewRow.state)
         ).all()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from adapters.storage.database import reading
 from adapters.storage.models import ConversationRefRow
 from core.ports import Clock
 
@@ -42,19 +43,20 @@ class SqlReferenceStore:
                 row.reference, row.updated_at = reference, self.clock.now()
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with Session(self.engine) as session:
-            row = session.get(ConversationRefRow, key)
-            return dict(row.reference) if row else None
+        with reading(self.engine) as db:
+            query = select(ConversationRefRow.reference).where(ConversationRefRow.key == key)
+            reference = db.scalar(query)
+        return dict(reference) if reference else None
 
     def latest(self) -> dict[str, Any] | None:
         """The reference stored last: Teams serves a tenant from one regional URL, and any
         reference knows it, the bot's account and the tenant."""
-        with Session(self.engine) as session:
-            query = (
-                select(ConversationRefRow.reference)
-                .where(ConversationRefRow.platform == self.platform)
-                .order_by(ConversationRefRow.updated_at.desc())
-                .limit(1)
-            )
-            reference = session.scalars(query).first()
-            return dict(reference) if reference else None
+        query = (
+            select(ConversationRefRow.reference)
+            .where(ConversationRefRow.platform == self.platform)
+            .order_by(ConversationRefRow.updated_at.desc())
+            .limit(1)
+        )
+        with reading(self.engine) as db:
+            reference = db.scalar(query)
+        return dict(reference) if reference else None

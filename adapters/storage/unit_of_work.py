@@ -109,7 +109,12 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.db.rollback()
+            if exc_type is None and self._read_only:
+                # Not a rollback, at which psycopg forgets the statements it had prepared on
+                # this connection: every answer's would be parsed and planned again.
+                self.db.commit()
+            else:
+                self.db.rollback()
         finally:
             # Always hand the connection back, even when a dead one cannot roll back.
             self.db.close()

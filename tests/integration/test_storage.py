@@ -14,6 +14,8 @@ from psycopg import pq
 from sqlalchemy import Engine, text
 
 from adapters.storage.database import make_engine, read_only
+from adapters.storage.gauges import read_gauges
+from adapters.storage.references import SqlReferenceStore
 from adapters.storage.unit_of_work import SqlUnitOfWork
 from core.analysis import Analysis
 from core.interview import Interview, InterviewState, Person, Trigger
@@ -408,3 +410,37 @@ def test_a_connection_that_went_away_while_resting_is_replaced(
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def prepared_statements(engine: Engine, clock: FakeClock) -> int:
+    """How many statements the connection behind one unit of work has prepared."""
+    with SqlUnitOfWork(engine, clock) as work:
+        query = text("SELECT count(*) FROM pg_prepared_statements")
+        found = int(work.db.execute(query).scalar_one())
+        work.commit()
+    return found
+
+
+def test_what_a_connection_prepared_outlives_the_units_that_only_read(
+    migrated_postgres: str, clock: FakeClock
+) -> None:
+    """psycopg prepares a statement a connection runs again and again, and forgets them all
+    at a rollback. A unit that only read ended in one (the summaries' reads, the sweeps'
+    scans, the DM channels looked up), and the answers on that connection were parsed and
+    planned again: half of them in a bench run."""
+    engine = make_engine(migrated_postgres, pool=(1, 0))  # one connection, used by each unit
+    try:
+        for _ in range(6):  # psycopg prepares a statement at its fifth run
+            with SqlUnitOfWork(engine, clock) as work:
+                assert work.interviews.get("nobody's") is None
+                work.commit()
+        prepared = prepared_statements(engine, clock)
+        assert prepared > 0
+        with SqlUnitOfWork(engine, clock, read_only=True) as work:
+            assert work.interviews.get("nobody's") is None
+        assert prepared_statements(engine, clock) >= prepared
+        assert SqlReferenceStore(engine, clock, "slack").get("slack-dm:U1") is None
+        assert read_gauges(engine).outbox == []
+        assert prepared_statements(engine, clock) >= prepared
+    finally:
+        engine.dispose()
