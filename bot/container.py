@@ -27,6 +27,7 @@ from adapters.storage.unit_of_work import SqlUnitOfWork
 from adapters.timephrases import read_time
 from bot.clock import SystemClock
 from bot.extras import require
+from bot.hands import Hands
 from bot.platform import Platform
 from bot.settings import POOL_OVERFLOW, Settings, SettingsError
 from core import wording
@@ -156,7 +157,7 @@ class App:
     # Who may handle requests at once (EXITBOT_HANDLERS): the inbox's handlers, and answers
     # handled as they arrive, which take a hand only when one is free, so that under load
     # they queue in the inbox in their order instead of overtaking it.
-    hands: threading.BoundedSemaphore = field(default_factory=threading.BoundedSemaphore)
+    hands: Hands = field(default_factory=Hands)
 
     def register(self, platform: Platform) -> None:
         """Plug a chat platform in: its messages are sent, its people looked up, its stored
@@ -258,6 +259,7 @@ def build_app(
         lead_days=settings.lead_days,
         working=working,
     )
+    hands = Hands(settings.handlers)
     return App(
         settings=settings,
         engine=engine,
@@ -267,6 +269,7 @@ def build_app(
             dialogue=dialogue,
             # Any analyst but the offline one may wait on the network.
             advice_outside=not isinstance(analyst, OfflineAnalyst),
+            waiting_for_advice=hands.let_go,
         ),
         hr=hr,
         jobs=jobs,
@@ -280,7 +283,7 @@ def build_app(
         send_now=send_now,
         closing=[close] if callable(close := getattr(analyst, "close", None)) else [],
         breaker_state=_breaker_state(analyst),
-        hands=threading.BoundedSemaphore(settings.handlers),
+        hands=hands,
     )
 
 

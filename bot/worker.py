@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.hands import Hands
 from bot.outage import FailureLog
 from core.delivery import Delivery
 from core.intake import Intake, IntakeReport
@@ -62,7 +63,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         # Held while a handler handles: shared with answers handled as they arrive, which
         # take one only when one is free.
-        self._hands = hands or threading.BoundedSemaphore(handlers)
+        self._hands = hands or Hands(handlers)
         # Set by every commit that left messages for the sweep (the unit of work rings it).
         self._wake = outbox_ready
         # A request claimed as it was stored, or a token that wakes one handler (not all of

@@ -9,6 +9,7 @@ asking the model again."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -75,14 +76,20 @@ class Decided:
         return self.followup
 
 
-def advised(dialogue: Dialogue, handle: Callable[[Dialogue], T]) -> T:
+def advised(
+    dialogue: Dialogue,
+    handle: Callable[[Dialogue], T],
+    waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> T:
     """Run `handle` (which opens and commits its own unit of work) so that the dialogue's
-    advisor is only ever consulted between units of work."""
+    advisor is only ever consulted between units of work, inside `waiting` (what the
+    caller lets others have while it waits)."""
     try:
         return handle(replace(dialogue, analyst=Deferred()))
     except AdviceWanted as asked:
         spent = Usage()
-        followup = dialogue.analyst.follow_up(
-            asked.question, asked.answer, asked.earlier, usage=spent, language=asked.language
-        )
+        with waiting():
+            followup = dialogue.analyst.follow_up(
+                asked.question, asked.answer, asked.earlier, usage=spent, language=asked.language
+            )
         return handle(replace(dialogue, analyst=Decided(asked, followup, spent)))

@@ -4,6 +4,7 @@ back is committed with the change it caused (the outbox)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -44,9 +45,14 @@ class Conversation:
     # True when the dialogue's advisor does I/O (a model): it is then consulted between
     # units of work, never inside one (core.advice). The offline analyst decides in place.
     advice_outside: bool = False
+    # Held while such an advisor is consulted: what the caller lets go of meanwhile (the
+    # handler's hand, bot.hands).
+    waiting_for_advice: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def _advised(self, handle: Callable[[Dialogue], bool]) -> bool:
-        return advised(self.dialogue, handle) if self.advice_outside else handle(self.dialogue)
+        if not self.advice_outside:
+            return handle(self.dialogue)
+        return advised(self.dialogue, handle, self.waiting_for_advice)
 
     def handle_message(self, event: UserMessage) -> bool:
         with trace.scope(event_id=event.event_id, platform=event.platform):

@@ -6,6 +6,7 @@ waiting, a model must be asked about it, or handling it failed."""
 from __future__ import annotations
 
 import json
+import threading
 from functools import partial
 
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from core.messages import QuestionMessage
 from core.ports import InboxItem
 from tests.conftest import PLATFORM, AppFactory, CountedUnits, FakeChat
 from tests.standins.openai import OpenAIStandIn, model_says
+from tests.standins.slack import wait_for
 
 JANE = Person(platform=PLATFORM, user_id="UJANE", display_name="Jane Doe")
 TRIGGER = "I was passed over for promotion twice because the criteria were never written down."
@@ -129,6 +131,38 @@ def test_an_answer_a_model_is_asked_about_is_left_to_a_handler(
     assert len(llm.requests) == asked + 1
     interview = app.conversation.current(PLATFORM, JANE.user_id)
     assert interview is not None and interview.answers["trigger"].value == TRIGGER
+
+
+def test_a_handler_waiting_for_a_model_leaves_its_hand_to_the_answers_arriving(
+    make_app: AppFactory, llm: OpenAIStandIn, chat: FakeChat
+) -> None:
+    """The hands (EXITBOT_HANDLERS) are turns at the database. A handler held on its hand
+    while a model kept it waiting, so with the model hanging every hand waited on it, and
+    everyone's answers went to the inbox behind them instead of being handled as they came."""
+    app = make_app(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=llm.url, EXITBOT_HANDLERS="1")
+    handed = with_handler(app)
+    assert receive(app, "1", "Ev1")  # a choice, handled as it arrived
+    model = threading.Event()
+    llm.answers = [model_says({"ask": False}, hold=model)]
+    asked = len(llm.requests)
+    assert receive(app, TRIGGER, "Ev2")  # left to a handler: a model decides on a follow-up
+
+    def handler() -> None:  # as the worker's handlers run
+        with app.hands:
+            app.intake.handle(handed[0])
+
+    handling = threading.Thread(target=handler)
+    handling.start()
+    try:
+        wait_for(lambda: len(llm.requests) > asked, what="the model asked")
+        assert app.hands.acquire(blocking=False), "the hand is free while the model decides"
+        app.hands.release()
+    finally:
+        model.set()
+        handling.join(timeout=10)
+    assert inbox(app) == [("Ev1", True), ("Ev2", True)]
+    assert app.hands.acquire(blocking=False)  # the handler took its hand back, and gave it
+    app.hands.release()
 
 
 def test_an_answer_whose_handling_fails_as_it_arrives_is_stored_and_handled_later(
