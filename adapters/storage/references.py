@@ -46,7 +46,7 @@ class SqlReferenceStore:
         with reading(self.engine) as db:
             query = select(ConversationRefRow.reference).where(ConversationRefRow.key == key)
             reference = db.scalar(query)
-        return dict(reference) if reference else None
+        return dict(reference) if reference is not None else None
 
     def latest(self) -> dict[str, Any] | None:
         """The reference stored last: Teams serves a tenant from one regional URL, and any
